@@ -1,0 +1,39 @@
+# Aftercare: `make run` starts the system on embedded defaults, `make test` runs every check.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench migrate clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/aftercare run
+
+migrate: $(STAMP)
+	$(BIN)/aftercare migrate
+
+lint: $(STAMP)
+	$(BIN)/ruff check src services tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket tests
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache
