@@ -1,0 +1,1 @@
+"""Storage for the ticket service: read model and idempotency records."""

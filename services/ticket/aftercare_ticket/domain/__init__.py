@@ -1,0 +1,1 @@
+"""The ticket domain: vocabulary, events, state machine, rules; no I/O."""

@@ -1,0 +1,21 @@
+"""The event store: append-only streams with optimistic concurrency, one global order."""
+
+from aftercare.eventstore.model import (
+    ConcurrencyError,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamNotFound,
+)
+from aftercare.eventstore.sql import SqlEventStore, append_events, read_stream
+
+__all__ = [
+    "ConcurrencyError",
+    "EventStore",
+    "NewEvent",
+    "RecordedEvent",
+    "SqlEventStore",
+    "StreamNotFound",
+    "append_events",
+    "read_stream",
+]

@@ -1,0 +1,75 @@
+"""The store's port: what an event is before and after it is recorded, and the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID, uuid4
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event decided but not yet stored."""
+
+    type: str
+    data: dict[str, Any]
+    schema_version: int = 1
+    metadata: dict[str, Any] = field(default_factory=dict)
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the store holds it; ``version`` counts from 1 within its stream."""
+
+    global_position: int
+    stream_id: str
+    version: int
+    event_id: UUID
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+    recorded_at: datetime
+
+
+class ConcurrencyError(Exception):
+    """The stream is not at the version the writer decided on (someone else wrote first)."""
+
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual_version}, not {expected_version}"
+        )
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+
+
+class StreamNotFound(Exception):
+    def __init__(self, stream_id: str) -> None:
+        super().__init__(f"no stream {stream_id!r}")
+        self.stream_id = stream_id
+
+
+class EventStore(Protocol):
+    """What the services need from an event store, whichever database is behind it."""
+
+    async def append(
+        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
+    ) -> list[RecordedEvent]:
+        """Append atomically if the stream is at ``expected_version`` (0: a new stream)."""
+        ...
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        up_to_version: int | None = None,
+        up_to_time: datetime | None = None,
+    ) -> list[RecordedEvent]: ...
+
+    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+        """Events in global order after ``after_position``; see ``SqlEventStore`` on gaps."""
+        ...

@@ -1,0 +1,60 @@
+"""Configuration read once from the environment, with embedded defaults when unset."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_ADMIN_KEY = "dev-admin-key"
+
+
+class Settings(BaseSettings):
+    """Every knob of the system; environment variable names are the documented ones."""
+
+    model_config = SettingsConfigDict(env_prefix="AFTERCARE_", extra="ignore")
+
+    data_dir: Path = Path("var")
+    database_url_override: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "AFTERCARE_DATABASE_URL")
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    public_url: str | None = None
+    # "key=role,key=role"; unset means the development key (see ``api_key_roles``).
+    api_keys: str | None = None
+    # B-RETURN-WINDOW: days after receipt in which a no-reason return is accepted.
+    return_window_days: int = Field(default=7, ge=0)
+    # B-WARRANTY-PERIOD: months of warranty from the purchase date, by product model;
+    # models not listed get ``warranty_months``.
+    warranty_months: int = Field(default=12, ge=0)
+    warranty_months_by_model: dict[str, int] = Field(default_factory=dict)
+    log_level: str = "INFO"
+
+    @property
+    def database_url(self) -> str:
+        if self.database_url_override:
+            return self.database_url_override
+        return f"sqlite+aiosqlite:///{self.data_dir / 'aftercare.db'}"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    @cached_property
+    def api_key_roles(self) -> dict[str, str]:
+        """Parsed ``AFTERCARE_API_KEYS``; the development admin key when none is set."""
+        if not self.api_keys:
+            return {DEV_ADMIN_KEY: "admin"}
+        roles: dict[str, str] = {}
+        for pair in self.api_keys.split(","):
+            pair = pair.strip()
+            if not pair:
+                continue
+            key, sep, role = pair.partition("=")
+            if not sep or not key.strip() or not role.strip():
+                raise ValueError(f"AFTERCARE_API_KEYS entry {pair!r} is not key=role")
+            roles[key.strip()] = role.strip()
+        return roles
