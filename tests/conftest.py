@@ -22,9 +22,7 @@ from aftercare.db import create_engine
 from aftercare.migrations import upgrade
 
 SERVICE_PACKAGES = ("aftercare_ticket",)
-PG_ADMIN_DSN = os.environ.get(
-    "AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_DSN = os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 

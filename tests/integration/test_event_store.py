@@ -57,9 +57,7 @@ async def test_duplicate_event_id_writes_nothing(store: SqlEventStore) -> None:
     assert await store.read_stream("s-2") == []
 
 
-async def test_read_stream_up_to_version_and_time(
-    store: SqlEventStore, clock: FixedClock
-) -> None:
+async def test_read_stream_up_to_version_and_time(store: SqlEventStore, clock: FixedClock) -> None:
     start = clock.now()
     await store.append("s-1", 0, [_event(1)])
     clock.advance(timedelta(minutes=5))

@@ -80,9 +80,7 @@ def _to_recorded(row: Row[Any]) -> RecordedEvent:
 
 async def stream_version(connection: AsyncConnection, stream_id: str) -> int:
     result = await connection.execute(
-        select(func.coalesce(func.max(events.c.version), 0)).where(
-            events.c.stream_id == stream_id
-        )
+        select(func.coalesce(func.max(events.c.version), 0)).where(events.c.stream_id == stream_id)
     )
     return int(result.scalar_one())
 
@@ -129,15 +127,15 @@ async def append_events(
         RecordedEvent(
             global_position=position,
             stream_id=stream_id,
-            version=row["version"],
-            event_id=row["event_id"],
-            type=row["type"],
-            schema_version=row["schema_version"],
-            data=row["data"],
-            metadata=row["metadata"],
+            version=expected_version + offset,
+            event_id=event.event_id,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            metadata=event.metadata,
             recorded_at=recorded_at,
         )
-        for position, row in zip(positions, rows, strict=True)
+        for offset, (position, event) in enumerate(zip(positions, new_events, strict=True), 1)
     ]
 
 
@@ -199,5 +197,3 @@ class SqlEventStore:
     async def stream_version(self, stream_id: str) -> int:
         async with self.engine.connect() as connection:
             return await stream_version(connection, stream_id)
-
-

@@ -1,0 +1,298 @@
+"""Ticket events: past-tense facts, frozen, each with a schema version (v1 for now).
+
+Every event carries when it happened in the world (``occurred_at``; for the request,
+``requested_at``), which may be earlier than when it was recorded: a call-centre system
+logs a phone call after the fact. SLA clocks use these times (B-TIME-ORDER keeps them
+in order). Fields marked ``PERSONAL`` are personal data (P-PII).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from aftercare_ticket.domain.values import (
+    PERSONAL,
+    Attachment,
+    Contact,
+    FeeQuote,
+    Product,
+    Refund,
+    RepairReport,
+    Replacement,
+    ReturnDetails,
+    Satisfaction,
+    ShortText,
+    Text,
+    Verification,
+)
+from aftercare_ticket.domain.vocabulary import (
+    Channel,
+    ComplaintGrade,
+    Complexity,
+    DiagnosisMethod,
+    EscalationLevel,
+    FaultCause,
+    Kind,
+    Language,
+    Priority,
+    State,
+)
+
+
+class TicketEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    ticket_id: str
+
+    @property
+    def at(self) -> datetime:
+        """When it happened in the world."""
+        occurred: datetime = getattr(self, "occurred_at")  # noqa: B009
+        return occurred
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.event_type = cls.__name__
+
+
+class RequestRaised(TicketEvent):
+    """K-3: everything the request records at intake."""
+
+    kind: Kind
+    channel: Channel
+    priority: Priority
+    urgent: bool
+    customer_ref: ShortText
+    contact: Contact = Field(json_schema_extra=PERSONAL)
+    language: Language
+    region: ShortText | None = None
+    product: Product
+    subject: ShortText
+    description: Text
+    attachments: list[Attachment] = Field(default_factory=list)
+    return_details: ReturnDetails | None = None
+    requested_at: AwareDatetime
+
+    @property
+    def at(self) -> datetime:
+        return self.requested_at
+
+
+class Acknowledged(TicketEvent):
+    """F-1, F-2: urgency confirmed, plan and expected time told to the customer."""
+
+    occurred_at: AwareDatetime
+    plan: Text
+    expected_resolution_at: AwareDatetime
+    risks: Text | None = None
+    urgent: bool
+    priority: Priority
+    complaint_grade: ComplaintGrade | None = None
+
+
+class Diagnosed(TicketEvent):
+    """F-3 findings; for repairs, whether the warranty covers the fault (B-WARRANTY-*)."""
+
+    occurred_at: AwareDatetime
+    findings: Text
+    method: DiagnosisMethod
+    complexity: Complexity = Complexity.GENERAL
+    fault_cause: FaultCause | None = None
+    covered: bool | None = None
+    coverage_rule: str | None = None
+    fee_quote: FeeQuote | None = None
+    on_site_arrived_at: AwareDatetime | None = None
+
+
+class WorkaroundProvided(TicketEvent):
+    """F-4: a temporary measure while the real fix is under way."""
+
+    occurred_at: AwareDatetime
+    description: Text
+
+
+class Resolved(TicketEvent):
+    """F-5: the solution was carried out and verified."""
+
+    occurred_at: AwareDatetime
+    solution: Text
+    verification: Verification
+    repair_report: RepairReport | None = None
+    replacement: Replacement | None = None
+    refund: Refund | None = None
+
+
+class Revisited(TicketEvent):
+    """F-6: the customer's view after resolution (B-SATISFACTION)."""
+
+    occurred_at: AwareDatetime
+    satisfaction: Satisfaction
+    satisfied: bool
+    comments: Text | None = None
+
+
+class Reopened(TicketEvent):
+    """F-7: back to re-assessment."""
+
+    occurred_at: AwareDatetime
+    reason: Text
+
+
+class Closed(TicketEvent):
+    occurred_at: AwareDatetime
+    reason: Text
+
+
+class Withdrawn(TicketEvent):
+    occurred_at: AwareDatetime
+    reason: Text
+
+
+class Declined(TicketEvent):
+    """An ineligible request, with the rule that excludes it."""
+
+    occurred_at: AwareDatetime
+    rule: ShortText
+    explanation: Text
+
+
+class CustomerInfoRequested(TicketEvent):
+    """Pauses the clocks until the customer answers."""
+
+    occurred_at: AwareDatetime
+    requested: Text
+    paused_from: State
+
+
+class CustomerInfoProvided(TicketEvent):
+    occurred_at: AwareDatetime
+    information: Text
+    attachments: list[Attachment] = Field(default_factory=list)
+    resumed_to: State | None = None
+
+
+class PartsAwaited(TicketEvent):
+    occurred_at: AwareDatetime
+    parts: list[ShortText]
+    expected_at: AwareDatetime | None = None
+    paused_from: State
+
+
+class PartsArrived(TicketEvent):
+    occurred_at: AwareDatetime
+    note: Text | None = None
+    resumed_to: State
+
+
+class Escalated(TicketEvent):
+    """F-8, B-COMPLAINT-GRADE, B-DISPUTE."""
+
+    occurred_at: AwareDatetime
+    level: EscalationLevel
+    reason: Text
+    priority: Priority
+
+
+class Assigned(TicketEvent):
+    occurred_at: AwareDatetime
+    assignee: ShortText
+    team: ShortText | None = None
+
+
+class ProgressReported(TicketEvent):
+    """T-PROGRESS: an update sent to the customer; ``report_key`` makes it idempotent."""
+
+    occurred_at: AwareDatetime
+    message: Text
+    channel: ShortText
+    report_key: ShortText | None = None
+
+
+class OnSiteVisitScheduled(TicketEvent):
+    """T-ONSITE, T-ONSITE-PUNCTUAL: the appointment the engineer must keep."""
+
+    occurred_at: AwareDatetime
+    appointment_at: AwareDatetime
+    engineer: ShortText
+    site: Text | None = Field(default=None, json_schema_extra=PERSONAL)
+
+
+EVENT_TYPES: dict[str, type[TicketEvent]] = {
+    cls.event_type: cls
+    for cls in (
+        RequestRaised,
+        Acknowledged,
+        Diagnosed,
+        WorkaroundProvided,
+        Resolved,
+        Revisited,
+        Reopened,
+        Closed,
+        Withdrawn,
+        Declined,
+        CustomerInfoRequested,
+        CustomerInfoProvided,
+        PartsAwaited,
+        PartsArrived,
+        Escalated,
+        Assigned,
+        ProgressReported,
+        OnSiteVisitScheduled,
+    )
+}
+
+
+def decode(event_type: str, schema_version: int, data: dict[str, Any]) -> TicketEvent:
+    """A stored event back as its model; older schema versions get upcast here."""
+    cls = EVENT_TYPES[event_type]
+    if schema_version != cls.schema_version:
+        raise ValueError(f"no upcaster for {event_type} v{schema_version}")
+    return cls.model_validate(data)
+
+
+def encode(event: TicketEvent) -> dict[str, Any]:
+    return event.model_dump(mode="json", exclude_none=True)
+
+
+def _personal_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra
+        if isinstance(extra, dict) and extra.get("x-personal-data"):
+            paths.append((*prefix, name))
+            continue
+        for candidate in (field.annotation, *getattr(field.annotation, "__args__", ())):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                paths.extend(_personal_paths(candidate, (*prefix, name)))
+    return paths
+
+
+PERSONAL_PATHS: dict[str, list[tuple[str, ...]]] = {
+    name: _personal_paths(cls) for name, cls in EVENT_TYPES.items()
+}
+"""Where each event type holds personal data, read from the schema's markers (P-PII)."""
+
+
+def without_personal_data(event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with every field marked personal removed (P-PII)."""
+    stripped = dict(data)
+    for path in PERSONAL_PATHS.get(event_type, []):
+        _drop(stripped, path)
+    return stripped
+
+
+def _drop(document: dict[str, Any], path: tuple[str, ...]) -> None:
+    head, *rest = path
+    if not rest:
+        document.pop(head, None)
+        return
+    child = document.get(head)
+    if isinstance(child, dict):
+        document[head] = child = dict(child)
+        _drop(child, tuple(rest))

@@ -1,0 +1,175 @@
+"""Eligibility and business rules (B-*), each refusing with its rule ID."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aftercare_ticket.domain.errors import Refusal
+from aftercare_ticket.domain.values import Attachment, Product, Replacement, ReturnDetails
+from aftercare_ticket.domain.vocabulary import (
+    DISPUTE_LADDER,
+    EscalationLevel,
+    FaultCause,
+    Kind,
+    ReturnReason,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The configurable side of the rules."""
+
+    return_window_days: int = 7  # B-RETURN-WINDOW
+    warranty_months: int = 12  # B-WARRANTY-PERIOD, for models not listed below
+    warranty_months_by_model: dict[str, int] = field(default_factory=dict)
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.timezone).date()
+
+    def warranty_end(self, product: Product) -> date | None:
+        """Last day of warranty: the period runs from the purchase date (B-WARRANTY-PERIOD)."""
+        if product.purchase_date is None:
+            return None
+        months = self.warranty_months_by_model.get(product.model or "", self.warranty_months)
+        return add_months(product.purchase_date, months)
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def check_time_order(
+    instant: datetime, *, not_before: datetime | None, now: datetime, field_name: str
+) -> None:
+    """B-TIME-ORDER: a response never precedes its request, and nothing is in the future."""
+    if instant > now:
+        raise Refusal(
+            "B-TIME-ORDER", f"{field_name} {instant.isoformat()} is in the future", field_name
+        )
+    if not_before is not None and instant < not_before:
+        raise Refusal(
+            "B-TIME-ORDER",
+            f"{field_name} {instant.isoformat()} precedes the request at {not_before.isoformat()}",
+            field_name,
+        )
+
+
+def check_product_dates(product: Product, requested_on: date) -> None:
+    """B-TIME-ORDER on the purchase information: bought, then received, then asked."""
+    if product.purchase_date and product.purchase_date > requested_on:
+        raise Refusal("B-TIME-ORDER", "purchase_date is after the request", "product.purchase_date")
+    if product.received_date and product.received_date > requested_on:
+        raise Refusal("B-TIME-ORDER", "received_date is after the request", "product.received_date")
+    if (
+        product.purchase_date
+        and product.received_date
+        and product.received_date < product.purchase_date
+    ):
+        raise Refusal(
+            "B-TIME-ORDER", "received_date precedes purchase_date", "product.received_date"
+        )
+
+
+def check_return_application(
+    kind: Kind,
+    details: ReturnDetails | None,
+    product: Product,
+    attachments: list[Attachment],
+    requested_on: date,
+    policy: Policy,
+) -> None:
+    """B-RETURN-DOCS, B-RETURN-CUSTOM, B-RETURN-WINDOW for returns and exchanges."""
+    if kind not in (Kind.RETURN, Kind.EXCHANGE):
+        return
+    if details is None:
+        raise Refusal("B-RETURN-DOCS", f"a {kind} application states its reason", "return_details")
+    has_proof = product.order_ref is not None or any(
+        attachment.kind == "proof_of_purchase" for attachment in attachments
+    )
+    if not has_proof:
+        raise Refusal(
+            "B-RETURN-DOCS",
+            "proof of purchase is required: product.order_ref or an attachment of kind "
+            "proof_of_purchase",
+            "product.order_ref",
+        )
+    if details.reason is not ReturnReason.NO_REASON:
+        return
+    if product.custom_made:
+        raise Refusal(
+            "B-RETURN-CUSTOM",
+            "custom-made products are returned only for a quality fault",
+            "return_details.reason",
+        )
+    if product.received_date is None:
+        raise Refusal(
+            "B-RETURN-WINDOW",
+            "a no-reason return needs the date of receipt",
+            "product.received_date",
+        )
+    days = (requested_on - product.received_date).days
+    if days > policy.return_window_days:
+        raise Refusal(
+            "B-RETURN-WINDOW",
+            f"received {days} days before the request; no-reason returns are accepted "
+            f"within {policy.return_window_days} days of receipt",
+            "product.received_date",
+        )
+    if not (details.unused and details.packaging_intact):
+        raise Refusal(
+            "B-RETURN-WINDOW",
+            "a no-reason return must be unused with its packaging intact",
+            "return_details",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    covered: bool
+    rule: str
+    explanation: str
+
+
+def warranty_coverage(
+    product: Product, cause: FaultCause, diagnosed_on: date, policy: Policy
+) -> Coverage:
+    """B-WARRANTY-PERIOD then B-WARRANTY-SCOPE: in time, and the product's own fault."""
+    end = policy.warranty_end(product)
+    if end is None:
+        return Coverage(False, "B-WARRANTY-PERIOD", "no purchase date on record")
+    if diagnosed_on > end:
+        return Coverage(False, "B-WARRANTY-PERIOD", f"warranty ended on {end.isoformat()}")
+    if cause in (FaultCause.MISUSE, FaultCause.FORCE_MAJEURE):
+        return Coverage(False, "B-WARRANTY-SCOPE", f"{cause} is not covered")
+    return Coverage(True, "B-WARRANTY-SCOPE", f"covered until {end.isoformat()}")
+
+
+def check_replacement(original: Product, replacement: Replacement) -> None:
+    """B-EXCHANGE-SAME: same model, or another with consent and a reason."""
+    if original.model is not None and replacement.model == original.model:
+        return
+    if not (replacement.customer_consent and replacement.substitution_reason):
+        raise Refusal(
+            "B-EXCHANGE-SAME",
+            f"replacement model {replacement.model!r} differs from {original.model!r}: "
+            "needs the customer's consent and the reason (discontinued, out of stock)",
+            "replacement",
+        )
+
+
+def check_dispute_step(history: tuple[EscalationLevel, ...], level: EscalationLevel) -> None:
+    """B-DISPUTE: negotiation, then mediation, then arbitration or litigation."""
+    if level not in DISPUTE_LADDER or level is EscalationLevel.MEDIATION:
+        return
+    if EscalationLevel.MEDIATION not in history:
+        raise Refusal(
+            "B-DISPUTE",
+            f"{level} comes after third-party mediation, which has not been tried",
+            "level",
+        )
