@@ -1,0 +1,107 @@
+"""Tickets in every state and a valid command of every kind, for table-driven tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from aftercare_ticket.domain import commands as cmd
+from aftercare_ticket.domain.decide import Context, decide, raise_request
+from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.domain.ticket import Ticket, apply
+from aftercare_ticket.domain.vocabulary import Kind, State
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def context(now: datetime | None = None, **policy: Any) -> Context:
+    return Context(now=now or T0 + timedelta(hours=1), policy=Policy(**policy))
+
+
+def raise_body(kind: Kind = Kind.SUPPORT, **overrides: Any) -> cmd.RaiseRequest:
+    body: dict[str, Any] = {
+        "kind": kind,
+        "channel": "phone",
+        "customer": {"id": "C-1", "name": "王伟", "email": "wang@example.com"},
+        "product": {
+            "sku": "WF-200",
+            "model": "W200",
+            "order_ref": "SO-1",
+            "purchase_date": date(2026, 2, 20),
+            "received_date": date(2026, 2, 27),
+        },
+        "subject": "Wafer yield dropped",
+        "description": "Yield fell from 92% to 70% after the last batch",
+        "requested_at": T0,
+    }
+    if kind in (Kind.RETURN, Kind.EXCHANGE):
+        body["return_details"] = {"reason": "quality_fault"}
+    body.update(overrides)
+    return cmd.RaiseRequest.model_validate(body)
+
+
+def raised(kind: Kind = Kind.SUPPORT, **overrides: Any) -> Ticket:
+    event = raise_request("t-1", raise_body(kind, **overrides), context(now=T0))
+    return apply(Ticket(id="t-1"), [event])
+
+
+def run(ticket: Ticket, *commands: cmd.Command, at: datetime | None = None) -> Ticket:
+    for command in commands:
+        ticket = apply(ticket, decide(ticket, command, context(at)))
+    return ticket
+
+
+def sample(name: str, kind: Kind = Kind.SUPPORT) -> cmd.Command:
+    """A command that passes every rule for a ticket of ``kind``."""
+    later = T0 + timedelta(days=2)
+    bodies: dict[str, dict[str, Any]] = {
+        "acknowledge": {
+            "plan": "Remote log analysis, then on-site if needed",
+            "expected_resolution_at": later,
+            "complaint_grade": "general" if kind is Kind.COMPLAINT else None,
+        },
+        "diagnose": {
+            "findings": "Contaminated batch",
+            "method": "remote",
+            "fault_cause": "quality" if kind is Kind.REPAIR else None,
+        },
+        "provide_workaround": {"description": "Use the previous batch meanwhile"},
+        "resolve": {
+            "solution": "Replaced the batch",
+            "verification": {"method": "Yield test", "result": "92% again", "passed": True},
+        },
+        "revisit": {"satisfaction": 5},
+        "reopen": {"reason": "Problem came back"},
+        "close": {"reason": "done"},
+        "withdraw": {"reason": "Customer found the cause"},
+        "decline": {"rule": "B-RETURN-WINDOW", "explanation": "Outside the window"},
+        "request_info": {"requested": "Send the process logs"},
+        "provide_info": {"information": "Logs attached"},
+        "await_parts": {"parts": ["wafer chuck"]},
+        "parts_arrived": {},
+        "escalate": {"level": "team_lead", "reason": "Needs a senior engineer"},
+        "assign": {"assignee": "li.na"},
+        "report_progress": {"message": "Still analysing logs"},
+        "schedule_visit": {"appointment_at": later, "engineer": "li.na"},
+    }
+    body = {k: v for k, v in bodies[name].items() if v is not None}
+    return cmd.TICKET_COMMANDS[name].model_validate(body)
+
+
+def in_state(state: State) -> Ticket:
+    """A support ticket brought to ``state`` through the commands of the flow."""
+    ticket = raised()
+    paths: dict[State, list[str]] = {
+        State.RAISED: [],
+        State.ACKNOWLEDGED: ["acknowledge"],
+        State.DIAGNOSED: ["acknowledge", "diagnose"],
+        State.RESOLVED: ["acknowledge", "diagnose", "resolve"],
+        State.CLOSED: ["acknowledge", "diagnose", "resolve", "close"],
+        State.WAITING_ON_CUSTOMER: ["acknowledge", "request_info"],
+        State.WAITING_ON_PARTS: ["acknowledge", "diagnose", "await_parts"],
+        State.WITHDRAWN: ["withdraw"],
+        State.DECLINED: ["decline"],
+    }
+    ticket = run(ticket, *(sample(name) for name in paths[state]))
+    assert ticket.state is state
+    return ticket
