@@ -7,7 +7,7 @@ from aftercare.eventstore.model import (
     RecordedEvent,
     StreamNotFound,
 )
-from aftercare.eventstore.sql import SqlEventStore, append_events, read_stream
+from aftercare.eventstore.sql import SqlEventStore, append_events, lock_appends, read_stream
 
 __all__ = [
     "ConcurrencyError",
@@ -17,5 +17,6 @@ __all__ = [
     "SqlEventStore",
     "StreamNotFound",
     "append_events",
+    "lock_appends",
     "read_stream",
 ]

@@ -85,6 +85,18 @@ async def stream_version(connection: AsyncConnection, stream_id: str) -> int:
     return int(result.scalar_one())
 
 
+async def lock_appends(connection: AsyncConnection) -> None:
+    """Hold the append lock until the transaction ends (re-entrant; SQLite: a no-op,
+    since ``BEGIN IMMEDIATE`` already holds the database's single write lock).
+
+    A writer that lost a race can take it before reading, so that its second attempt
+    decides on a state nobody can change underneath it."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
+        )
+
+
 async def append_events(
     connection: AsyncConnection,
     stream_id: str,
@@ -95,10 +107,7 @@ async def append_events(
     """Append inside the caller's transaction, so other rows can commit with the events."""
     if not new_events:
         return []
-    if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
-        )
+    await lock_appends(connection)
     actual = await stream_version(connection, stream_id)
     if actual != expected_version:
         raise ConcurrencyError(stream_id, expected_version, actual)

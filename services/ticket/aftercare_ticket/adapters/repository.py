@@ -1,0 +1,154 @@
+"""Load tickets from their streams and save decided events with the read model."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aftercare.eventstore import NewEvent, RecordedEvent, append_events, read_stream
+from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
+from aftercare_ticket.domain.events import TicketEvent, decode, encode
+from aftercare_ticket.domain.ticket import Ticket, evolve
+
+
+def fold(ticket_id: str, recorded: Sequence[RecordedEvent]) -> Ticket | None:
+    """The ticket as of the last of ``recorded``; ``None`` when there are none."""
+    if not recorded:
+        return None
+    ticket = Ticket(id=ticket_id)
+    for event in recorded:
+        ticket = fold_one(ticket, event)
+    return ticket
+
+
+def fold_one(ticket: Ticket, event: RecordedEvent) -> Ticket:
+    ticket = evolve(decode(event.type, event.schema_version, event.data), ticket)
+    return replace(
+        ticket,
+        version=event.version,
+        created_at=ticket.created_at or event.recorded_at,
+        updated_at=event.recorded_at,
+    )
+
+
+async def load(
+    connection: AsyncConnection, ticket_id: str, as_of: datetime | None = None
+) -> tuple[Ticket | None, list[RecordedEvent]]:
+    recorded = await read_stream(connection, ticket_id, up_to_time=as_of)
+    return fold(ticket_id, recorded), recorded
+
+
+async def save(
+    connection: AsyncConnection,
+    ticket: Ticket,
+    decided: Sequence[TicketEvent],
+    metadata: dict[str, Any],
+    recorded_at: datetime,
+) -> tuple[Ticket, list[RecordedEvent]]:
+    """Append ``decided`` at ``ticket.version`` and refresh the read model, in the caller's
+    transaction; a stale version raises ``ConcurrencyError``."""
+    new_events = [
+        NewEvent(
+            type=event.event_type,
+            schema_version=event.schema_version,
+            data=encode(event),
+            metadata=metadata,
+        )
+        for event in decided
+    ]
+    recorded = await append_events(connection, ticket.id, ticket.version, new_events, recorded_at)
+    for event in recorded:
+        ticket = fold_one(ticket, event)
+    await upsert_view(connection, ticket)
+    return ticket, recorded
+
+
+def _view_row(ticket: Ticket) -> dict[str, Any]:
+    assert ticket.requested_at is not None
+    assert ticket.created_at is not None
+    assert ticket.updated_at is not None
+    return {
+        "id": ticket.id,
+        "version": ticket.version,
+        "state": ticket.state.value,
+        "kind": ticket.kind.value,
+        "channel": ticket.channel.value,
+        "priority": ticket.priority.value,
+        "urgent": ticket.urgent,
+        "customer_ref": ticket.customer_ref,
+        "assignee": ticket.assignee,
+        "subject": ticket.subject,
+        "requested_at": ticket.requested_at,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "reopen_count": ticket.reopen_count,
+        "summary": {"allowed_commands": ticket.allowed_commands},
+    }
+
+
+async def upsert_view(connection: AsyncConnection, ticket: Ticket) -> None:
+    row = _view_row(ticket)
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(ticket_views).values(row)
+    statement = statement.on_conflict_do_update(
+        index_elements=[ticket_views.c.id],
+        set_={key: statement.excluded[key] for key in row if key != "id"},
+    )
+    await connection.execute(statement)
+
+
+async def list_views(
+    connection: AsyncConnection,
+    filters: dict[str, Any],
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Newest first; ``after`` is the (created_at, id) of the last row already seen."""
+    query = select(ticket_views)
+    for column, value in filters.items():
+        query = query.where(ticket_views.c[column] == value)
+    if after is not None:
+        created_at, ticket_id = after
+        query = query.where(
+            or_(
+                ticket_views.c.created_at < created_at,
+                and_(ticket_views.c.created_at == created_at, ticket_views.c.id < ticket_id),
+            )
+        )
+    query = query.order_by(ticket_views.c.created_at.desc(), ticket_views.c.id.desc())
+    result = await connection.execute(query.limit(limit))
+    return [dict(row._mapping) for row in result]
+
+
+def fingerprint(*parts: Any) -> str:
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+async def find_idempotent(connection: AsyncConnection, key: str) -> tuple[str, str] | None:
+    """The (fingerprint, ticket id) recorded for an idempotency key, if any."""
+    result = await connection.execute(
+        select(idempotency_keys.c.fingerprint, idempotency_keys.c.ticket_id).where(
+            idempotency_keys.c.key == key
+        )
+    )
+    row = result.first()
+    return (row.fingerprint, row.ticket_id) if row else None
+
+
+async def remember_idempotent(
+    connection: AsyncConnection, key: str, print_: str, ticket_id: str, at: datetime
+) -> None:
+    await connection.execute(
+        idempotency_keys.insert().values(
+            key=key, fingerprint=print_, ticket_id=ticket_id, created_at=at
+        )
+    )

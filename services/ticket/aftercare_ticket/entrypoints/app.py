@@ -1,0 +1,157 @@
+"""The ticket service's FastAPI application and its error mapping."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare import __version__
+from aftercare.clock import Clock, SystemClock
+from aftercare.db import create_engine
+from aftercare.eventstore import ConcurrencyError
+from aftercare.problems import Problem, install_problem_handlers
+from aftercare.settings import Settings
+from aftercare_ticket.domain.errors import InvalidTransition, Refusal
+from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.entrypoints.routes import etag, router
+from aftercare_ticket.service_layer.service import (
+    IdempotencyKeyReused,
+    InvalidCursor,
+    TicketNotFound,
+    TicketService,
+)
+
+
+def policy_of(settings: Settings) -> Policy:
+    return Policy(
+        return_window_days=settings.return_window_days,
+        warranty_months=settings.warranty_months,
+        warranty_months_by_model=dict(settings.warranty_months_by_model),
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The app; pass ``engine`` and ``clock`` to share them with tests or other services."""
+    settings = settings or Settings()
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Aftercare ticket service",
+        version=__version__,
+        description="After-sales technical support tickets: raise, acknowledge, diagnose, "
+        "resolve, revisit, with every step recorded as an event.",
+        lifespan=lifespan,
+    )
+    app.state.api_keys = settings.api_key_roles
+    app.state.engine = engine
+    app.state.ticket_service = TicketService(engine, clock or SystemClock(), policy_of(settings))
+    install_problem_handlers(app)
+    _install_domain_errors(app)
+    app.include_router(router)
+
+    @app.middleware("http")
+    async def request_id(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-request-id")
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = given or str(uuid.uuid4())
+        return response
+
+    @app.get("/healthz", tags=["health"], operation_id="healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], operation_id="readyz")
+    async def readyz() -> JSONResponse:
+        """The database answers."""
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return JSONResponse(
+                {"status": "unavailable", "database": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    return app
+
+
+def _install_domain_errors(app: FastAPI) -> None:
+    @app.exception_handler(TicketNotFound)
+    async def _not_found(request: Request, error: TicketNotFound) -> JSONResponse:
+        return Problem(
+            404, "ticket-not-found", "No such ticket", str(error), ticket_id=error.ticket_id
+        ).response(request.url.path)
+
+    @app.exception_handler(ConcurrencyError)
+    async def _stale(request: Request, error: ConcurrencyError) -> JSONResponse:
+        return Problem(
+            409,
+            "version-conflict",
+            "The ticket has changed",
+            f"expected version {error.expected_version}, the ticket is at "
+            f"{error.actual_version}: reload it and decide again",
+            headers={"ETag": etag(error.actual_version)},
+            expected_version=error.expected_version,
+            actual_version=error.actual_version,
+        ).response(request.url.path)
+
+    @app.exception_handler(InvalidTransition)
+    async def _transition(request: Request, error: InvalidTransition) -> JSONResponse:
+        allowed = [name.replace("_", "-") for name in error.allowed]
+        return Problem(
+            422,
+            "invalid-transition",
+            "Command not allowed in this state",
+            f"{error.command.replace('_', '-')} is not allowed while the ticket is "
+            f"{error.state}; allowed: {', '.join(allowed) or 'none'}",
+            state=error.state,
+            command=error.command.replace("_", "-"),
+            allowed_commands=allowed,
+        ).response(request.url.path)
+
+    @app.exception_handler(Refusal)
+    async def _refused(request: Request, error: Refusal) -> JSONResponse:
+        return Problem(
+            422,
+            "rule-refusal",
+            f"Refused by {error.rule}",
+            error.detail,
+            rule=error.rule,
+            field=error.field,
+        ).response(request.url.path)
+
+    @app.exception_handler(IdempotencyKeyReused)
+    async def _reused(request: Request, error: IdempotencyKeyReused) -> JSONResponse:
+        return Problem(
+            422,
+            "idempotency-key-reused",
+            "Idempotency-Key reused",
+            str(error),
+            field="Idempotency-Key",
+        ).response(request.url.path)
+
+    @app.exception_handler(InvalidCursor)
+    async def _cursor(request: Request, error: InvalidCursor) -> JSONResponse:
+        return Problem(
+            422, "validation-error", "The request is not valid", str(error), field="cursor"
+        ).response(request.url.path)

@@ -1,0 +1,106 @@
+"""API keys and roles: who may send which command, and who may see contact details."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+
+from aftercare.problems import Problem
+from aftercare_ticket.domain.commands import TICKET_COMMANDS
+from aftercare_ticket.service_layer.service import Caller
+
+ALL_COMMANDS = frozenset({"raise", *TICKET_COMMANDS})
+ROLE_COMMANDS: dict[str, frozenset[str]] = {
+    "intake": frozenset({"raise", "provide_info", "withdraw"}),
+    "engineer": ALL_COMMANDS,
+    "reader": frozenset(),
+    "notifier": frozenset({"report_progress"}),
+    "admin": ALL_COMMANDS,
+}
+CONTACT_ROLES = frozenset({"admin", "notifier"})  # P-PII
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: str
+    key_id: str
+
+    @property
+    def sees_personal_data(self) -> bool:
+        return self.role in CONTACT_ROLES
+
+
+def authenticate(
+    request: Request,
+    authorization: Annotated[str | None, Header()] = None,
+) -> Principal:
+    keys: dict[str, str] = request.app.state.api_keys
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Problem(
+            401,
+            "unauthenticated",
+            "An API key is required",
+            "send Authorization: Bearer <key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    role = keys.get(key.strip())
+    if role is None:
+        raise Problem(
+            401, "unauthenticated", "Unknown API key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return Principal(role=role, key_id=hashlib.sha256(key.encode()).hexdigest()[:12])
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticate)]
+
+
+def require_command(command: str) -> Any:
+    """A dependency that lets through only roles allowed to send ``command``."""
+
+    def check(principal: PrincipalDep) -> Principal:
+        if command not in ROLE_COMMANDS.get(principal.role, frozenset()):
+            raise Problem(
+                403,
+                "forbidden",
+                "This role may not send this command",
+                f"role {principal.role!r} may not {command.replace('_', '-')}",
+                role=principal.role,
+                command=command.replace("_", "-"),
+            )
+        return principal
+
+    return Depends(check)
+
+
+def require_contact_access(principal: PrincipalDep) -> Principal:
+    if not principal.sees_personal_data:
+        raise Problem(
+            403,
+            "forbidden",
+            "Contact details are restricted",
+            f"role {principal.role!r} may not read contact details (P-PII)",
+            role=principal.role,
+            rule="P-PII",
+        )
+    return principal
+
+
+def caller_of(
+    principal: PrincipalDep,
+    x_request_id: Annotated[str | None, Header()] = None,
+    x_correlation_id: Annotated[str | None, Header()] = None,
+    x_actor: Annotated[str | None, Header(description="the person acting, for the audit")] = None,
+) -> Caller:
+    """F-9: who, on whose behalf, and which request, for every event recorded."""
+    request_id = x_request_id or str(uuid.uuid4())
+    return Caller(
+        actor=x_actor or f"key:{principal.key_id}",
+        role=principal.role,
+        request_id=request_id,
+        correlation_id=x_correlation_id or request_id,
+    )

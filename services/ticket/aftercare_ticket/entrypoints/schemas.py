@@ -1,0 +1,179 @@
+"""What the API returns: the public ticket (no personal data), history, contact."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from aftercare.eventstore import RecordedEvent
+from aftercare_ticket.domain.events import without_personal_data
+from aftercare_ticket.domain.ticket import Ticket
+from aftercare_ticket.domain.values import Attachment, Product, ReturnDetails
+from aftercare_ticket.domain.vocabulary import (
+    Channel,
+    ComplaintGrade,
+    EscalationLevel,
+    Kind,
+    Language,
+    Priority,
+    State,
+)
+
+
+class TicketOut(BaseModel):
+    id: str
+    version: int
+    state: State
+    kind: Kind
+    channel: Channel
+    priority: Priority
+    urgent: bool
+    customer_ref: str
+    language: Language
+    region: str | None
+    subject: str
+    description: str
+    product: Product
+    attachments: list[Attachment]
+    return_details: ReturnDetails | None
+    requested_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    allowed_commands: list[str]
+    plan: str | None
+    expected_resolution_at: datetime | None
+    risks: str | None
+    complaint_grade: ComplaintGrade | None
+    diagnosis: dict[str, Any] | None
+    workaround: str | None
+    resolution: dict[str, Any] | None
+    satisfaction: int | None
+    reopen_count: int
+    escalation_level: EscalationLevel | None
+    assignee: str | None
+    team: str | None
+    visit: dict[str, Any] | None
+    last_progress_at: datetime | None
+    waiting_since: datetime | None
+    closed_reason: str | None
+    declined_rule: str | None
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketOut:
+        def facts(event: BaseModel | None) -> dict[str, Any] | None:
+            if event is None:
+                return None
+            data = event.model_dump(mode="json", exclude_none=True, exclude={"ticket_id"})
+            return without_personal_data(type(event).__name__, data)
+
+        return cls(
+            id=ticket.id,
+            version=ticket.version,
+            state=ticket.state,
+            kind=ticket.kind,
+            channel=ticket.channel,
+            priority=ticket.priority,
+            urgent=ticket.urgent,
+            customer_ref=ticket.customer_ref,
+            language=ticket.language,
+            region=ticket.region,
+            subject=ticket.subject,
+            description=ticket.description,
+            product=ticket.product,
+            attachments=list(ticket.attachments),
+            return_details=ticket.return_details,
+            requested_at=ticket.requested_at,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            allowed_commands=[name.replace("_", "-") for name in ticket.allowed_commands],
+            plan=ticket.plan,
+            expected_resolution_at=ticket.expected_resolution_at,
+            risks=ticket.risks,
+            complaint_grade=ticket.complaint_grade,
+            diagnosis=facts(ticket.diagnosis),
+            workaround=ticket.workaround,
+            resolution=facts(ticket.resolution),
+            satisfaction=ticket.satisfaction,
+            reopen_count=ticket.reopen_count,
+            escalation_level=ticket.escalation_level,
+            assignee=ticket.assignee,
+            team=ticket.team,
+            visit=facts(ticket.visit),
+            last_progress_at=ticket.last_progress_at,
+            waiting_since=ticket.waiting_since,
+            closed_reason=ticket.closed_reason,
+            declined_rule=ticket.declined_rule,
+        )
+
+
+class TicketSummary(BaseModel):
+    id: str
+    version: int
+    state: State
+    kind: Kind
+    channel: Channel
+    priority: Priority
+    urgent: bool
+    customer_ref: str
+    assignee: str | None
+    subject: str
+    requested_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    reopen_count: int
+    allowed_commands: list[str]
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> TicketSummary:
+        allowed = row["summary"].get("allowed_commands", [])
+        return cls.model_validate(
+            {**row, "allowed_commands": [name.replace("_", "-") for name in allowed]}
+        )
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    next_cursor: str | None
+    next: str | None = None
+
+
+class EventOut(BaseModel):
+    event_id: str
+    type: str
+    schema_version: int
+    version: int
+    global_position: int
+    recorded_at: datetime
+    data: dict[str, Any]
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: RecordedEvent, personal_data: bool) -> EventOut:
+        data = event.data if personal_data else without_personal_data(event.type, event.data)
+        return cls(
+            event_id=str(event.event_id),
+            type=event.type,
+            schema_version=event.schema_version,
+            version=event.version,
+            global_position=event.global_position,
+            recorded_at=event.recorded_at,
+            data=data,
+            metadata=event.metadata,
+        )
+
+
+class HistoryOut(BaseModel):
+    ticket_id: str
+    events: list[EventOut]
+
+
+class ContactOut(BaseModel):
+    ticket_id: str
+    customer_ref: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: Language
+    channel: Channel

@@ -1,0 +1,238 @@
+"""Use cases of the ticket service: each loads, decides and appends in one transaction."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.clock import Clock
+from aftercare.db import writing
+from aftercare.eventstore import ConcurrencyError, RecordedEvent, lock_appends, read_stream
+from aftercare_ticket.adapters import repository
+from aftercare_ticket.domain.commands import Command, RaiseRequest
+from aftercare_ticket.domain.decide import Context, decide, raise_request
+from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.domain.ticket import Ticket
+
+
+class TicketNotFound(Exception):
+    def __init__(self, ticket_id: str, as_of: datetime | None = None) -> None:
+        when = f" as of {as_of.isoformat()}" if as_of else ""
+        super().__init__(f"no ticket {ticket_id}{when}")
+        self.ticket_id = ticket_id
+        self.as_of = as_of
+
+
+class IdempotencyKeyReused(Exception):
+    """The same Idempotency-Key came with a different request."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"Idempotency-Key {key!r} was used for a different request")
+        self.key = key
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who asks, for the audit trail (F-9): recorded in every event's metadata."""
+
+    actor: str
+    role: str
+    request_id: str
+    correlation_id: str
+
+    def metadata(self, causation_id: str | None = None) -> dict[str, Any]:
+        return {
+            "actor": self.actor,
+            "role": self.role,
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "causation_id": causation_id or self.request_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ticket: Ticket
+    events: list[RecordedEvent]
+    replayed: bool = False
+    """True when an Idempotency-Key matched an earlier request and nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class TicketService:
+    def __init__(self, engine: AsyncEngine, clock: Clock, policy: Policy) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.policy = policy
+
+    def _context(self) -> Context:
+        return Context(now=self.clock.now(), policy=self.policy)
+
+    async def raise_request(
+        self, request: RaiseRequest, caller: Caller, idempotency_key: str | None = None
+    ) -> Outcome:
+        print_ = repository.fingerprint("raise", request.model_dump(mode="json"))
+        for _ in range(2):
+            if idempotency_key:
+                earlier = await self._replay(idempotency_key, print_)
+                if earlier:
+                    return earlier
+            async with self.engine.connect() as connection:
+                connection = await writing(connection)
+                try:
+                    async with connection.begin():
+                        context = self._context()
+                        ticket_id = str(uuid.uuid4())
+                        event = raise_request(ticket_id, request, context)
+                        ticket, recorded = await repository.save(
+                            connection,
+                            Ticket(id=ticket_id),
+                            [event],
+                            caller.metadata(),
+                            context.now,
+                        )
+                        if idempotency_key:
+                            await repository.remember_idempotent(
+                                connection, idempotency_key, print_, ticket_id, context.now
+                            )
+                        return Outcome(ticket, recorded)
+                except IntegrityError:
+                    if not idempotency_key:
+                        raise
+                    # A concurrent request with the same key won; answer with its ticket.
+        raise RuntimeError("unreachable: the winning request's record was not found")
+
+    async def execute(
+        self,
+        ticket_id: str,
+        command: Command,
+        caller: Caller,
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> Outcome:
+        """Run ``command``. Without an expected version the caller did not ask to decide on
+        a particular state, so a lost race is decided again, this time under the append
+        lock, where it cannot lose twice."""
+        print_ = repository.fingerprint(ticket_id, command.name, command.model_dump(mode="json"))
+        attempts = 1 if expected_version is not None else 2
+        for attempt in range(1, attempts + 1):
+            if idempotency_key:
+                earlier = await self._replay(idempotency_key, print_)
+                if earlier:
+                    return earlier
+            async with self.engine.connect() as connection:
+                connection = await writing(connection)
+                try:
+                    async with connection.begin():
+                        if attempt > 1:
+                            await lock_appends(connection)
+                        return await self._execute_in(
+                            connection,
+                            ticket_id,
+                            command,
+                            caller,
+                            expected_version,
+                            idempotency_key,
+                            print_,
+                        )
+                except ConcurrencyError:
+                    if attempt == attempts:
+                        raise
+                except IntegrityError:
+                    if not idempotency_key:
+                        raise
+        raise RuntimeError("unreachable")
+
+    async def _execute_in(
+        self,
+        connection: AsyncConnection,
+        ticket_id: str,
+        command: Command,
+        caller: Caller,
+        expected_version: int | None,
+        idempotency_key: str | None,
+        print_: str,
+    ) -> Outcome:
+        ticket, _ = await repository.load(connection, ticket_id)
+        if ticket is None:
+            raise TicketNotFound(ticket_id)
+        if expected_version is not None and expected_version != ticket.version:
+            raise ConcurrencyError(ticket_id, expected_version, ticket.version)
+        context = self._context()
+        decided = decide(ticket, command, context)
+        recorded: list[RecordedEvent] = []
+        if decided:
+            ticket, recorded = await repository.save(
+                connection, ticket, decided, caller.metadata(), context.now
+            )
+        if idempotency_key:
+            await repository.remember_idempotent(
+                connection, idempotency_key, print_, ticket_id, context.now
+            )
+        return Outcome(ticket, recorded)
+
+    async def _replay(self, key: str, print_: str) -> Outcome | None:
+        """The earlier answer to a repeated request; the key's own body must match."""
+        async with self.engine.connect() as connection:
+            earlier = await repository.find_idempotent(connection, key)
+            if earlier is None:
+                return None
+            recorded_print, ticket_id = earlier
+            if recorded_print != print_:
+                raise IdempotencyKeyReused(key)
+            ticket, _ = await repository.load(connection, ticket_id)
+        assert ticket is not None
+        return Outcome(ticket, [], replayed=True)
+
+    async def get(self, ticket_id: str, as_of: datetime | None = None) -> Ticket:
+        async with self.engine.connect() as connection:
+            ticket, _ = await repository.load(connection, ticket_id, as_of)
+        if ticket is None:
+            raise TicketNotFound(ticket_id, as_of)
+        return ticket
+
+    async def history(self, ticket_id: str) -> list[RecordedEvent]:
+        async with self.engine.connect() as connection:
+            recorded = await read_stream(connection, ticket_id)
+        if not recorded:
+            raise TicketNotFound(ticket_id)
+        return recorded
+
+    async def list(self, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
+        after = decode_cursor(cursor) if cursor else None
+        async with self.engine.connect() as connection:
+            rows = await repository.list_views(connection, filters, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
+        return Page(rows, next_cursor)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+def encode_cursor(created_at: datetime, ticket_id: str) -> str:
+    raw = orjson.dumps([created_at.isoformat(), ticket_id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_at, ticket_id = orjson.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(created_at), str(ticket_id)
+    except (ValueError, TypeError) as error:
+        raise InvalidCursor("cursor is not one this API returned") from error
