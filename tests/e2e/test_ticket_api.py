@@ -71,7 +71,7 @@ async def test_complaint_walks_from_raise_to_close(
     assert "acknowledge" in ticket["allowed_commands"]
     assert "李娜" not in created.text  # P-PII: no contact details in the ticket
 
-    steps = [
+    steps: list[tuple[str, dict[str, Any], str]] = [
         (
             "acknowledge",
             {
@@ -127,14 +127,15 @@ async def test_complaint_walks_from_raise_to_close(
 
 async def test_unsatisfied_revisit_reopens(api: httpx.AsyncClient, clock: FixedClock) -> None:
     ticket = await raise_ticket(api, kind="support")
-    for command, body in [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("acknowledge", {"plan": "p", "expected_resolution_at": expected_time(clock)}),
         ("diagnose", {"findings": "f", "method": "on_site"}),
         (
             "resolve",
             {"solution": "s", "verification": {"method": "m", "result": "r", "passed": True}},
         ),
-    ]:
+    ]
+    for command, body in steps:
         assert (await send(api, ticket, command, body)).status_code == 200
     reopened = (await send(api, ticket, "revisit", {"satisfaction": 2})).json()
     assert (reopened["state"], reopened["reopen_count"]) == ("acknowledged", 1)  # F-7
