@@ -22,7 +22,8 @@ migrate: $(STAMP)
 	$(BIN)/aftercare migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check src services tests bench
+	$(BIN)/ruff check src services tests
+	$(BIN)/ruff format --check src services tests
 
 typecheck: $(STAMP)
 	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket tests

@@ -12,11 +12,13 @@ import orjson
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from aftercare.db import writing
 from aftercare.eventstore import NewEvent, RecordedEvent, append_events, read_stream
+from aftercare.eventstore.sql import events, to_recorded
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
-from aftercare_ticket.domain.events import TicketEvent, decode, encode
+from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
 
 
@@ -152,3 +154,35 @@ async def remember_idempotent(
             key=key, fingerprint=print_, ticket_id=ticket_id, created_at=at
         )
     )
+
+
+async def rebuild_views(engine: AsyncEngine, page_size: int = 5000) -> int:
+    """Refold every ticket from the event log into the read model; returns the count."""
+    tickets: dict[str, Ticket] = {}
+    position = 0
+    async with engine.connect() as connection:
+        while True:
+            result = await connection.execute(
+                select(events)
+                .where(events.c.global_position > position)
+                .order_by(events.c.global_position)
+                .limit(page_size)
+            )
+            rows = result.all()
+            if not rows:
+                break
+            for row in rows:
+                recorded = to_recorded(row)
+                ticket = tickets.get(recorded.stream_id) or Ticket(id=recorded.stream_id)
+                if recorded.type in EVENT_TYPES:
+                    tickets[recorded.stream_id] = fold_one(ticket, recorded)
+            position = rows[-1].global_position
+    connection = await writing(await engine.connect())
+    try:
+        async with connection.begin():
+            await connection.execute(ticket_views.delete())
+            for ticket in tickets.values():
+                await upsert_view(connection, ticket)
+    finally:
+        await connection.close()
+    return len(tickets)

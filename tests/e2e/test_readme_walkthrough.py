@@ -1,0 +1,88 @@
+"""The README's walkthrough, run as written against a live server started like a user would."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+AFTERCARE = Path(sys.executable).with_name("aftercare")
+
+
+def walkthrough() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- walkthrough:start -->\n```sh\n(.*?)```", readme, re.S)
+    assert block, "README lost its walkthrough block"
+    return block.group(1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_HTTP_PORT": str(port)}
+    env.pop("DATABASE_URL", None)
+    env.pop("AFTERCARE_API_KEYS", None)
+    server = subprocess.Popen(
+        [str(AFTERCARE), "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert server.poll() is None, server.communicate()[0]
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the server did not become ready in 30 s")
+        yield url
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=10)[0]
+        assert "dev-admin-key" in output  # make run tells the newcomer the key
+
+
+def test_readme_walkthrough_closes_a_complaint(live_server: str) -> None:
+    assert shutil.which("curl"), "the walkthrough uses curl, as a newcomer would"
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", walkthrough()],
+        env={**os.environ, "AFTERCARE_URL": live_server},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1:5] == ["acknowledged", "diagnosed", "resolved", "closed"]
+    assert lines[5:] == [
+        "1 RequestRaised",
+        "2 Acknowledged",
+        "3 Diagnosed",
+        "4 Resolved",
+        "5 Revisited",
+        "6 Closed",
+    ]
