@@ -301,11 +301,13 @@ async def test_roles_and_keys(api: httpx.AsyncClient, clock: FixedClock) -> None
         ticket,
         "assign",
         {"assignee": "x"},
-        headers={**auth("engineer"), "X-Actor": "wang.fang"},
+        headers={**auth("engineer"), "X-Actor": "wang.fang", "X-Correlation-ID": "crm-9"},
     )
     history = (await api.get(f"/tickets/{ticket['id']}/events")).json()["events"]
     assert actor.status_code == 200
     assert history[-1]["metadata"]["actor"] == "wang.fang"
+    assert history[-1]["metadata"]["correlation_id"] == "crm-9"
+    assert history[-1]["metadata"]["request_id"] == actor.headers["X-Request-ID"]
 
 
 async def test_list_filters_and_pages(api: httpx.AsyncClient, clock: FixedClock) -> None:

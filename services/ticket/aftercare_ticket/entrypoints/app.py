@@ -70,9 +70,9 @@ def create_app(
     async def request_id(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        given = request.headers.get("x-request-id")
+        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
         response = await call_next(request)
-        response.headers["X-Request-ID"] = given or str(uuid.uuid4())
+        response.headers["X-Request-ID"] = request.state.request_id
         return response
 
     @app.get("/healthz", tags=["health"], operation_id="healthz")

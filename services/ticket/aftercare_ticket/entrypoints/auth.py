@@ -91,13 +91,13 @@ def require_contact_access(principal: PrincipalDep) -> Principal:
 
 
 def caller_of(
+    request: Request,
     principal: PrincipalDep,
-    x_request_id: Annotated[str | None, Header()] = None,
     x_correlation_id: Annotated[str | None, Header()] = None,
     x_actor: Annotated[str | None, Header(description="the person acting, for the audit")] = None,
 ) -> Caller:
     """F-9: who, on whose behalf, and which request, for every event recorded."""
-    request_id = x_request_id or str(uuid.uuid4())
+    request_id: str = getattr(request.state, "request_id", None) or str(uuid.uuid4())
     return Caller(
         actor=x_actor or f"key:{principal.key_id}",
         role=principal.role,
