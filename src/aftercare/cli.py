@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import structlog
 
+from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
 SERVICE_PACKAGES = ("aftercare_ticket",)
@@ -64,12 +65,40 @@ async def serve_api(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
-def _banner(settings: Settings) -> str:
+async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
+    from aftercare.db import create_engine
+    from aftercare.relay import OutboxRelay
+    from aftercare_ticket.adapters.publishing import ticket_cloudevent
+
+    engine = create_engine(settings.database_url)
+    relay = OutboxRelay(
+        engine,
+        bootstrap_servers,
+        settings.ticket_events_topic,
+        ticket_cloudevent,
+        enable_idempotence=settings.kafka_enable_idempotence,
+    )
+    try:
+        await relay.run()
+    finally:
+        await engine.dispose()
+
+
+def _topics(settings: Settings) -> list[TopicSpec]:
+    return [
+        TopicSpec(settings.ticket_events_topic, settings.topic_partitions),
+        TopicSpec(settings.sla_topic, settings.topic_partitions),
+    ]
+
+
+def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
     lines = [
         "Aftercare is starting",
         f"  ticket API   {settings.base_url}",
         f"  API docs     {settings.base_url}/docs",
         f"  database     {settings.database_url}",
+        f"  Kafka        {bootstrap_servers}" + ("  (embedded broker)" if embedded else ""),
+        f"  topics       {settings.ticket_events_topic}, {settings.sla_topic}",
     ]
     if not settings.api_keys:
         lines.append(f"  API key      {DEV_ADMIN_KEY}  (admin; set AFTERCARE_API_KEYS to change)")
@@ -77,9 +106,33 @@ def _banner(settings: Settings) -> str:
 
 
 async def run(settings: Settings) -> None:
+    """The whole system in one process tree: broker (unless Kafka is given), API, relay."""
     await migrate(settings)
-    print(_banner(settings), flush=True)
-    await serve_api(settings)
+    broker: EmbeddedBroker | None = None
+    bootstrap = settings.kafka_bootstrap_servers
+    if bootstrap is None:
+        broker = EmbeddedBroker(settings.broker_host, settings.broker_port)
+        await broker.start()
+        bootstrap = broker.bootstrap_servers
+    try:
+        await ensure_topics(bootstrap, _topics(settings))
+        print(_banner(settings, bootstrap, broker is not None), flush=True)
+        relay = asyncio.create_task(run_relay(settings, bootstrap))
+        try:
+            await serve_api(settings)
+        finally:
+            relay.cancel()
+            await asyncio.gather(relay, return_exceptions=True)
+    finally:
+        if broker is not None:
+            await broker.stop()
+
+
+async def relay_only(settings: Settings) -> None:
+    if not settings.kafka_bootstrap_servers:
+        raise SystemExit("aftercare relay needs KAFKA_BOOTSTRAP_SERVERS")
+    await ensure_topics(settings.kafka_bootstrap_servers, _topics(settings))
+    await run_relay(settings, settings.kafka_bootstrap_servers)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="migrate, then start the whole system")
     commands.add_parser("api", help="start the ticket API only")
+    commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
     args = parser.parse_args(argv)
@@ -96,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(run(settings))
     elif args.command == "api":
         asyncio.run(serve_api(settings))
+    elif args.command == "relay":
+        asyncio.run(relay_only(settings))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")

@@ -32,6 +32,31 @@ class Settings(BaseSettings):
     warranty_months: int = Field(default=12, ge=0)
     warranty_months_by_model: dict[str, int] = Field(default_factory=dict)
     log_level: str = "INFO"
+    # Kafka: unset bootstrap servers means the embedded broker on ``broker_port``.
+    kafka_bootstrap_servers: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "KAFKA_BOOTSTRAP_SERVERS", "AFTERCARE_KAFKA_BOOTSTRAP_SERVERS"
+        ),
+    )
+    kafka_enable_idempotence_override: bool | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "KAFKA_ENABLE_IDEMPOTENCE", "AFTERCARE_KAFKA_ENABLE_IDEMPOTENCE"
+        ),
+    )
+    broker_host: str = "127.0.0.1"
+    broker_port: int = 9092
+    ticket_events_topic: str = "ticket.events.v1"
+    sla_topic: str = "ticket.sla.v1"
+    topic_partitions: int = Field(default=4, ge=1)
+
+    @property
+    def kafka_enable_idempotence(self) -> bool:
+        """On for a real Kafka; the embedded broker has no idempotent producer."""
+        if self.kafka_enable_idempotence_override is not None:
+            return self.kafka_enable_idempotence_override
+        return self.kafka_bootstrap_servers is not None
 
     @property
     def database_url(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
@@ -14,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.integration.kafka import read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 AFTERCARE = Path(sys.executable).with_name("aftercare")
@@ -34,10 +37,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "AFTERCARE_DATA_DIR": str(tmp_path), "AFTERCARE_HTTP_PORT": str(port)}
+def live_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``aftercare run`` as ``make run`` starts it: (API URL, embedded broker address)."""
+    port, broker_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "AFTERCARE_DATA_DIR": str(tmp_path),
+        "AFTERCARE_HTTP_PORT": str(port),
+        "AFTERCARE_BROKER_PORT": str(broker_port),
+    }
     env.pop("DATABASE_URL", None)
+    env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("AFTERCARE_API_KEYS", None)
     server = subprocess.Popen(
         [str(AFTERCARE), "run"],
@@ -58,18 +68,20 @@ def live_server(tmp_path: Path) -> Iterator[str]:
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not become ready in 30 s")
-        yield url
+        yield url, f"127.0.0.1:{broker_port}"
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
         assert "dev-admin-key" in output  # make run tells the newcomer the key
+        assert "ticket.events.v1" in output  # and where the events go
 
 
-def test_readme_walkthrough_closes_a_complaint(live_server: str) -> None:
+def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str]) -> None:
     assert shutil.which("curl"), "the walkthrough uses curl, as a newcomer would"
+    url, bootstrap = live_server
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", walkthrough()],
-        env={**os.environ, "AFTERCARE_URL": live_server},
+        env={**os.environ, "AFTERCARE_URL": url},
         capture_output=True,
         text=True,
         timeout=60,
@@ -85,4 +97,13 @@ def test_readme_walkthrough_closes_a_complaint(live_server: str) -> None:
         "4 Resolved",
         "5 Revisited",
         "6 Closed",
+    ]
+    published = asyncio.run(read_topic(bootstrap, "ticket.events.v1", expect=6))
+    assert [event.type.split(".")[3] for _, event in published] == [
+        "RequestRaised",
+        "Acknowledged",
+        "Diagnosed",
+        "Resolved",
+        "Revisited",
+        "Closed",
     ]
