@@ -11,7 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -56,3 +58,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 async def writing(connection: AsyncConnection) -> AsyncConnection:
     """Mark a connection as about to write, before its transaction begins."""
     return await connection.execution_options(**WRITE)
+
+
+async def upsert(connection: AsyncConnection, table: Table, row: dict[str, Any], key: str) -> None:
+    """Insert ``row``, or update every other column where ``key`` already exists."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).values(row)
+    await connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c[key]],
+            set_={name: statement.excluded[name] for name in row if name != key},
+        )
+    )

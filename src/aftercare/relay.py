@@ -21,12 +21,11 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from sqlalchemy import Column, MetaData, String, Table, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
+from aftercare.db import upsert
 from aftercare.eventstore import RecordedEvent, SqlEventStore
 from aftercare.sqltypes import Position, UtcDateTime
 
@@ -163,18 +162,8 @@ class OutboxRelay:
 
     async def _save_checkpoint(self, position: int) -> None:
         async with self.engine.begin() as connection:
-            insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
             row = {"name": self.name, "position": position, "updated_at": self.clock.now()}
-            statement = insert(relay_checkpoints).values(row)
-            await connection.execute(
-                statement.on_conflict_do_update(
-                    index_elements=[relay_checkpoints.c.name],
-                    set_={
-                        "position": statement.excluded.position,
-                        "updated_at": statement.excluded.updated_at,
-                    },
-                )
-            )
+            await upsert(connection, relay_checkpoints, row, "name")
 
 
 class _Leadership:

@@ -10,11 +10,9 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.db import writing
+from aftercare.db import upsert, writing
 from aftercare.eventstore import NewEvent, RecordedEvent, append_events, read_stream
 from aftercare.eventstore.sql import events, to_recorded
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
@@ -98,14 +96,7 @@ def _view_row(ticket: Ticket) -> dict[str, Any]:
 
 
 async def upsert_view(connection: AsyncConnection, ticket: Ticket) -> None:
-    row = _view_row(ticket)
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(ticket_views).values(row)
-    statement = statement.on_conflict_do_update(
-        index_elements=[ticket_views.c.id],
-        set_={key: statement.excluded[key] for key in row if key != "id"},
-    )
-    await connection.execute(statement)
+    await upsert(connection, ticket_views, _view_row(ticket), "id")
 
 
 async def list_views(
