@@ -178,14 +178,19 @@ class _Leadership:
         if self.engine.dialect.name != "postgresql":
             return
         self.connection = await self.engine.connect()
-        while True:
-            result = await self.connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
-            )
-            await self.connection.commit()
-            if result.scalar_one():
-                return
-            await asyncio.sleep(1.0)
+        try:
+            while True:
+                result = await self.connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
+                )
+                await self.connection.commit()
+                if result.scalar_one():
+                    return
+                await asyncio.sleep(1.0)
+        except BaseException:  # cancelled while waiting: give the connection back
+            await self.connection.close()
+            self.connection = None
+            raise
 
     async def __aexit__(self, *_: object) -> None:
         if self.connection is not None:

@@ -132,3 +132,36 @@ async def test_broker_outage_loses_nothing(
     found = await read_topic(broker.bootstrap_servers, topic, before + during)
     sequences = assert_per_ticket_order(found)
     assert sum(len(numbers) for numbers in sequences.values()) == before + during
+
+
+async def test_two_relays_do_not_double_publish(
+    engine: AsyncEngine, clock: FixedClock, broker: EmbeddedBroker, topic: str
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite deployments run a single relay (documented)")
+    relays = [
+        OutboxRelay(
+            engine,
+            broker.bootstrap_servers,
+            topic,
+            ticket_cloudevent,
+            name=f"relay-{topic}",
+            idle_wait=0.02,
+        )
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(relay.run()) for relay in relays]
+    try:
+        service = TicketService(engine, clock, Policy())
+        written = await walk_tickets(service, clock, 4)
+        async with asyncio.timeout(30):
+            while sum(r.stats.published for r in relays) < written:  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # give a second publisher the chance to misbehave
+        found = await read_topic(broker.bootstrap_servers, topic, written + 1, within=3)
+        assert len(found) == written
+        assert sum(r.stats.published for r in relays) == written
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
