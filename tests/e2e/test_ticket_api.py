@@ -351,3 +351,19 @@ async def test_waiting_and_parts_return_where_they_left(
 async def test_service_endpoints(api: httpx.AsyncClient, path: str) -> None:
     response = await api.get(path)
     assert response.status_code == 200
+
+
+async def test_one_idempotency_key_raced_on_two_tickets_is_refused_once(
+    api: httpx.AsyncClient,
+) -> None:
+    first, second = await raise_ticket(api), await raise_ticket(api)
+    headers = {"Idempotency-Key": "progress-42", "If-Match": '"1"'}
+    responses = await asyncio.gather(
+        send(api, first, "report-progress", {"message": "m"}, headers=headers),
+        send(api, second, "report-progress", {"message": "m"}, headers=headers),
+    )
+    assert sorted(r.status_code for r in responses) == [200, 422]
+    refused = next(r for r in responses if r.status_code == 422)
+    assert refused.json()["field"] == "Idempotency-Key"
+    versions = [(await api.get(f"/tickets/{t['id']}")).json()["version"] for t in (first, second)]
+    assert sorted(versions) == [1, 2]  # the refused one wrote nothing

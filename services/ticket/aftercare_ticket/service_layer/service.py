@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,8 +19,12 @@ from aftercare.eventstore import ConcurrencyError, RecordedEvent, lock_appends, 
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import Context, decide, raise_request
+from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
+
+Decision = Callable[[AsyncConnection, Context], Awaitable[tuple[Ticket, list[TicketEvent]]]]
+"""Inside the write transaction: the ticket as loaded and the events decided for it."""
 
 
 class TicketNotFound(Exception):
@@ -83,36 +88,14 @@ class TicketService:
     async def raise_request(
         self, request: RaiseRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Outcome:
+        async def decision(
+            _: AsyncConnection, context: Context
+        ) -> tuple[Ticket, list[TicketEvent]]:
+            ticket = Ticket(id=str(uuid.uuid4()))
+            return ticket, [raise_request(ticket.id, request, context)]
+
         print_ = repository.fingerprint("raise", request.model_dump(mode="json"))
-        for _ in range(2):
-            if idempotency_key:
-                earlier = await self._replay(idempotency_key, print_)
-                if earlier:
-                    return earlier
-            async with self.engine.connect() as connection:
-                connection = await writing(connection)
-                try:
-                    async with connection.begin():
-                        context = self._context()
-                        ticket_id = str(uuid.uuid4())
-                        event = raise_request(ticket_id, request, context)
-                        ticket, recorded = await repository.save(
-                            connection,
-                            Ticket(id=ticket_id),
-                            [event],
-                            caller.metadata(),
-                            context.now,
-                        )
-                        if idempotency_key:
-                            await repository.remember_idempotent(
-                                connection, idempotency_key, print_, ticket_id, context.now
-                            )
-                        return Outcome(ticket, recorded)
-                except IntegrityError:
-                    if not idempotency_key:
-                        raise
-                    # A concurrent request with the same key won; answer with its ticket.
-        raise RuntimeError("unreachable: the winning request's record was not found")
+        return await self._write(decision, caller, idempotency_key, print_, retry=False)
 
     async def execute(
         self,
@@ -125,9 +108,38 @@ class TicketService:
         """Run ``command``. Without an expected version the caller did not ask to decide on
         a particular state, so a lost race is decided again, this time under the append
         lock, where it cannot lose twice."""
+
+        async def decision(
+            connection: AsyncConnection, context: Context
+        ) -> tuple[Ticket, list[TicketEvent]]:
+            ticket, _ = await repository.load(connection, ticket_id)
+            if ticket is None:
+                raise TicketNotFound(ticket_id)
+            if expected_version is not None and expected_version != ticket.version:
+                raise ConcurrencyError(ticket_id, expected_version, ticket.version)
+            return ticket, decide(ticket, command, context)
+
         print_ = repository.fingerprint(ticket_id, command.name, command.model_dump(mode="json"))
-        attempts = 1 if expected_version is not None else 2
-        for attempt in range(1, attempts + 1):
+        return await self._write(
+            decision, caller, idempotency_key, print_, retry=expected_version is None
+        )
+
+    async def _write(
+        self,
+        decision: Decision,
+        caller: Caller,
+        idempotency_key: str | None,
+        print_: str,
+        *,
+        retry: bool,
+    ) -> Outcome:
+        """Decide and append in one transaction, with the idempotency record.
+
+        A repeated key answers from the record. Two requests racing with one new key both
+        decide; the record's primary key lets one commit, and the other then answers from
+        it. With ``retry``, a decision that lost a version race is made once more under the
+        append lock."""
+        for attempt in range(1, 4):
             if idempotency_key:
                 earlier = await self._replay(idempotency_key, print_)
                 if earlier:
@@ -138,50 +150,25 @@ class TicketService:
                     async with connection.begin():
                         if attempt > 1:
                             await lock_appends(connection)
-                        return await self._execute_in(
-                            connection,
-                            ticket_id,
-                            command,
-                            caller,
-                            expected_version,
-                            idempotency_key,
-                            print_,
-                        )
+                        context = self._context()
+                        ticket, decided = await decision(connection, context)
+                        recorded: list[RecordedEvent] = []
+                        if decided:
+                            ticket, recorded = await repository.save(
+                                connection, ticket, decided, caller.metadata(), context.now
+                            )
+                        if idempotency_key:
+                            await repository.remember_idempotent(
+                                connection, idempotency_key, print_, ticket.id, context.now
+                            )
+                        return Outcome(ticket, recorded)
                 except ConcurrencyError:
-                    if attempt == attempts:
+                    if not retry or attempt > 1:
                         raise
                 except IntegrityError:
-                    if not idempotency_key:
+                    if not idempotency_key or attempt > 2:
                         raise
-        raise RuntimeError("unreachable")
-
-    async def _execute_in(
-        self,
-        connection: AsyncConnection,
-        ticket_id: str,
-        command: Command,
-        caller: Caller,
-        expected_version: int | None,
-        idempotency_key: str | None,
-        print_: str,
-    ) -> Outcome:
-        ticket, _ = await repository.load(connection, ticket_id)
-        if ticket is None:
-            raise TicketNotFound(ticket_id)
-        if expected_version is not None and expected_version != ticket.version:
-            raise ConcurrencyError(ticket_id, expected_version, ticket.version)
-        context = self._context()
-        decided = decide(ticket, command, context)
-        recorded: list[RecordedEvent] = []
-        if decided:
-            ticket, recorded = await repository.save(
-                connection, ticket, decided, caller.metadata(), context.now
-            )
-        if idempotency_key:
-            await repository.remember_idempotent(
-                connection, idempotency_key, print_, ticket_id, context.now
-            )
-        return Outcome(ticket, recorded)
+        raise RuntimeError("a request neither committed nor found its idempotency record")
 
     async def _replay(self, key: str, print_: str) -> Outcome | None:
         """The earlier answer to a repeated request; the key's own body must match."""
