@@ -20,10 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 WRITE = {"aftercare_write": True}
 
 
-def is_sqlite(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; for SQLite the file's folder is created and WAL mode switched on."""
     parsed = make_url(url)

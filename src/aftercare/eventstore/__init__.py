@@ -5,7 +5,6 @@ from aftercare.eventstore.model import (
     EventStore,
     NewEvent,
     RecordedEvent,
-    StreamNotFound,
 )
 from aftercare.eventstore.sql import SqlEventStore, append_events, lock_appends, read_stream
 
@@ -15,7 +14,6 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SqlEventStore",
-    "StreamNotFound",
     "append_events",
     "lock_appends",
     "read_stream",

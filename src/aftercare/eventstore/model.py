@@ -47,12 +47,6 @@ class ConcurrencyError(Exception):
         self.actual_version = actual_version
 
 
-class StreamNotFound(Exception):
-    def __init__(self, stream_id: str) -> None:
-        super().__init__(f"no stream {stream_id!r}")
-        self.stream_id = stream_id
-
-
 class EventStore(Protocol):
     """What the services need from an event store, whichever database is behind it."""
 

@@ -64,7 +64,7 @@ events = Table(
 APPEND_LOCK_KEY = 0x41465443
 
 
-def to_recorded(row: Row[Any]) -> RecordedEvent:
+def _to_recorded(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         global_position=row.global_position,
         stream_id=row.stream_id,
@@ -161,7 +161,7 @@ async def read_stream(
     if up_to_time is not None:
         query = query.where(events.c.recorded_at <= up_to_time)
     result = await connection.execute(query.order_by(events.c.version))
-    return [to_recorded(row) for row in result]
+    return [_to_recorded(row) for row in result]
 
 
 class SqlEventStore:
@@ -201,7 +201,7 @@ class SqlEventStore:
                 .order_by(events.c.global_position)
                 .limit(limit)
             )
-            return [to_recorded(row) for row in result]
+            return [_to_recorded(row) for row in result]
 
     async def stream_version(self, stream_id: str) -> int:
         async with self.engine.connect() as connection:

@@ -13,8 +13,13 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert, writing
-from aftercare.eventstore import NewEvent, RecordedEvent, append_events, read_stream
-from aftercare.eventstore.sql import events, to_recorded
+from aftercare.eventstore import (
+    NewEvent,
+    RecordedEvent,
+    SqlEventStore,
+    append_events,
+    read_stream,
+)
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
 from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
@@ -150,24 +155,14 @@ async def remember_idempotent(
 async def rebuild_views(engine: AsyncEngine, page_size: int = 5000) -> int:
     """Refold every ticket from the event log into the read model; returns the count."""
     tickets: dict[str, Ticket] = {}
+    store = SqlEventStore(engine)
     position = 0
-    async with engine.connect() as connection:
-        while True:
-            result = await connection.execute(
-                select(events)
-                .where(events.c.global_position > position)
-                .order_by(events.c.global_position)
-                .limit(page_size)
-            )
-            rows = result.all()
-            if not rows:
-                break
-            for row in rows:
-                recorded = to_recorded(row)
+    while batch := await store.read_all(after_position=position, limit=page_size):
+        for recorded in batch:
+            if recorded.type in EVENT_TYPES:
                 ticket = tickets.get(recorded.stream_id) or Ticket(id=recorded.stream_id)
-                if recorded.type in EVENT_TYPES:
-                    tickets[recorded.stream_id] = fold_one(ticket, recorded)
-            position = rows[-1].global_position
+                tickets[recorded.stream_id] = fold_one(ticket, recorded)
+        position = batch[-1].global_position
     connection = await writing(await engine.connect())
     try:
         async with connection.begin():

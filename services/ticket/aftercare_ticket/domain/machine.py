@@ -19,7 +19,6 @@ ACTIVE: Final = (S.RAISED, S.ACKNOWLEDGED, S.DIAGNOSED)
 WORKING: Final = (S.ACKNOWLEDGED, S.DIAGNOSED)
 WAITING: Final = (S.WAITING_ON_CUSTOMER, S.WAITING_ON_PARTS)
 OPEN: Final = (*ACTIVE, *WAITING, S.RESOLVED)
-TERMINAL: Final = (S.CLOSED, S.WITHDRAWN, S.DECLINED)
 
 # (command, sources, destination); ``None`` as destination: the command keeps the state.
 _TABLE: Final[list[tuple[str, tuple[State, ...], State | tuple[State, ...] | None]]] = [
@@ -81,7 +80,3 @@ def allowed_commands(state: State) -> list[str]:
     """Commands a ticket in ``state`` accepts, in the table's order."""
     triggers = set(_MACHINE.get_triggers(state.value))
     return [command for command in COMMANDS if command in triggers and command != "raise"]
-
-
-def is_open(state: State) -> bool:
-    return state in OPEN

@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import singledispatch
 
 from aftercare_ticket.domain import events as ev
-from aftercare_ticket.domain.machine import allowed_commands, destinations
+from aftercare_ticket.domain.machine import allowed_commands
 from aftercare_ticket.domain.values import Attachment, Contact, Product, ReturnDetails
 from aftercare_ticket.domain.vocabulary import (
     Channel,
@@ -68,9 +68,6 @@ class Ticket:
     @property
     def allowed_commands(self) -> list[str]:
         return allowed_commands(self.state)
-
-    def may(self, command: str) -> bool:
-        return bool(destinations(command, self.state))
 
 
 @singledispatch
