@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,8 +49,8 @@ ToCloudEvent = Callable[[RecordedEvent], CloudEvent | None]
 class RelayStats:
     published: int = 0
     failures: int = 0
-    lag_ms: list[float] = field(default_factory=list)
-    """Commit → broker acknowledgement, per published event (most recent last)."""
+    lag_ms: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    """Commit → broker acknowledgement of the most recent published events."""
 
 
 async def load_checkpoint(connection: AsyncConnection, name: str) -> int:
@@ -108,14 +109,18 @@ class OutboxRelay:
         while True:
             try:
                 async with self._leadership():
+                    # Only the leader writes the checkpoint, so it is read once per term.
+                    async with self.engine.connect() as connection:
+                        checkpoint = await load_checkpoint(connection, self.name)
                     producer = self._producer()
                     await producer.start()
                     try:
                         while True:
-                            sent = await self.publish_batch(producer)
+                            reached = await self.publish_batch(producer, checkpoint)
                             backoff = 0.1
-                            if not sent:
+                            if reached == checkpoint:
                                 await self._idle()
+                            checkpoint = reached
                     finally:
                         await producer.stop()
             except (KafkaError, OSError, TimeoutError) as error:
@@ -134,13 +139,11 @@ class OutboxRelay:
     def _leadership(self) -> _Leadership:
         return _Leadership(self.engine, self.name)
 
-    async def publish_batch(self, producer: AIOKafkaProducer) -> int:
-        """Publish the next batch and move the checkpoint; returns how many were read."""
-        async with self.engine.connect() as connection:
-            checkpoint = await load_checkpoint(connection, self.name)
+    async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: int) -> int:
+        """Publish what follows ``checkpoint`` and store the new one, which it returns."""
         batch = await self.store.read_all(after_position=checkpoint, limit=self.batch_size)
         if not batch:
-            return 0
+            return checkpoint
         pending = []
         for event in batch:
             cloud_event = self.to_cloudevent(event)
@@ -155,10 +158,9 @@ class OutboxRelay:
             await asyncio.wait_for(future, timeout=30)
             lag = (self.clock.now() - event.recorded_at).total_seconds() * 1000
             self.stats.lag_ms.append(lag)
-        del self.stats.lag_ms[:-10_000]
         self.stats.published += len(pending)
         await self._save_checkpoint(batch[-1].global_position)
-        return len(batch)
+        return batch[-1].global_position
 
     async def _save_checkpoint(self, position: int) -> None:
         async with self.engine.begin() as connection:
