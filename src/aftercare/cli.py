@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 
@@ -84,6 +85,51 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
+def generated_contracts(directory: Path) -> dict[Path, str]:
+    """Every file under ``schemas/``, as the code defines it today."""
+    from aftercare import __version__
+    from aftercare.schemas import asyncapi_document, render_json, render_yaml
+    from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
+    from aftercare_ticket.entrypoints.app import create_app
+
+    defaults = Settings.model_fields
+    files = {
+        directory / "events" / name: render_json(schema)
+        for name, schema in ticket_event_schemas().items()
+    }
+    asyncapi = asyncapi_document(
+        title="Aftercare events",
+        version=__version__,
+        description=(
+            "What Aftercare publishes on Kafka. Every message is a CloudEvent in binary "
+            "mode: attributes in ce_* headers, the JSON data as the value."
+        ),
+        channels=[ticket_channel(str(defaults["ticket_events_topic"].default))],
+        servers={"development": "localhost:9092", "production": "kafka:9092"},
+    )
+    files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
+    files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
+    return files
+
+
+def schemas_command(directory: Path, check: bool) -> int:
+    from aftercare.schemas import write_files
+
+    expected = generated_contracts(directory)
+    if check:
+        stale = [
+            path
+            for path, content in expected.items()
+            if not path.exists() or path.read_text(encoding="utf-8") != content
+        ]
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    for path in write_files(expected):
+        print(f"wrote {path}")
+    return 0
+
+
 def _topics(settings: Settings) -> list[TopicSpec]:
     return [
         TopicSpec(settings.ticket_events_topic, settings.topic_partitions),
@@ -143,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
+    schemas = commands.add_parser(
+        "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
+    )
+    schemas.add_argument("--dir", type=Path, default=Path("schemas"))
+    schemas.add_argument("--check", action="store_true", help="exit 1 if a file is out of date")
     args = parser.parse_args(argv)
     settings = Settings()
     _configure_logging(settings.log_level)
@@ -155,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")
+    elif args.command == "schemas":
+        return schemas_command(args.dir, args.check)
     elif args.command == "rebuild-views":
         count = asyncio.run(rebuild_views(settings))
         print(f"rebuilt {count} tickets from their events")

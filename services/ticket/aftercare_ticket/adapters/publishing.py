@@ -16,6 +16,10 @@ def ce_type(event_type: str, schema_version: int) -> str:
     return f"com.aftercare.ticket.{event_type}.v{schema_version}"
 
 
+def schema_file(event_type: str, schema_version: int) -> str:
+    return f"{event_type}.v{schema_version}.json"
+
+
 def ticket_cloudevent(event: RecordedEvent) -> CloudEvent | None:
     """The wire form of a stored ticket event; other streams' events stay off the topic."""
     if event.type not in EVENT_TYPES:
@@ -28,6 +32,6 @@ def ticket_cloudevent(event: RecordedEvent) -> CloudEvent | None:
         time=datetime.fromisoformat(happened) if happened else event.recorded_at,
         subject=event.stream_id,
         sequence=event.version,
-        dataschema=f"{SCHEMA_BASE}{event.type}.v{event.schema_version}.json",
+        dataschema=SCHEMA_BASE + schema_file(event.type, event.schema_version),
         data=without_personal_data(event.type, event.data),
     )

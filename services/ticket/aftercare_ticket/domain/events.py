@@ -145,11 +145,15 @@ class Reopened(TicketEvent):
 
 
 class Closed(TicketEvent):
+    """F-6: the case is finished (satisfied revisit, or closed by the desk with a reason)."""
+
     occurred_at: AwareDatetime
     reason: Text
 
 
 class Withdrawn(TicketEvent):
+    """The customer no longer needs help; every clock stops."""
+
     occurred_at: AwareDatetime
     reason: Text
 
@@ -171,6 +175,8 @@ class CustomerInfoRequested(TicketEvent):
 
 
 class CustomerInfoProvided(TicketEvent):
+    """The customer answered; the clocks resume in ``resumed_to``."""
+
     occurred_at: AwareDatetime
     information: Text
     attachments: list[Attachment] = Field(default_factory=list)
@@ -178,6 +184,8 @@ class CustomerInfoProvided(TicketEvent):
 
 
 class PartsAwaited(TicketEvent):
+    """Waiting on spare parts; which clocks pause is SLA policy."""
+
     occurred_at: AwareDatetime
     parts: list[ShortText]
     expected_at: AwareDatetime | None = None
@@ -185,6 +193,8 @@ class PartsAwaited(TicketEvent):
 
 
 class PartsArrived(TicketEvent):
+    """The parts are in; work resumes in ``resumed_to``."""
+
     occurred_at: AwareDatetime
     note: Text | None = None
     resumed_to: State
@@ -200,6 +210,8 @@ class Escalated(TicketEvent):
 
 
 class Assigned(TicketEvent):
+    """Who works on the case now (F-9: the person responsible is recorded)."""
+
     occurred_at: AwareDatetime
     assignee: ShortText
     team: ShortText | None = None
