@@ -56,6 +56,13 @@ async def writing(connection: AsyncConnection) -> AsyncConnection:
     return await connection.execution_options(**WRITE)
 
 
+async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[str, Any]) -> bool:
+    """Insert ``row`` unless its primary key exists; True when it was inserted."""
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    result = await connection.execute(insert(table).values(row).on_conflict_do_nothing())
+    return bool(result.rowcount)
+
+
 async def upsert(connection: AsyncConnection, table: Table, row: dict[str, Any], key: str) -> None:
     """Insert ``row``, or update every other column where ``key`` already exists."""
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert

@@ -28,6 +28,7 @@ from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import upsert
 from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare.metrics import PUBLISH_LAG, PUBLISHED, RELAY_CHECKPOINT, RELAY_FAILURES
 from aftercare.sqltypes import Position, UtcDateTime
 
 log = structlog.get_logger(__name__)
@@ -125,6 +126,7 @@ class OutboxRelay:
                         await producer.stop()
             except (KafkaError, OSError, TimeoutError) as error:
                 self.stats.failures += 1
+                RELAY_FAILURES.labels(self.name).inc()
                 log.warning(
                     "relay cannot publish; will retry", error=repr(error), retry_in_s=backoff
                 )
@@ -154,12 +156,16 @@ class OutboxRelay:
                 self.topic, value=value, key=event.stream_id.encode(), headers=headers
             )
             pending.append((event, future))
+        lag_histogram = PUBLISH_LAG.labels(self.name)
         for event, future in pending:
             await asyncio.wait_for(future, timeout=30)
-            lag = (self.clock.now() - event.recorded_at).total_seconds() * 1000
-            self.stats.lag_ms.append(lag)
+            lag = (self.clock.now() - event.recorded_at).total_seconds()
+            self.stats.lag_ms.append(lag * 1000)
+            lag_histogram.observe(lag)
         self.stats.published += len(pending)
+        PUBLISHED.labels(self.name).inc(len(pending))
         await self._save_checkpoint(batch[-1].global_position)
+        RELAY_CHECKPOINT.labels(self.name).set(batch[-1].global_position)
         return batch[-1].global_position
 
     async def _save_checkpoint(self, position: int) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from aftercare.clock import FixedClock
 from tests.e2e.conftest import auth
@@ -351,6 +352,28 @@ async def test_waiting_and_parts_return_where_they_left(
 async def test_service_endpoints(api: httpx.AsyncClient, path: str) -> None:
     response = await api.get(path)
     assert response.status_code == 200
+
+
+async def test_metrics_are_exposed_for_prometheus(api: httpx.AsyncClient) -> None:
+    response = await api.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert "# TYPE aftercare_relay_publish_lag_seconds histogram" in response.text
+
+    async def healthz_count() -> float:
+        text = (await api.get("/metrics")).text
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == "aftercare_http_request_duration_seconds_count"
+            and sample.labels["route"] == "/healthz"
+        )
+
+    before = await healthz_count()
+    await api.get("/healthz")
+    await api.get("/healthz")
+    assert await healthz_count() == before + 2
 
 
 async def test_one_idempotency_key_raced_on_two_tickets_is_refused_once(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
-from aftercare.cloudevents import CloudEvent, from_kafka
+from aftercare.cloudevents import CloudEvent, from_kafka, to_kafka
 
 
 async def read_topic(
@@ -34,6 +36,56 @@ async def read_topic(
                     found.append(
                         (partition.partition, from_kafka(list(message.headers), message.value))
                     )
+        return found
+    finally:
+        await consumer.stop()
+
+
+async def eventually(
+    condition: Callable[[], bool], within: float = 20.0, message: str = "condition"
+) -> None:
+    """Wait until ``condition()`` holds (broker work is asynchronous), failing after ``within``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"{message} did not happen within {within} s")
+        await asyncio.sleep(0.02)
+
+
+async def publish(bootstrap: str, topic: str, events: list[CloudEvent]) -> None:
+    """Send CloudEvents keyed by subject, as the relay does."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for event in events:
+            headers, value = to_kafka(event)
+            await producer.send_and_wait(
+                topic, value=value, key=event.subject.encode(), headers=headers
+            )
+    finally:
+        await producer.stop()
+
+
+async def read_raw(
+    bootstrap: str, topic: str, expect: int, within: float = 20.0
+) -> list[ConsumerRecord]:
+    """The first ``expect`` raw records of ``topic`` (all partitions)."""
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        await consumer.seek_to_beginning()
+        found: list[ConsumerRecord] = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while len(found) < expect and loop.time() < deadline:
+            for messages in (await consumer.getmany(timeout_ms=200)).values():
+                found.extend(messages)
         return found
     finally:
         await consumer.stop()

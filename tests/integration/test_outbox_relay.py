@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import EmbeddedBroker
@@ -19,7 +20,7 @@ from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.service_layer.service import Caller, TicketService
-from tests.integration.kafka import read_topic
+from tests.integration.kafka import eventually, read_topic
 from tests.unit.builders import raise_body
 
 CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="c")
@@ -62,9 +63,7 @@ async def running_relay(
 
 
 async def wait_published(relay: OutboxRelay, count: int, within: float = 30.0) -> None:
-    async with asyncio.timeout(within):
-        while relay.stats.published < count:  # noqa: ASYNC110 - polling a counter
-            await asyncio.sleep(0.02)
+    await eventually(lambda: relay.stats.published >= count, within, f"{count} published")
 
 
 def assert_per_ticket_order(found: list[tuple[int, CloudEvent]]) -> dict[str, list[int]]:
@@ -107,6 +106,10 @@ async def test_committed_events_arrive_as_cloudevents_in_ticket_order(
     assert "contact" not in first.data  # P-PII
     assert "wang@example.com" not in str([event.data for _, event in found])
     assert max(running_relay.stats.lag_ms) >= 0
+    lag_samples = REGISTRY.get_sample_value(
+        "aftercare_relay_publish_lag_seconds_count", {"relay": running_relay.name}
+    )
+    assert lag_samples == written
 
 
 async def test_broker_outage_loses_nothing(
@@ -154,9 +157,7 @@ async def test_two_relays_do_not_double_publish(
     try:
         service = TicketService(engine, clock, Policy())
         written = await walk_tickets(service, clock, 4)
-        async with asyncio.timeout(30):
-            while sum(r.stats.published for r in relays) < written:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await eventually(lambda: sum(r.stats.published for r in relays) >= written, 30)
         await asyncio.sleep(0.5)  # give a second publisher the chance to misbehave
         found = await read_topic(broker.bootstrap_servers, topic, written + 1, within=3)
         assert len(found) == written

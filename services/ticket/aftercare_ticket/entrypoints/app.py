@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +17,7 @@ from aftercare import __version__
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import create_engine
 from aftercare.eventstore import ConcurrencyError
+from aftercare.metrics import HTTP_REQUESTS
 from aftercare.problems import Problem, install_problem_handlers
 from aftercare.settings import Settings
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
@@ -71,14 +74,24 @@ def create_app(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        started = time.perf_counter()
         response = await call_next(request)
         response.headers["X-Request-ID"] = request.state.request_id
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, route, response.status_code).observe(
+            time.perf_counter() - started
+        )
         return response
 
     @app.get("/healthz", tags=["health"], operation_id="healthz")
     async def healthz() -> dict[str, str]:
         """The process is up."""
         return {"status": "ok"}
+
+    @app.get("/metrics", tags=["health"], operation_id="metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """For Prometheus: request latency, and the relay's publish lag when it runs here."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["health"], operation_id="readyz")
     async def readyz() -> JSONResponse:

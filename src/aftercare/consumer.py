@@ -1,0 +1,314 @@
+"""The idempotent consumer the services build on: at-least-once in, effects applied once.
+
+Kafka redelivers (a relay republishes after a failure, a consumer restarts before its
+commit, a rebalance moves a partition). So each consumer records the ``ce_id`` of every
+event it applied in ``processed_events``, in the same database transaction as the
+effects of the handler: an event either left its effects and its id, or neither.
+Offsets are committed only after that transaction, so a crash repeats work (and the
+repeat is skipped) but never loses it.
+
+A message that keeps failing goes to ``<topic>.dlq`` with the error in its headers,
+and the partition moves on; infrastructure failures (database or broker unreachable,
+``TransientError``) are retried for ever instead, because the message is not at fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.broker import TopicSpec, ensure_topics
+from aftercare.clock import Clock, SystemClock
+from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
+from aftercare.db import insert_if_absent, writing
+from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
+from aftercare.sqltypes import UtcDateTime
+
+log = structlog.get_logger(__name__)
+
+metadata = MetaData()
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("consumer", String(100), primary_key=True),
+    Column("event_id", String(100), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
+"""Applies one event; writes its effects through the given connection (one transaction)."""
+PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
+
+DEAD_LETTER_SUFFIX = ".dlq"
+
+
+class TransientError(Exception):
+    """Raised by a handler when something outside the message failed: retry, never DLQ."""
+
+
+_TRANSIENT = (OperationalError, InterfaceError, TransientError)
+"""Retried in place, for ever: the database or a downstream service is away."""
+_INFRASTRUCTURE = (*_TRANSIENT, OSError, KafkaError)
+"""Not the message's fault: never a reason to dead-letter it."""
+
+
+@dataclass
+class ConsumerStats:
+    processed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class ConsumerTuning:
+    """Broker timings; the defaults suit Kafka, tests shorten them for the embedded broker."""
+
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    max_batch: int = 500
+    max_attempts: int = 5
+    retry_backoff: float = 0.2
+    max_backoff: float = 10.0
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        topics: Sequence[str],
+        group_id: str,
+        handler: Handler,
+        *,
+        name: str | None = None,
+        tuning: ConsumerTuning | None = None,
+        clock: Clock | None = None,
+        on_assigned: PartitionsChanged | None = None,
+        on_revoked: PartitionsChanged | None = None,
+    ) -> None:
+        self.engine = engine
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = list(topics)
+        self.group_id = group_id
+        self.handler = handler
+        self.name = name or group_id
+        self.tuning = tuning or ConsumerTuning()
+        self.clock = clock or SystemClock()
+        self.on_assigned = on_assigned
+        self.on_revoked = on_revoked
+        self.stats = ConsumerStats()
+        self.assignment: set[TopicPartition] = set()
+        self.assigned = asyncio.Event()
+        """Set once the group has given this consumer its partitions."""
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._uncommitted: dict[TopicPartition, int] = {}
+
+    async def run(self) -> None:
+        """Consume for ever, recovering from broker and database outages; returns when cancelled."""
+        backoff = self.tuning.retry_backoff
+        while True:
+            try:
+                await self._start()
+                try:
+                    while True:
+                        await self.poll()
+                        backoff = self.tuning.retry_backoff
+                finally:
+                    await self._stop()
+            except _INFRASTRUCTURE as error:
+                log.warning(
+                    "consumer cannot make progress; will retry",
+                    consumer=self.name,
+                    error=repr(error),
+                    retry_in_s=backoff,
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2 or 0.1, self.tuning.max_backoff)
+
+    async def poll(self, timeout_ms: int = 500) -> int:
+        """Fetch one batch, apply it, commit its offsets; returns how many messages came."""
+        assert self._consumer is not None, "start() first"
+        batches = await self._consumer.getmany(
+            timeout_ms=timeout_ms, max_records=self.tuning.max_batch
+        )
+        for partition, records in batches.items():
+            await self._apply_partition(records)
+            self._uncommitted[partition] = records[-1].offset + 1
+        await self._commit(set(self._uncommitted))
+        return sum(len(records) for records in batches.values())
+
+    async def _start(self) -> None:
+        await ensure_topics(
+            self.bootstrap_servers,
+            [TopicSpec(topic + DEAD_LETTER_SUFFIX, 1) for topic in self.topics],
+        )
+        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all")
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self.tuning.session_timeout_ms,
+            heartbeat_interval_ms=self.tuning.heartbeat_interval_ms,
+        )
+        try:
+            await self._producer.start()
+            self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+            await self._consumer.start()
+        except BaseException:
+            await self._stop()
+            raise
+
+    async def _stop(self) -> None:
+        consumer, producer = self._consumer, self._producer
+        self._consumer = self._producer = None
+        self._uncommitted.clear()
+        self.assigned.clear()
+        for client in (consumer, producer):
+            if client is not None:
+                with contextlib.suppress(KafkaError, OSError):
+                    await client.stop()
+
+    async def _commit(self, partitions: Iterable[TopicPartition]) -> None:
+        offsets = {tp: self._uncommitted.pop(tp) for tp in partitions if tp in self._uncommitted}
+        if offsets and self._consumer is not None:
+            await self._consumer.commit(offsets)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as connection:
+            connection = await writing(connection)
+            async with connection.begin():
+                yield connection
+
+    async def _apply(self, connection: AsyncConnection, record: ConsumerRecord) -> bool:
+        """Apply one message inside ``connection``'s transaction; False if seen before."""
+        event = from_kafka(list(record.headers), record.value)
+        row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
+        if not await insert_if_absent(connection, processed_events, row):
+            return False
+        await self.handler(connection, event)
+        return True
+
+    def _count(self, fresh: bool) -> None:
+        outcome = "processed" if fresh else "duplicate"
+        if fresh:
+            self.stats.processed += 1
+        else:
+            self.stats.duplicates += 1
+        CONSUMED.labels(self.name, outcome).inc()
+
+    async def _in_transaction(self, records: list[ConsumerRecord]) -> list[bool]:
+        """Apply ``records`` in one transaction, waiting out transient failures."""
+        backoff = self.tuning.retry_backoff
+        while True:
+            try:
+                async with self._transaction() as connection:
+                    return [await self._apply(connection, record) for record in records]
+            except _TRANSIENT as error:
+                log.warning("transient failure; retrying", consumer=self.name, error=repr(error))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.tuning.max_backoff)
+
+    async def _apply_partition(self, records: list[ConsumerRecord]) -> None:
+        """One transaction for the batch; if it fails, one message at a time to find the culprit."""
+        try:
+            outcomes = await self._in_transaction(records)
+        except _INFRASTRUCTURE:
+            raise
+        except Exception:
+            for record in records:
+                await self._apply_alone(record)
+            return
+        for fresh in outcomes:
+            self._count(fresh)
+
+    async def _apply_alone(self, record: ConsumerRecord) -> None:
+        attempts = self.tuning.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                [fresh] = await self._in_transaction([record])
+            except _INFRASTRUCTURE:
+                raise
+            except NotACloudEvent as error:
+                await self._dead_letter(record, error, attempt)
+                return
+            except Exception as error:
+                if attempt == attempts:
+                    await self._dead_letter(record, error, attempt)
+                    return
+                self.stats.retries += 1
+                CONSUMER_RETRIES.labels(self.name).inc()
+                log.warning(
+                    "handler failed; retrying",
+                    consumer=self.name,
+                    topic=record.topic,
+                    offset=record.offset,
+                    attempt=attempt,
+                    error=repr(error),
+                )
+                delay = self.tuning.retry_backoff * 2 ** (attempt - 1)
+                await asyncio.sleep(min(delay, self.tuning.max_backoff))
+            else:
+                self._count(fresh)
+                return
+
+    async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
+        assert self._producer is not None
+        headers = [
+            *record.headers,
+            ("dlq_error", f"{type(error).__name__}: {error}"[:2000].encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_attempts", str(attempts).encode()),
+            ("dlq_failed_at", self.clock.now().isoformat().encode()),
+        ]
+        await self._producer.send_and_wait(
+            record.topic + DEAD_LETTER_SUFFIX, value=record.value, key=record.key, headers=headers
+        )
+        self.stats.dead_lettered += 1
+        CONSUMED.labels(self.name, "dead_lettered").inc()
+        log.error(
+            "message dead-lettered",
+            consumer=self.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            error=repr(error),
+        )
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was applied before partitions move, and tell the owner what it holds."""
+
+    def __init__(self, owner: IdempotentConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        try:
+            await self.owner._commit(revoked)
+        except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
+            log.warning("commit on revoke failed", consumer=self.owner.name, error=repr(error))
+        self.owner.assignment -= set(revoked)
+        if self.owner.on_revoked is not None:
+            await self.owner.on_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.owner.assignment = set(assigned)
+        if self.owner.on_assigned is not None:
+            await self.owner.on_assigned(set(assigned))
+        self.owner.assigned.set()
