@@ -24,6 +24,9 @@ log = structlog.get_logger("aftercare")
 
 def _configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
+    logging.getLogger("aiokafka").setLevel(
+        max(logging.WARNING, logging.getLevelName(level.upper()))
+    )
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
     )
@@ -174,9 +177,15 @@ async def run(settings: Settings) -> None:
             await broker.stop()
 
 
-async def relay_only(settings: Settings) -> None:
+async def relay_only(settings: Settings, metrics_port: int | None) -> None:
     if not settings.kafka_bootstrap_servers:
         raise SystemExit("aftercare relay needs KAFKA_BOOTSTRAP_SERVERS")
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        import aftercare.metrics  # noqa: F401 - registers the metrics before serving them
+
+        start_http_server(metrics_port, addr=settings.http_host)
     await ensure_topics(settings.kafka_bootstrap_servers, _topics(settings))
     await run_relay(settings, settings.kafka_bootstrap_servers)
 
@@ -186,9 +195,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="migrate, then start the whole system")
     commands.add_parser("api", help="start the ticket API only")
-    commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
+    relay = commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
+    relay.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
+    tail = commands.add_parser("tail", help="print the events on a topic as JSON lines")
+    tail.add_argument("--topic", help="default: the ticket events topic")
+    tail.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    tail.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        default=[],
+        help="only this event type, e.g. Acknowledged (repeatable)",
+    )
+    tail.add_argument("--max-events", type=int, help="exit after printing this many")
+    tail.add_argument("--until-idle", type=float, help="exit after this many quiet seconds")
     schemas = commands.add_parser(
         "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
     )
@@ -202,10 +224,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "api":
         asyncio.run(serve_api(settings))
     elif args.command == "relay":
-        asyncio.run(relay_only(settings))
+        asyncio.run(relay_only(settings, args.metrics_port))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")
+    elif args.command == "tail":
+        from aftercare.tail import tail as tail_topic
+
+        try:
+            asyncio.run(
+                tail_topic(
+                    settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers,
+                    args.topic or settings.ticket_events_topic,
+                    from_beginning=args.from_beginning,
+                    types=args.types,
+                    max_events=args.max_events,
+                    until_idle=args.until_idle,
+                )
+            )
+        except KeyboardInterrupt:
+            pass
+        except BrokenPipeError:  # piped into head: the reader has what it wanted
+            sys.stderr.close()
     elif args.command == "schemas":
         return schemas_command(args.dir, args.check)
     elif args.command == "rebuild-views":

@@ -59,6 +59,11 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap_servers is not None
 
     @property
+    def embedded_bootstrap_servers(self) -> str:
+        """Where ``make run`` starts the embedded broker."""
+        return f"{self.broker_host}:{self.broker_port}"
+
+    @property
     def database_url(self) -> str:
         if self.database_url_override:
             return self.database_url_override
