@@ -83,6 +83,7 @@ def sample(name: str, kind: Kind = Kind.SUPPORT) -> cmd.Command:
         "assign": {"assignee": "li.na"},
         "report_progress": {"message": "Still analysing logs"},
         "schedule_visit": {"appointment_at": later, "engineer": "li.na"},
+        "receive_product": {"tracking_ref": "SF1234567890"},
     }
     body = {k: v for k, v in bodies[name].items() if v is not None}
     return cmd.TICKET_COMMANDS[name].model_validate(body)

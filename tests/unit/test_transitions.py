@@ -22,6 +22,7 @@ ALLOWED: dict[State, set[str]] = {
         "escalate",
         "assign",
         "report_progress",
+        "receive_product",
     },
     S.ACKNOWLEDGED: {
         "diagnose",
@@ -34,6 +35,7 @@ ALLOWED: dict[State, set[str]] = {
         "escalate",
         "assign",
         "report_progress",
+        "receive_product",
         "schedule_visit",
     },
     S.DIAGNOSED: {
@@ -48,6 +50,7 @@ ALLOWED: dict[State, set[str]] = {
         "escalate",
         "assign",
         "report_progress",
+        "receive_product",
         "schedule_visit",
     },
     S.RESOLVED: {"revisit", "close", "reopen", "escalate", "assign"},
@@ -59,6 +62,7 @@ ALLOWED: dict[State, set[str]] = {
         "escalate",
         "assign",
         "report_progress",
+        "receive_product",
     },
     S.WAITING_ON_PARTS: {
         "withdraw",
@@ -67,6 +71,7 @@ ALLOWED: dict[State, set[str]] = {
         "escalate",
         "assign",
         "report_progress",
+        "receive_product",
         "schedule_visit",
     },
     S.WITHDRAWN: set(),

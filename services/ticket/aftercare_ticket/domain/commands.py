@@ -204,6 +204,12 @@ class ScheduleVisit(Command):
     site: Text | None = None
 
 
+class ReceiveProduct(Command):
+    name = "receive_product"
+    tracking_ref: ShortText | None = None
+    condition: Text | None = Field(default=None, description="what the product looked like")
+
+
 TICKET_COMMANDS: dict[str, type[Command]] = {
     cls.name: cls
     for cls in (
@@ -224,5 +230,6 @@ TICKET_COMMANDS: dict[str, type[Command]] = {
         Assign,
         ReportProgress,
         ScheduleVisit,
+        ReceiveProduct,
     )
 }

@@ -411,6 +411,20 @@ def _schedule_visit(
     ]
 
 
+@_decide.register
+def _receive_product(
+    command: cmd.ReceiveProduct, ticket: Ticket, at: datetime, context: Context
+) -> list[ev.TicketEvent]:
+    return [
+        ev.ProductReceived(
+            ticket_id=ticket.id,
+            occurred_at=at,
+            tracking_ref=command.tracking_ref,
+            condition=command.condition,
+        )
+    ]
+
+
 def _resume_state(ticket: Ticket, command: str) -> State | None:
     """The state a waiting ticket goes back to; ``None`` when it is not waiting."""
     targets = destinations(command, ticket.state)

@@ -235,6 +235,15 @@ class OnSiteVisitScheduled(TicketEvent):
     site: Text | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
+class ProductReceived(TicketEvent):
+    """The customer's product arrived (return, exchange, refund, depot repair): starts
+    T-RETURN-REFUND and T-EXCHANGE-SHIP."""
+
+    occurred_at: AwareDatetime
+    tracking_ref: ShortText | None = None
+    condition: Text | None = None
+
+
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -256,6 +265,7 @@ EVENT_TYPES: dict[str, type[TicketEvent]] = {
         Assigned,
         ProgressReported,
         OnSiteVisitScheduled,
+        ProductReceived,
     )
 }
 

@@ -41,6 +41,7 @@ _TABLE: Final[list[tuple[str, tuple[State, ...], State | tuple[State, ...] | Non
     ("assign", OPEN, None),
     ("report_progress", (*ACTIVE, *WAITING), None),  # T-PROGRESS
     ("schedule_visit", (*WORKING, S.WAITING_ON_PARTS), None),  # T-ONSITE
+    ("receive_product", (*ACTIVE, *WAITING), None),  # T-RETURN-REFUND, T-EXCHANGE-SHIP
 ]
 
 

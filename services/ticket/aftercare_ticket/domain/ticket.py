@@ -57,6 +57,7 @@ class Ticket:
     assignee: str | None = None
     team: str | None = None
     visit: ev.OnSiteVisitScheduled | None = None
+    product_received_at: datetime | None = None
     last_progress_at: datetime | None = None
     progress_report_keys: frozenset[str] = frozenset()
     waiting_since: datetime | None = None
@@ -229,6 +230,11 @@ def _progress(event: ev.ProgressReported, ticket: Ticket) -> Ticket:
 @evolve.register
 def _visit(event: ev.OnSiteVisitScheduled, ticket: Ticket) -> Ticket:
     return replace(ticket, visit=event)
+
+
+@evolve.register
+def _received(event: ev.ProductReceived, ticket: Ticket) -> Ticket:
+    return replace(ticket, product_received_at=event.occurred_at)
 
 
 def apply(ticket: Ticket, new_events: Iterable[ev.TicketEvent]) -> Ticket:

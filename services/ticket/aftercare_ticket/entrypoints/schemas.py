@@ -56,6 +56,7 @@ class TicketOut(BaseModel):
     team: str | None
     visit: dict[str, Any] | None
     last_progress_at: datetime | None
+    product_received_at: datetime | None
     waiting_since: datetime | None
     closed_reason: str | None
     declined_rule: str | None
@@ -102,6 +103,7 @@ class TicketOut(BaseModel):
             team=ticket.team,
             visit=facts(ticket.visit),
             last_progress_at=ticket.last_progress_at,
+            product_received_at=ticket.product_received_at,
             waiting_since=ticket.waiting_since,
             closed_reason=ticket.closed_reason,
             declined_rule=ticket.declined_rule,
