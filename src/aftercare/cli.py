@@ -18,7 +18,7 @@ import structlog
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
-SERVICE_PACKAGES = ("aftercare_ticket",)
+SERVICE_PACKAGES = ("aftercare_ticket", "aftercare_sla")
 log = structlog.get_logger("aftercare")
 
 

@@ -45,9 +45,12 @@ processed_events = Table(
     Column("processed_at", UtcDateTime, nullable=False),
 )
 
-Handler = Callable[[AsyncConnection, CloudEvent], Awaitable[None]]
+Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
 """Applies one event; writes its effects through the given connection (one transaction)."""
 PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
+BetweenPolls = Callable[[], Awaitable[float | None]]
+"""Work done in the consumer's loop between fetches (timers); returns how soon (seconds)
+it wants to run again, which shortens the next fetch's wait."""
 
 DEAD_LETTER_SUFFIX = ".dlq"
 
@@ -80,6 +83,8 @@ class ConsumerTuning:
     max_attempts: int = 5
     retry_backoff: float = 0.2
     max_backoff: float = 10.0
+    max_wait: float = 0.5
+    """Longest a fetch waits for messages before the loop goes round."""
 
 
 class IdempotentConsumer:
@@ -96,6 +101,7 @@ class IdempotentConsumer:
         clock: Clock | None = None,
         on_assigned: PartitionsChanged | None = None,
         on_revoked: PartitionsChanged | None = None,
+        between_polls: BetweenPolls | None = None,
     ) -> None:
         self.engine = engine
         self.bootstrap_servers = bootstrap_servers
@@ -107,6 +113,7 @@ class IdempotentConsumer:
         self.clock = clock or SystemClock()
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
+        self.between_polls = between_polls
         self.stats = ConsumerStats()
         self.assignment: set[TopicPartition] = set()
         self.assigned = asyncio.Event()
@@ -114,6 +121,7 @@ class IdempotentConsumer:
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
+        self._positions: dict[TopicPartition, int] = {}
 
     async def run(self) -> None:
         """Consume for ever, recovering from broker and database outages; returns when cancelled."""
@@ -122,9 +130,15 @@ class IdempotentConsumer:
             try:
                 await self._start()
                 try:
+                    wait = self.tuning.max_wait
                     while True:
-                        await self.poll()
+                        await self.poll(timeout_ms=int(wait * 1000))
                         backoff = self.tuning.retry_backoff
+                        wait = self.tuning.max_wait
+                        if self.between_polls is not None:
+                            wanted = await self.between_polls()
+                            if wanted is not None:
+                                wait = min(wait, max(wanted, 0.0))
                 finally:
                     await self._stop()
             except _INFRASTRUCTURE as error:
@@ -147,7 +161,17 @@ class IdempotentConsumer:
             await self._apply_partition(records)
             self._uncommitted[partition] = records[-1].offset + 1
         await self._commit(set(self._uncommitted))
+        for partition in self.assignment:
+            self._positions[partition] = await self._consumer.position(partition)
         return sum(len(records) for records in batches.values())
+
+    def caught_up(self, partition: TopicPartition) -> bool:
+        """Everything the broker had for ``partition`` at the last fetch has been applied."""
+        if self._consumer is None or partition not in self.assignment:
+            return False
+        highwater = self._consumer.highwater(partition)
+        position = self._positions.get(partition)
+        return highwater is not None and position is not None and position >= highwater
 
     async def _start(self) -> None:
         await ensure_topics(
@@ -175,6 +199,8 @@ class IdempotentConsumer:
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
         self._uncommitted.clear()
+        self._positions.clear()
+        self.assignment = set()
         self.assigned.clear()
         for client in (consumer, producer):
             if client is not None:
@@ -199,7 +225,7 @@ class IdempotentConsumer:
         row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
         if not await insert_if_absent(connection, processed_events, row):
             return False
-        await self.handler(connection, event)
+        await self.handler(connection, event, record)
         return True
 
     def _count(self, fresh: bool) -> None:
@@ -304,6 +330,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
             log.warning("commit on revoke failed", consumer=self.owner.name, error=repr(error))
         self.owner.assignment -= set(revoked)
+        for partition in revoked:
+            self.owner._positions.pop(partition, None)
         if self.owner.on_revoked is not None:
             await self.owner.on_revoked(set(revoked))
 

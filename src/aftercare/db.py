@@ -8,6 +8,7 @@ turned off so that ``BEGIN`` really starts one, and write transactions start wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +64,19 @@ async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[
     return bool(result.rowcount)
 
 
-async def upsert(connection: AsyncConnection, table: Table, row: dict[str, Any], key: str) -> None:
-    """Insert ``row``, or update every other column where ``key`` already exists."""
+async def upsert(
+    connection: AsyncConnection,
+    table: Table,
+    row: dict[str, Any],
+    key: str | Sequence[str],
+) -> None:
+    """Insert ``row``, or update every other column where the ``key`` column(s) match."""
+    keys = [key] if isinstance(key, str) else list(key)
     insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
     statement = insert(table).values(row)
     await connection.execute(
         statement.on_conflict_do_update(
-            index_elements=[table.c[key]],
-            set_={name: statement.excluded[name] for name in row if name != key},
+            index_elements=[table.c[name] for name in keys],
+            set_={name: statement.excluded[name] for name in row if name not in keys},
         )
     )

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -73,7 +74,9 @@ class RecordingHandler:
         self.transient_failures = transient_failures
         self.calls = 0
 
-    async def __call__(self, connection: AsyncConnection, event: CloudEvent) -> None:
+    async def __call__(
+        self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
+    ) -> None:
         self.calls += 1
         await connection.execute(
             effects.insert().values(

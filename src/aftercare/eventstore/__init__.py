@@ -6,7 +6,13 @@ from aftercare.eventstore.model import (
     NewEvent,
     RecordedEvent,
 )
-from aftercare.eventstore.sql import SqlEventStore, append_events, lock_appends, read_stream
+from aftercare.eventstore.sql import (
+    SqlEventStore,
+    append_at_end,
+    append_events,
+    lock_appends,
+    read_stream,
+)
 
 __all__ = [
     "ConcurrencyError",
@@ -14,6 +20,7 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "SqlEventStore",
+    "append_at_end",
     "append_events",
     "lock_appends",
     "read_stream",

@@ -148,6 +148,21 @@ async def append_events(
     ]
 
 
+async def append_at_end(
+    connection: AsyncConnection,
+    stream_id: str,
+    new_events: Sequence[NewEvent],
+    recorded_at: datetime,
+) -> list[RecordedEvent]:
+    """Append after whatever the stream holds: for streams with a single writer, whose
+    decisions do not depend on the stream's own history (a watcher's verdicts)."""
+    if not new_events:
+        return []
+    await lock_appends(connection)
+    version = await stream_version(connection, stream_id)
+    return await append_events(connection, stream_id, version, new_events, recorded_at)
+
+
 async def read_stream(
     connection: AsyncConnection,
     stream_id: str,

@@ -1,0 +1,65 @@
+"""The watcher's own tables: the ticket events it has seen, and one row per timer cycle."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+
+from aftercare.sqltypes import JsonDocument, Position, UtcDateTime
+
+metadata = MetaData()
+
+sla_facts = Table(
+    "sla_facts",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("sequence", Position, primary_key=True),
+    Column("event_id", String(64), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("data", JsonDocument, nullable=False),
+)
+"""A ticket's published events, kept so timers can be recomputed when the policy changes."""
+
+sla_tickets = Table(
+    "sla_tickets",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("partition", Integer, nullable=False),
+    Column("terminal", Boolean, nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+sla_timers = Table(
+    "sla_timers",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("cycle", Integer, primary_key=True),
+    Column("partition", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("clock", String(16), nullable=False),
+    Column("budget_seconds", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("deadline", UtcDateTime),
+    Column("warn_at", UtcDateTime),
+    Column("stopped_at", UtcDateTime),
+    Column("running_since", UtcDateTime),
+    Column("paused_since", UtcDateTime),
+    Column("pause_reasons", String(100), nullable=False),
+    Column("consumed_seconds", Integer, nullable=False),
+    Column("total_seconds", Integer, nullable=False),
+    Column("facts", JsonDocument, nullable=False),
+    Column("policy_version", String(32), nullable=False),
+    Column("warned", Boolean, nullable=False),
+    Column("breached", Boolean, nullable=False),
+    Column("met_reported", Boolean, nullable=False),
+    Column("breached_at", UtcDateTime),
+    Column("next_due", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_sla_timers_next_due", "next_due"),
+    Index("ix_sla_timers_breached_at", "breached_at"),
+)
+"""``next_due`` is the next instant the scheduler must act on (a warning or a breach);
+the scheduler asks the index for the earliest, it never scans the open tickets."""

@@ -1,0 +1,109 @@
+"""Business time: how much of an interval counts toward a clock, and when a budget runs out.
+
+Two clocks (REQUIREMENTS §3): ``24x7`` counts every second; ``working_days`` counts the
+whole calendar days (00:00–24:00 local time) that are working days — weekends and public
+holidays excluded, the officially adjusted working weekends (调休) included. Hours within
+a day are not weighed: the standards promise 7×24 support and count working *days*.
+
+"Within N working days" means **by the end (24:00) of the N-th working day after the day
+the clock started**. The start day itself does not count, whatever the hour. This is how
+Chinese law counts periods given in days (Civil Code art. 201: the first day is not
+counted; art. 203: a period's last day ends at 24:00), so a request raised at 17:55 on
+Friday is not penalised for the five minutes of Friday left, and a customer reading
+"3 个工作日内" gets what they expect. A pause moves that deadline by the working time
+spent paused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Protocol
+
+DAY = timedelta(days=1)
+
+
+class Timekeeping(Protocol):
+    """A clock's arithmetic: what counts, and when a given amount will have counted."""
+
+    def counted(self, start: datetime, end: datetime) -> timedelta: ...
+
+    def advance(self, start: datetime, amount: timedelta) -> datetime: ...
+
+    def budget_from(self, start: datetime, budget: timedelta) -> timedelta:
+        """The counted time a budget grants a clock started at ``start``."""
+        ...
+
+
+class AroundTheClock:
+    """24×7: every second counts."""
+
+    def counted(self, start: datetime, end: datetime) -> timedelta:
+        return max(end - start, timedelta(0))
+
+    def advance(self, start: datetime, amount: timedelta) -> datetime:
+        return start + amount
+
+    def budget_from(self, start: datetime, budget: timedelta) -> timedelta:
+        return budget
+
+
+class BusinessCalendar:
+    """Working days in one time zone; ``is_working_day`` comes from a holiday source."""
+
+    def __init__(self, is_working_day: Callable[[date], bool], zone: tzinfo) -> None:
+        self._is_working_day = is_working_day
+        self.zone = zone
+
+    def is_working_day(self, day: date) -> bool:
+        return self._is_working_day(day)
+
+    def day_start(self, day: date) -> datetime:
+        return datetime.combine(day, time(0), self.zone)
+
+    def local_day(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+    def end_of_working_day_after(self, start: datetime, working_days: int) -> datetime:
+        """24:00 of the ``working_days``-th working day after the start day (see module doc)."""
+        day, counted = self.local_day(start), 0
+        while counted < working_days:
+            day += DAY
+            if self.is_working_day(day):
+                counted += 1
+        return self.day_start(day + DAY)
+
+
+class WorkingDays:
+    """The ``working_days`` clock: only time inside working days counts."""
+
+    def __init__(self, calendar: BusinessCalendar) -> None:
+        self.calendar = calendar
+
+    def counted(self, start: datetime, end: datetime) -> timedelta:
+        total = timedelta(0)
+        day = self.calendar.local_day(start)
+        while (day_start := self.calendar.day_start(day)) < end:
+            if self.calendar.is_working_day(day):
+                total += max(min(end, day_start + DAY) - max(start, day_start), timedelta(0))
+            day += DAY
+        return total
+
+    def advance(self, start: datetime, amount: timedelta) -> datetime:
+        if amount <= timedelta(0):
+            return start
+        day = self.calendar.local_day(start)
+        while True:
+            day_start = self.calendar.day_start(day)
+            if self.calendar.is_working_day(day):
+                begin = max(start, day_start)
+                available = day_start + DAY - begin
+                if amount <= available:
+                    return begin + amount
+                amount -= available
+            day += DAY
+
+    def budget_from(self, start: datetime, budget: timedelta) -> timedelta:
+        """N working days from ``start``: the counted time up to 24:00 of the N-th one after."""
+        deadline = self.calendar.end_of_working_day_after(start, budget // DAY)
+        return self.counted(start, deadline)

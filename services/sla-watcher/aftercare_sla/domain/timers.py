@@ -1,0 +1,303 @@
+"""SLA timers as a pure function of a ticket's events and the policy.
+
+``evaluate(targets, facts, clocks)`` replays a ticket's events (in stream order) and
+returns every timer cycle with its start, pauses, deadline and outcome. Deadlines come
+from the events' own times, never from when the watcher reads them, so a watcher that
+was down, or a policy that changed, gives the same answer as a live one would. Verdicts
+already announced are the watcher's business (it never rewrites them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from aftercare_sla.domain.calendar import Timekeeping
+from aftercare_sla.domain.policy import EventRef, ResolvedTarget
+
+Outcome = Literal["running", "paused", "met", "missed", "cancelled"]
+
+PAUSES: Mapping[str, tuple[str, bool]] = {
+    "CustomerInfoRequested": ("waiting_on_customer", True),
+    "CustomerInfoProvided": ("waiting_on_customer", False),
+    "PartsAwaited": ("waiting_on_parts", True),
+    "PartsArrived": ("waiting_on_parts", False),
+}
+"""Events that pause or resume clocks, and the reason they carry."""
+
+FACTS: Mapping[str, tuple[str, ...]] = {
+    "RequestRaised": (
+        "kind",
+        "channel",
+        "priority",
+        "urgent",
+        "region",
+        "customer_ref",
+        "requested_at",
+    ),
+    "Acknowledged": ("urgent", "priority", "complaint_grade"),
+    "Diagnosed": ("complexity",),
+    "Escalated": ("priority",),
+}
+"""What each event tells the watcher about the ticket, for the targets' selectors."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One ticket event as the watcher keeps it (published payload, no personal data)."""
+
+    sequence: int
+    type: str
+    at: datetime
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    """One cycle of one target on one ticket."""
+
+    rule: str
+    target_index: int
+    cycle: int
+    clock: str
+    budget: timedelta
+    started_at: datetime
+    total: timedelta
+    """Counted time the budget grants (for working days it depends on the start)."""
+    consumed: timedelta
+    """Counted time used up to ``running_since`` (or to the pause or the stop)."""
+    running_since: datetime | None
+    paused_since: datetime | None
+    pause_reasons: frozenset[str]
+    outcome: Outcome
+    stopped_at: datetime | None
+    deadline: datetime | None
+    """When it is missed if nothing stops it; unknown (None) while paused."""
+    warn_at: datetime | None
+    early_from: datetime | None
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.rule, self.cycle)
+
+    @property
+    def open(self) -> bool:
+        return self.outcome in ("running", "paused")
+
+    def remaining(self) -> timedelta:
+        return self.total - self.consumed
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def _matches(fact: Fact, refs: Sequence[EventRef]) -> EventRef | None:
+    for ref in refs:
+        if ref.event == fact.type and (ref.field is None or fact.data.get(ref.field) is not None):
+            return ref
+    return None
+
+
+def _time_of(fact: Fact, ref: EventRef) -> datetime:
+    """The event's time, or the time its field names (an arrival time, say)."""
+    if ref.field:
+        named = _time(fact.data.get(ref.field))
+        if named is not None:
+            return named
+    return fact.at
+
+
+@dataclass
+class _Running:
+    target: ResolvedTarget
+    cycle: int
+    started_at: datetime
+    total: timedelta
+    consumed: timedelta
+    running_since: datetime | None
+    paused_since: datetime | None
+    anchor: datetime | None
+    facts: dict[str, Any]
+
+
+class _Evaluation:
+    def __init__(
+        self, targets: Sequence[ResolvedTarget], clocks: Mapping[str, Timekeeping]
+    ) -> None:
+        self.targets = targets
+        self.clocks = clocks
+        self.facts: dict[str, Any] = {}
+        self.reasons: set[str] = set()
+        self.running: dict[str, _Running] = {}
+        self.cycles: dict[str, int] = {}
+        self.finished: list[Timer] = []
+
+    def clock(self, target: ResolvedTarget) -> Timekeeping:
+        return self.clocks[target.clock]
+
+    def feed(self, fact: Fact) -> None:
+        for name in FACTS.get(fact.type, ()):
+            if name in fact.data:
+                self.facts[name] = fact.data[name]
+        if fact.type in PAUSES:
+            reason, pausing = PAUSES[fact.type]
+            (self.reasons.add if pausing else self.reasons.discard)(reason)
+            for timer in self.running.values():
+                self._pause_or_resume(timer, fact.at)
+        for rule, timer in list(self.running.items()):
+            ref = _matches(fact, timer.target.stop)
+            if ref is not None:
+                self._stop(timer, _time_of(fact, ref))
+                del self.running[rule]
+                if timer.target.repeat and fact.type not in timer.target.cancel_on:
+                    self._start_next_cycle(rule, fact.at)
+            elif fact.type in timer.target.cancel_on:
+                self._finish(timer, fact.at, "cancelled")
+                del self.running[rule]
+        for target in self.targets:
+            ref = _matches(fact, target.start)
+            if ref is None:
+                continue
+            current = self.running.get(target.rule)
+            if current is not None:
+                if current.target.index == target.index and target.anchor:
+                    current.anchor = _time(fact.data.get(target.anchor))  # rescheduled
+                continue
+            if not target.when.matches(self.facts):
+                continue
+            first_cycle = target.rule not in self.cycles
+            requested = _time(self.facts.get("requested_at"))
+            if target.start_from == "request" and first_cycle and requested is not None:
+                started = requested  # later cycles (after a reopen) start at their event
+            else:
+                started = _time_of(fact, ref)
+            self._start(target, started, _time(fact.data.get(target.anchor or "")))
+
+    def _start_next_cycle(self, rule: str, at: datetime) -> None:
+        """The next cycle of a repeating target, under whichever variant fits the ticket now."""
+        for target in self.targets:
+            if target.rule == rule and target.when.matches(self.facts):
+                self._start(target, at)
+                return
+
+    def _start(self, target: ResolvedTarget, at: datetime, anchor: datetime | None = None) -> None:
+        cycle = self.cycles.get(target.rule, 0) + 1
+        self.cycles[target.rule] = cycle
+        timer = _Running(
+            target=target,
+            cycle=cycle,
+            started_at=at,
+            total=self.clock(target).budget_from(at, target.budget),
+            consumed=timedelta(0),
+            running_since=at,
+            paused_since=None,
+            anchor=anchor,
+            facts=dict(self.facts),
+        )
+        self.running[target.rule] = timer
+        self._pause_or_resume(timer, at)
+
+    def _pause_or_resume(self, timer: _Running, at: datetime) -> None:
+        if timer.target.anchor:
+            return  # an appointment does not move
+        paused = bool(self.reasons & timer.target.pause_on)
+        if paused and timer.running_since is not None:
+            timer.consumed += self.clock(timer.target).counted(timer.running_since, at)
+            timer.running_since, timer.paused_since = None, at
+        elif not paused and timer.running_since is None:
+            timer.running_since, timer.paused_since = at, None
+
+    def _stop(self, timer: _Running, at: datetime) -> None:
+        if timer.target.anchor and timer.anchor is not None:
+            deadline = timer.anchor + timer.target.budget
+            early = timer.anchor - (timer.target.early_tolerance or timedelta(0))
+            self._finish(timer, at, "met" if early <= at <= deadline else "missed")
+            return
+        consumed = timer.consumed
+        if timer.running_since is not None:
+            consumed += self.clock(timer.target).counted(timer.running_since, at)
+        self._finish(timer, at, "met" if consumed <= timer.total else "missed", consumed)
+
+    def _finish(
+        self,
+        timer: _Running,
+        at: datetime,
+        outcome: Outcome,
+        consumed: timedelta | None = None,
+    ) -> None:
+        state = self._state(timer)
+        self.finished.append(
+            replace(
+                state,
+                outcome=outcome,
+                stopped_at=at,
+                consumed=consumed if consumed is not None else state.consumed,
+                running_since=None,
+            )
+        )
+
+    def _state(self, timer: _Running) -> Timer:
+        target, clock = timer.target, self.clock(timer.target)
+        deadline = warn_at = early_from = None
+        if target.anchor:
+            if timer.anchor is not None:
+                deadline = timer.anchor + target.budget
+                warn_at = timer.anchor
+                early_from = timer.anchor - (target.early_tolerance or timedelta(0))
+        elif timer.running_since is not None:
+            deadline = clock.advance(timer.running_since, timer.total - timer.consumed)
+            warn_point = timer.total * target.warn_at - timer.consumed
+            warn_at = clock.advance(timer.running_since, max(warn_point, timedelta(0)))
+        return Timer(
+            rule=target.rule,
+            target_index=target.index,
+            cycle=timer.cycle,
+            clock=target.clock,
+            budget=target.budget,
+            started_at=timer.started_at,
+            total=timer.total,
+            consumed=timer.consumed,
+            running_since=timer.running_since,
+            paused_since=timer.paused_since,
+            pause_reasons=frozenset(self.reasons & target.pause_on),
+            outcome="running" if timer.running_since is not None or target.anchor else "paused",
+            stopped_at=None,
+            deadline=deadline,
+            warn_at=warn_at,
+            early_from=early_from,
+            facts=timer.facts,
+        )
+
+    def result(self) -> list[Timer]:
+        return [*self.finished, *(self._state(timer) for timer in self.running.values())]
+
+
+def evaluate(
+    targets: Sequence[ResolvedTarget],
+    facts: Sequence[Fact],
+    clocks: Mapping[str, Timekeeping],
+) -> list[Timer]:
+    """Every timer cycle the ticket's events start, in the order they started."""
+    evaluation = _Evaluation(targets, clocks)
+    for fact in sorted(facts, key=lambda f: f.sequence):
+        evaluation.feed(fact)
+    return sorted(evaluation.result(), key=lambda t: (t.started_at, t.rule, t.cycle))
+
+
+def elapsed(timer: Timer, clocks: Mapping[str, Timekeeping], now: datetime) -> timedelta:
+    """Counted time used so far (or at the stop)."""
+    if timer.running_since is None:
+        return timer.consumed
+    end = timer.stopped_at or now
+    return timer.consumed + clocks[timer.clock].counted(timer.running_since, end)
