@@ -1,0 +1,133 @@
+"""The SLA policy file: the default covers every clock; a bad file is refused with reasons."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from aftercare_sla.adapters.policy_file import load_policy, parse_policy
+from aftercare_sla.domain.policy import PolicyError
+
+ROOT = Path(__file__).resolve().parents[3]
+DEFAULT = ROOT / "deploy" / "sla-policy.yaml"
+CATALOGUE = ROOT.parent / "shared" / "REQUIREMENTS.md"
+
+# REQUIREMENTS.md §3, every clock of the standards.
+T_RULES = {
+    "T-PHONE",
+    "T-EMAIL",
+    "T-ONLINE",
+    "T-URGENT",
+    "T-PROGRESS",
+    "T-WARRANTY-CONTACT",
+    "T-ONSITE",
+    "T-ONSITE-PUNCTUAL",
+    "T-REPAIR-NOTIFY",
+    "T-RETURN-REVIEW",
+    "T-RETURN-REFUND",
+    "T-EXCHANGE-SHIP",
+    "T-REFUND",
+    "T-COMPLAINT-CONTACT",
+    "T-COMPLAINT-GENERAL",
+    "T-COMPLAINT-COMPLEX",
+    "T-COMPLAINT-REVISIT",
+    "T-RESOLVE-GENERAL",
+    "T-SPARES",
+}
+
+
+def test_the_default_policy_encodes_every_clock_of_the_catalogue() -> None:
+    policy = load_policy(DEFAULT, environ={})
+    assert {target.rule for target in policy.targets} == T_RULES
+    if CATALOGUE.exists():  # beside a checkout of the shared documents
+        listed = set(re.findall(r"^\| (T-[A-Z-]+) \|", CATALOGUE.read_text(), re.M))
+        assert listed == T_RULES
+
+
+def test_the_policy_version_is_a_content_hash() -> None:
+    text = DEFAULT.read_text()
+    first, again = parse_policy(text, "a", {}), parse_policy(text, "b", {"X": "y"})
+    assert first.version == again.version
+    changed = parse_policy(text.replace("budget: 3m", "budget: 4m"), "c", {})
+    assert changed.version != first.version
+
+
+MINIMAL = """
+targets:
+  - rule: T-PHONE
+    title: Phone request answered
+    when: {channel: [phone]}
+    start: RequestRaised
+    stop: Acknowledged
+    budget: 3m
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("stop: Acknowledged", "stop: Acknowledgd"),
+            "targets[0] (T-PHONE): unknown event 'Acknowledgd'",
+        ),
+        (("budget: 3m", "budget: -3m"), "targets[0].budget: Value error, budget '-3m' is negative"),
+        (("budget: 3m", "budget: 0m"), "budget must be positive"),
+        (
+            ("budget: 3m", "budget: 3m\n    clock: office_hours"),
+            "targets[0].clock: Input should be '24x7' or 'working_days'",
+        ),
+        (
+            ("budget: 3m", "budget: 3h\n    clock: working_days"),
+            "a working_days budget is a whole number of days",
+        ),
+        (("[phone]", "[fax]"), "targets[0] (T-PHONE): unknown channel ['fax']"),
+        (
+            ("stop: Acknowledged", "stop: Acknowledged.plann"),
+            "event Acknowledged has no field 'plann'",
+        ),
+        (("budget: 3m", "budget: soon"), "is not a duration"),
+        (("rule: T-PHONE", "rule: phone"), "targets[0].rule: String should match pattern"),
+    ],
+)
+def test_an_invalid_entry_is_refused_naming_entry_and_reason(
+    change: tuple[str, str], message: str
+) -> None:
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(MINIMAL.replace(*change), "policy.yaml", {})
+    assert any(message in problem for problem in refused.value.problems), refused.value.problems
+    assert str(refused.value).startswith("policy.yaml: ")
+
+
+def test_overlapping_entries_of_one_rule_are_ambiguous() -> None:
+    overlapping = (
+        MINIMAL
+        + """
+  - rule: T-PHONE
+    title: Phone request answered (urgent)
+    when: {urgent: true}
+    start: RequestRaised
+    stop: Acknowledged
+    budget: 1m
+"""
+    )
+    with pytest.raises(PolicyError, match=r"targets\[0\] and targets\[1\] \(T-PHONE\) both apply"):
+        parse_policy(overlapping, "policy.yaml", {})
+    disjoint = overlapping.replace("when: {urgent: true}", "when: {channel: [email]}")
+    assert len(parse_policy(disjoint, "policy.yaml", {}).targets) == 2
+
+
+def test_unreadable_or_malformed_files_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="cannot read it"):
+        load_policy(tmp_path / "missing.yaml")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        parse_policy("targets: [", "p.yaml", {})
+    with pytest.raises(PolicyError, match="unknown group 'nobody'"):
+        parse_policy(MINIMAL + "    page: [nobody]\npaging:\n  oncall: []\n", "p.yaml", {})
+
+
+def test_paging_reads_secrets_from_the_environment() -> None:
+    policy = load_policy(DEFAULT, environ={"AFTERCARE_ONCALL_WEBHOOK_URL": "http://hook"})
+    webhook = policy.paging["oncall"][0]
+    assert webhook == {"type": "webhook", "url": "http://hook", "secret": ""}
