@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import uuid
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 
+from aftercare.auth import Principal, PrincipalDep
 from aftercare.problems import Problem
 from aftercare_ticket.domain.commands import TICKET_COMMANDS
 from aftercare_ticket.service_layer.service import Caller
@@ -21,42 +20,6 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     "notifier": frozenset({"report_progress"}),
     "admin": ALL_COMMANDS,
 }
-CONTACT_ROLES = frozenset({"admin", "notifier"})  # P-PII
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    role: str
-    key_id: str
-
-    @property
-    def sees_personal_data(self) -> bool:
-        return self.role in CONTACT_ROLES
-
-
-def authenticate(
-    request: Request,
-    authorization: Annotated[str | None, Header()] = None,
-) -> Principal:
-    keys: dict[str, str] = request.app.state.api_keys
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Problem(
-            401,
-            "unauthenticated",
-            "An API key is required",
-            "send Authorization: Bearer <key>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    role = keys.get(key.strip())
-    if role is None:
-        raise Problem(
-            401, "unauthenticated", "Unknown API key", headers={"WWW-Authenticate": "Bearer"}
-        )
-    return Principal(role=role, key_id=hashlib.sha256(key.encode()).hexdigest()[:12])
-
-
-PrincipalDep = Annotated[Principal, Depends(authenticate)]
 
 
 def require_command(command: str) -> Any:

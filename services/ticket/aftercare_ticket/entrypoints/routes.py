@@ -10,11 +10,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from aftercare.auth import PrincipalDep
 from aftercare.problems import Problem
 from aftercare_ticket.domain.commands import TICKET_COMMANDS, Command, RaiseRequest
 from aftercare_ticket.domain.vocabulary import Channel, Kind, Priority, State
 from aftercare_ticket.entrypoints.auth import (
-    PrincipalDep,
     caller_of,
     require_command,
     require_contact_access,
