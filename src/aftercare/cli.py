@@ -133,6 +133,30 @@ def schemas_command(directory: Path, check: bool) -> int:
     return 0
 
 
+async def run_sla_watcher(settings: Settings, bootstrap_servers: str) -> None:
+    from aftercare.db import create_engine
+    from aftercare_sla.entrypoints.service import SlaService
+
+    engine = create_engine(settings.database_url)
+    try:
+        await SlaService(settings, engine, bootstrap_servers).run_forever()
+    finally:
+        await engine.dispose()
+
+
+def check_sla_policy(settings: Settings) -> None:
+    """Refuse to start on an invalid policy, naming each entry and why (before any I/O)."""
+    from aftercare_sla.adapters.policy_file import load_policy
+    from aftercare_sla.domain.policy import PolicyError
+
+    try:
+        policy = load_policy(settings.sla_policy)
+    except PolicyError as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        raise SystemExit(f"invalid SLA policy {error.source}:\n{lines}") from error
+    log.debug("sla policy loaded", version=policy.version, targets=len(policy.targets))
+
+
 def _topics(settings: Settings) -> list[TopicSpec]:
     return [
         TopicSpec(settings.ticket_events_topic, settings.topic_partitions),
@@ -148,6 +172,7 @@ def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
         f"  database     {settings.database_url}",
         f"  Kafka        {bootstrap_servers}" + ("  (embedded broker)" if embedded else ""),
         f"  topics       {settings.ticket_events_topic}, {settings.sla_topic}",
+        f"  SLA watcher  {settings.sla_url}/sla/breaches  (policy {settings.sla_policy})",
     ]
     if not settings.api_keys:
         lines.append(f"  API key      {DEV_ADMIN_KEY}  (admin; set AFTERCARE_API_KEYS to change)")
@@ -155,7 +180,9 @@ def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
 
 
 async def run(settings: Settings) -> None:
-    """The whole system in one process tree: broker (unless Kafka is given), API, relay."""
+    """The whole system in one process tree: broker (unless Kafka is given), API, relay,
+    SLA watcher."""
+    check_sla_policy(settings)
     await migrate(settings)
     broker: EmbeddedBroker | None = None
     bootstrap = settings.kafka_bootstrap_servers
@@ -166,12 +193,16 @@ async def run(settings: Settings) -> None:
     try:
         await ensure_topics(bootstrap, _topics(settings))
         print(_banner(settings, bootstrap, broker is not None), flush=True)
-        relay = asyncio.create_task(run_relay(settings, bootstrap))
+        background = [
+            asyncio.create_task(run_relay(settings, bootstrap)),
+            asyncio.create_task(run_sla_watcher(settings, bootstrap)),
+        ]
         try:
             await serve_api(settings)
         finally:
-            relay.cancel()
-            await asyncio.gather(relay, return_exceptions=True)
+            for task in background:
+                task.cancel()
+            await asyncio.gather(*background, return_exceptions=True)
     finally:
         if broker is not None:
             await broker.stop()
@@ -197,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands.add_parser("api", help="start the ticket API only")
     relay = commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
     relay.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    commands.add_parser("sla-watcher", help="run the SLA watcher on its own")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
     tail = commands.add_parser("tail", help="print the events on a topic as JSON lines")
@@ -225,6 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(serve_api(settings))
     elif args.command == "relay":
         asyncio.run(relay_only(settings, args.metrics_port))
+    elif args.command == "sla-watcher":
+        if not settings.kafka_bootstrap_servers:
+            raise SystemExit("aftercare sla-watcher needs KAFKA_BOOTSTRAP_SERVERS")
+        check_sla_policy(settings)
+        asyncio.run(run_sla_watcher(settings, settings.kafka_bootstrap_servers))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")

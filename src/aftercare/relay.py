@@ -17,6 +17,7 @@ import zlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -60,6 +61,12 @@ async def load_checkpoint(connection: AsyncConnection, name: str) -> int:
     )
     position = result.scalar_one_or_none()
     return int(position) if position is not None else 0
+
+
+async def save_checkpoint(engine: AsyncEngine, name: str, position: int, now: datetime) -> None:
+    async with engine.begin() as connection:
+        row = {"name": name, "position": position, "updated_at": now}
+        await upsert(connection, relay_checkpoints, row, "name")
 
 
 class OutboxRelay:
@@ -138,8 +145,8 @@ class OutboxRelay:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.idle_wait)
 
-    def _leadership(self) -> _Leadership:
-        return _Leadership(self.engine, self.name)
+    def _leadership(self) -> Leadership:
+        return Leadership(self.engine, self.name)
 
     async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: int) -> int:
         """Publish what follows ``checkpoint`` and store the new one, which it returns."""
@@ -169,13 +176,11 @@ class OutboxRelay:
         return batch[-1].global_position
 
     async def _save_checkpoint(self, position: int) -> None:
-        async with self.engine.begin() as connection:
-            row = {"name": self.name, "position": position, "updated_at": self.clock.now()}
-            await upsert(connection, relay_checkpoints, row, "name")
+        await save_checkpoint(self.engine, self.name, position, self.clock.now())
 
 
-class _Leadership:
-    """On PostgreSQL, hold a session advisory lock so only one relay of a name publishes."""
+class Leadership:
+    """On PostgreSQL, hold a session advisory lock so only one follower of a name works."""
 
     def __init__(self, engine: AsyncEngine, name: str) -> None:
         self.engine = engine

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -50,6 +51,24 @@ class Settings(BaseSettings):
     ticket_events_topic: str = "ticket.events.v1"
     sla_topic: str = "ticket.sla.v1"
     topic_partitions: int = Field(default=4, ge=1)
+    # SLA watcher.
+    sla_host: str = "127.0.0.1"
+    sla_port: int = 8001
+    sla_policy: Path = Path("deploy/sla-policy.yaml")
+    sla_timezone: str = "Asia/Shanghai"
+    # JSON lists of ISO dates: the company's own days off, and extra days worked.
+    sla_company_holidays: list[date] = Field(default_factory=list)
+    sla_company_working_days: list[date] = Field(default_factory=list)
+    # A deadline is declared breached this long after it passes, so that an event that
+    # met it just in time, still on its way through the relay, is not overtaken.
+    sla_grace_seconds: float = Field(default=0.5, ge=0)
+    # Email (alerts and customer updates).
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "aftercare@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
 
     @property
     def kafka_enable_idempotence(self) -> bool:
@@ -68,6 +87,10 @@ class Settings(BaseSettings):
         if self.database_url_override:
             return self.database_url_override
         return f"sqlite+aiosqlite:///{self.data_dir / 'aftercare.db'}"
+
+    @property
+    def sla_url(self) -> str:
+        return f"http://{self.sla_host}:{self.sla_port}"
 
     @property
     def base_url(self) -> str:

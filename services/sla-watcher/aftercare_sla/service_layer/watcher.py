@@ -14,7 +14,7 @@ redelivery never repeats one; the outbox relay publishes them to ``ticket.sla.v1
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -332,24 +332,23 @@ class SlaWatcher:
 
     # --- time ----------------------------------------------------------------------------
 
-    async def fire_due(self, may_fire: Callable[[int], bool] = lambda _: True) -> int:
-        """Announce the warnings and breaches that are due; returns how many."""
+    async def fire_due(self, partitions: Collection[int] | None = None) -> int:
+        """Announce the warnings and breaches that are due, for timers of ``partitions``
+        (those this watcher owns and has read to the end; None: all). Returns how many."""
+        if partitions is not None and not partitions:
+            return 0
         now = self.clock.now()
+        query = select(sla_timers).where(sla_timers.c.next_due <= now)
+        if partitions is not None:
+            query = query.where(sla_timers.c.partition.in_(list(partitions)))
         fired = 0
         async with self.engine.connect() as connection:
             connection = await writing(connection)
             async with connection.begin():
-                rows = (
-                    await connection.execute(
-                        select(sla_timers)
-                        .where(sla_timers.c.next_due <= now)
-                        .order_by(sla_timers.c.next_due)
-                        .limit(self.batch)
-                    )
-                ).all()
-                for row in rows:
-                    if not may_fire(row.partition):
-                        continue
+                due = await connection.execute(
+                    query.order_by(sla_timers.c.next_due).limit(self.batch)
+                )
+                for row in due.all():
                     fired += await self._fire(connection, row, now)
         return fired
 

@@ -1,0 +1,96 @@
+"""Pages on-call for each warning and breach, following the event log like the relay.
+
+Alerts are driven from the watcher's own committed verdicts (not from Kafka), so paging
+goes on while the broker is away. Delivery is at-least-once: a crash between sending
+and saving the checkpoint pages again, which beats not paging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.clock import Clock
+from aftercare.eventstore import SqlEventStore
+from aftercare.eventstore.sql import events
+from aftercare.relay import Leadership, relay_checkpoints, save_checkpoint
+from aftercare_sla.adapters.alerts import Pager, alert_from
+
+log = structlog.get_logger(__name__)
+
+PAGED = frozenset({"SlaWarning", "SlaBreached"})
+
+
+class AlertDispatcher:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        pager: Pager,
+        groups_by_rule: Mapping[str, Sequence[str]],
+        ticket_url: str,
+        clock: Clock,
+        *,
+        name: str = "sla-alerts",
+        idle_wait: float = 0.2,
+    ) -> None:
+        self.engine = engine
+        self.store = SqlEventStore(engine)
+        self.pager = pager
+        self.groups_by_rule = groups_by_rule
+        self.ticket_url = ticket_url
+        self.clock = clock
+        self.name = name
+        self.idle_wait = idle_wait
+        self.paged = 0
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                async with Leadership(self.engine, self.name):
+                    checkpoint = await self._start_position()
+                    while True:
+                        reached = await self.dispatch_batch(checkpoint)
+                        backoff = 0.1
+                        if reached == checkpoint:
+                            await asyncio.sleep(self.idle_wait)
+                        checkpoint = reached
+            except (DBAPIError, OSError) as error:
+                log.warning("alert dispatcher cannot read verdicts", error=repr(error))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 10.0)
+
+    async def _start_position(self) -> int:
+        """The saved checkpoint; a first start begins at the end, not with old verdicts."""
+        async with self.engine.connect() as connection:
+            saved = (
+                await connection.execute(
+                    select(relay_checkpoints.c.position).where(
+                        relay_checkpoints.c.name == self.name
+                    )
+                )
+            ).scalar_one_or_none()
+            if saved is not None:
+                return int(saved)
+            end = (await connection.execute(select(func.max(events.c.global_position)))).scalar()
+        position = int(end or 0)
+        await save_checkpoint(self.engine, self.name, position, self.clock.now())
+        return position
+
+    async def dispatch_batch(self, checkpoint: int) -> int:
+        batch = await self.store.read_all(after_position=checkpoint, limit=200)
+        if not batch:
+            return checkpoint
+        for event in batch:
+            if event.type not in PAGED:
+                continue
+            alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
+            await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
+            self.paged += 1
+        await save_checkpoint(self.engine, self.name, batch[-1].global_position, self.clock.now())
+        return batch[-1].global_position

@@ -1,0 +1,164 @@
+"""The watcher's small HTTP API: each ticket's clocks, and the breaches since a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare import __version__
+from aftercare.auth import PrincipalDep
+from aftercare.clock import Clock
+from aftercare.problems import Problem, install_problem_handlers
+from aftercare_sla.adapters.tables import sla_timers
+
+
+class TargetStatus(BaseModel):
+    rule: str
+    title: str
+    cycle: int
+    status: str
+    """running, paused, met, missed or cancelled."""
+    clock: str
+    budget_seconds: int
+    started_at: datetime
+    deadline: datetime | None
+    remaining_seconds: int | None
+    """Until the deadline (running), of the budget (paused); none once stopped."""
+    paused: bool
+    pause_reasons: list[str]
+    warned: bool
+    breached: bool
+    breached_at: datetime | None
+    stopped_at: datetime | None
+    policy_version: str
+
+
+class TicketSla(BaseModel):
+    ticket_id: str
+    targets: list[TargetStatus]
+
+
+class Breach(BaseModel):
+    ticket_id: str
+    rule: str
+    title: str
+    cycle: int
+    deadline: datetime | None
+    breached_at: datetime
+    customer_ref: str | None
+    priority: str | None
+    policy_version: str
+
+
+def _status(row: Any, now: datetime) -> TargetStatus:
+    remaining = None
+    if row.status == "running" and row.deadline is not None:
+        remaining = int((row.deadline - now).total_seconds())
+    elif row.status == "paused":
+        remaining = row.total_seconds - row.consumed_seconds
+    return TargetStatus(
+        rule=row.rule,
+        title=row.title,
+        cycle=row.cycle,
+        status=row.status,
+        clock=row.clock,
+        budget_seconds=row.budget_seconds,
+        started_at=row.started_at,
+        deadline=row.deadline,
+        remaining_seconds=remaining,
+        paused=row.status == "paused",
+        pause_reasons=[r for r in row.pause_reasons.split(",") if r],
+        warned=row.warned,
+        breached=row.breached,
+        breached_at=row.breached_at,
+        stopped_at=row.stopped_at,
+        policy_version=row.policy_version,
+    )
+
+
+def create_sla_app(engine: AsyncEngine, clock: Clock, api_keys: dict[str, str]) -> FastAPI:
+    app = FastAPI(
+        title="Aftercare SLA watcher",
+        version=__version__,
+        description="Every SLA clock of every ticket: deadlines, pauses, warnings, breaches.",
+    )
+    app.state.api_keys = api_keys
+    install_problem_handlers(app)
+
+    @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
+    async def ticket_sla(ticket_id: str, _: PrincipalDep) -> TicketSla:
+        """Each target's status, deadline, time remaining and pauses."""
+        async with engine.connect() as connection:
+            rows = (
+                await connection.execute(
+                    select(sla_timers)
+                    .where(sla_timers.c.ticket_id == ticket_id)
+                    .order_by(sla_timers.c.started_at, sla_timers.c.rule, sla_timers.c.cycle)
+                )
+            ).all()
+        if not rows:
+            raise Problem(
+                404,
+                "ticket-not-found",
+                "No SLA clocks for this ticket",
+                f"the watcher has seen no event of ticket {ticket_id}",
+                ticket_id=ticket_id,
+            )
+        now = clock.now()
+        return TicketSla(ticket_id=ticket_id, targets=[_status(row, now) for row in rows])
+
+    @app.get("/sla/breaches", response_model=list[Breach], tags=["sla"])
+    async def breaches(
+        _: PrincipalDep,
+        since: Annotated[AwareDatetime | None, Query(description="breached at or after")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[Breach]:
+        """Breaches in the order they happened."""
+        query = select(sla_timers).where(sla_timers.c.breached.is_(True))
+        if since is not None:
+            query = query.where(sla_timers.c.breached_at >= since)
+        query = query.order_by(sla_timers.c.breached_at, sla_timers.c.ticket_id).limit(limit)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            Breach(
+                ticket_id=row.ticket_id,
+                rule=row.rule,
+                title=row.title,
+                cycle=row.cycle,
+                deadline=row.deadline,
+                breached_at=row.breached_at,
+                customer_ref=row.facts.get("customer_ref"),
+                priority=row.facts.get("priority"),
+                policy_version=row.policy_version,
+            )
+            for row in rows
+        ]
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return JSONResponse(
+                {"status": "unavailable", "database": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,173 @@
+"""The SLA watcher as one running service: consumer, scheduler, relay, pager, HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import structlog
+import uvicorn
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.clock import Clock, SystemClock
+from aftercare.cloudevents import CloudEvent
+from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.relay import OutboxRelay
+from aftercare.settings import Settings
+from aftercare_sla.adapters.alerts import Pager, SmtpSettings, build_channels
+from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare_sla.adapters.dispatch import AlertDispatcher
+from aftercare_sla.adapters.policy_file import load_policy
+from aftercare_sla.adapters.publishing import sla_cloudevent
+from aftercare_sla.domain.policy import Policy
+from aftercare_sla.entrypoints.app import create_sla_app
+from aftercare_sla.service_layer.watcher import SlaWatcher
+
+log = structlog.get_logger(__name__)
+
+GROUP_ID = "aftercare-sla-watcher"
+
+
+def smtp_of(settings: Settings) -> SmtpSettings | None:
+    if not settings.smtp_host:
+        return None
+    return SmtpSettings(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.smtp_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        starttls=settings.smtp_starttls,
+    )
+
+
+class SlaService:
+    """Everything the watcher runs; ``start`` then ``stop`` (tests keep hold of the parts)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        *,
+        policy: Policy | None = None,
+        clock: Clock | None = None,
+        tuning: ConsumerTuning | None = None,
+        serve_http: bool = True,
+        alert_backoff: float = 0.5,
+        relay_idle_wait: float = 0.05,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.policy = policy or load_policy(settings.sla_policy)
+        calendar = china_calendar(
+            settings.sla_timezone,
+            settings.sla_company_holidays,
+            settings.sla_company_working_days,
+        )
+        self.watcher = SlaWatcher(
+            engine,
+            self.policy,
+            calendar,
+            self.clock,
+            grace=timedelta(seconds=settings.sla_grace_seconds),
+        )
+        self.topic = settings.ticket_events_topic
+        self.consumer = IdempotentConsumer(
+            engine,
+            bootstrap_servers,
+            [self.topic],
+            GROUP_ID,
+            self._handle,
+            name="sla-watcher",
+            tuning=tuning,
+            clock=self.clock,
+            between_polls=self._tick,
+        )
+        self.relay = OutboxRelay(
+            engine,
+            bootstrap_servers,
+            settings.sla_topic,
+            sla_cloudevent,
+            name="sla-events",
+            idle_wait=relay_idle_wait,
+            enable_idempotence=settings.kafka_enable_idempotence,
+            clock=self.clock,
+        )
+        self.http = httpx.AsyncClient(timeout=10)
+        groups: dict[str, list[str]] = {}
+        for target in self.policy.resolved():
+            groups.setdefault(target.rule, [])
+            groups[target.rule] += [g for g in target.page if g not in groups[target.rule]]
+        self.dispatcher = AlertDispatcher(
+            engine,
+            Pager(
+                build_channels(self.policy.paging, self.http, smtp_of(settings)),
+                backoff=alert_backoff,
+            ),
+            groups,
+            settings.base_url,
+            self.clock,
+        )
+        self.serve_http = serve_http
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._server: uvicorn.Server | None = None
+
+    async def _handle(
+        self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
+    ) -> None:
+        await self.watcher.on_ticket_event(connection, event, record.partition)
+        self.relay.wake()
+
+    async def _tick(self) -> float | None:
+        """Fire what is due on the partitions this watcher owns and has read to the end."""
+        owned = [tp.partition for tp in self.consumer.assignment]
+        ready = [p for p in owned if self.consumer.caught_up(TopicPartition(self.topic, p))]
+        if await self.watcher.fire_due(ready):
+            self.relay.wake()
+        return await self.watcher.seconds_until_due(owned)
+
+    async def start(self) -> None:
+        recomputed = await self.watcher.recompute_open_tickets()
+        if recomputed.tickets:
+            print(
+                f"SLA policy {self.watcher.policy_version}: recomputed {recomputed.tickets} open "
+                f"tickets, {recomputed.deadlines_moved} deadlines moved",
+                flush=True,
+            )
+        self._tasks = [
+            asyncio.create_task(self.consumer.run(), name="sla-consumer"),
+            asyncio.create_task(self.relay.run(), name="sla-relay"),
+            asyncio.create_task(self.dispatcher.run(), name="sla-alerts"),
+        ]
+        if self.serve_http:
+            config = uvicorn.Config(
+                create_sla_app(self.engine, self.clock, self.settings.api_key_roles),
+                host=self.settings.sla_host,
+                port=self.settings.sla_port,
+                log_level=self.settings.log_level.lower(),
+                access_log=False,
+            )
+            self._server = uvicorn.Server(config)
+            self._tasks.append(asyncio.create_task(self._server.serve(), name="sla-http"))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        for task in self._tasks:
+            if task.get_name() != "sla-http":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.http.aclose()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.stop()
