@@ -14,7 +14,7 @@ import orjson
 import uvicorn
 from aiosmtpd.controller import Controller
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -49,12 +49,16 @@ class WebhookReceiver:
         if self.failures_left > 0:
             self.failures_left -= 1
             return JSONResponse({"error": "try later"}, status_code=503)
+        try:
+            body = await request.body()
+        except ClientDisconnect:  # the sender gave up (it is shutting down)
+            return JSONResponse({}, status_code=499)
         self.received.append(
             Received(
                 request.url.path,
                 dict(request.query_params),
                 {k.lower(): v for k, v in request.headers.items()},
-                await request.body(),
+                body,
             )
         )
         return JSONResponse({"errcode": 0, "code": 0, "ok": True})
@@ -70,7 +74,7 @@ async def webhook_receiver() -> AsyncIterator[WebhookReceiver]:
         uvicorn.Config(receiver.app(), host="127.0.0.1", port=receiver.port, log_level="warning")
     )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
         await asyncio.sleep(0.01)
     try:
         yield receiver
@@ -83,7 +87,7 @@ class _Collect:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content)
         self.sink.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"

@@ -8,6 +8,7 @@ and saving the checkpoint pages again, which beats not paging.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Mapping, Sequence
 
 import structlog
@@ -47,18 +48,24 @@ class AlertDispatcher:
         self.name = name
         self.idle_wait = idle_wait
         self.paged = 0
+        self._stopping = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Finish the alert in hand, save the position, return: nothing paged twice."""
+        self._stopping.set()
 
     async def run(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping.is_set():
             try:
                 async with Leadership(self.engine, self.name):
                     checkpoint = await self._start_position()
-                    while True:
+                    while not self._stopping.is_set():
                         reached = await self.dispatch_batch(checkpoint)
                         backoff = 0.1
                         if reached == checkpoint:
-                            await asyncio.sleep(self.idle_wait)
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(self._stopping.wait(), self.idle_wait)
                         checkpoint = reached
             except (DBAPIError, OSError) as error:
                 log.warning("alert dispatcher cannot read verdicts", error=repr(error))
@@ -87,10 +94,16 @@ class AlertDispatcher:
         if not batch:
             return checkpoint
         for event in batch:
-            if event.type not in PAGED:
-                continue
-            alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
-            await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
-            self.paged += 1
-        await save_checkpoint(self.engine, self.name, batch[-1].global_position, self.clock.now())
-        return batch[-1].global_position
+            if self._stopping.is_set():
+                return checkpoint
+            if event.type in PAGED:
+                alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
+                await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
+                self.paged += 1
+                # Saved after each alert: a stop or crash repeats at most the one in hand.
+                await save_checkpoint(
+                    self.engine, self.name, event.global_position, self.clock.now()
+                )
+            checkpoint = event.global_position
+        await save_checkpoint(self.engine, self.name, checkpoint, self.clock.now())
+        return checkpoint

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -158,7 +159,11 @@ class SlaService:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True
+        self.dispatcher.request_stop()
         for task in self._tasks:
+            if task.get_name() == "sla-alerts":
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(task), 30)
             if task.get_name() != "sla-http":
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,208 @@
+"""Every clock of the standards through the real pipeline: ticket events on the embedded
+broker → watcher → verdicts on ``ticket.sla.v1`` → on-call paged by webhook and email.
+
+For each T-* rule one ticket meets the target (→ SlaMet, no breach) and one never gets
+the event that would stop it: the injected clock walks past its warning point and its
+deadline (→ SlaWarning, then one SlaBreached, and an alert on both channels). The last
+deadline passes while the watcher is stopped; the restarted one reports it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import uuid
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.clock import FixedClock
+from aftercare.cloudevents import CloudEvent
+from aftercare.consumer import ConsumerTuning
+from aftercare.settings import Settings
+from aftercare_sla.adapters.alerts import sign_webhook
+from aftercare_sla.adapters.policy_file import parse_policy
+from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.entrypoints.service import SlaService
+from tests.integration.kafka import eventually, publish, read_topic
+from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.unit.sla.scenarios import SCENARIOS, T0, Scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+FAST = ConsumerTuning(session_timeout_ms=2000, heartbeat_interval_ms=500, max_wait=0.05)
+SECRET = "oncall-secret"
+
+
+def ticket_events(ticket_id: str, scenario: Scenario, met: bool) -> list[CloudEvent]:
+    return [
+        CloudEvent(
+            id=str(uuid.uuid4()),
+            source="/aftercare/ticket",
+            type=f"com.aftercare.ticket.{fact.type}.v1",
+            time=fact.at,
+            subject=ticket_id,
+            sequence=fact.sequence,
+            data={**fact.data, "ticket_id": ticket_id},
+        )
+        for fact in scenario.facts(met=met)
+    ]
+
+
+def service(
+    engine: AsyncEngine,
+    broker: EmbeddedBroker,
+    topics: tuple[str, str],
+    clock: FixedClock,
+    hook: WebhookReceiver,
+    smtp: SmtpSink,
+) -> SlaService:
+    environ = {
+        "AFTERCARE_ONCALL_WEBHOOK_URL": f"{hook.url}/oncall",
+        "AFTERCARE_ONCALL_WEBHOOK_SECRET": SECRET,
+        "AFTERCARE_ONCALL_EMAIL": "oncall@example.com",
+        "AFTERCARE_COMPLAINTS_WEBHOOK_URL": f"{hook.url}/complaints",
+        "AFTERCARE_COMPLAINTS_WEBHOOK_SECRET": SECRET,
+        "AFTERCARE_COMPLAINTS_EMAIL": "complaints@example.com",
+    }
+    policy = parse_policy((ROOT / "deploy" / "sla-policy.yaml").read_text(), "default", environ)
+    settings = Settings(
+        ticket_events_topic=topics[0],
+        sla_topic=topics[1],
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        public_url="http://tickets.test",
+    )
+    return SlaService(
+        settings,
+        engine,
+        broker.bootstrap_servers,
+        policy=policy,
+        clock=clock,
+        tuning=FAST,
+        serve_http=False,
+        alert_backoff=0.01,
+        relay_idle_wait=0.02,
+    )
+
+
+async def timer_row(engine: AsyncEngine, ticket_id: str, rule: str) -> Any:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(sla_timers)
+            .where(sla_timers.c.ticket_id == ticket_id, sla_timers.c.rule == rule)
+            .order_by(sla_timers.c.cycle)
+        )
+        return rows.first()
+
+
+async def test_every_clock_met_and_missed_end_to_end(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic: str
+) -> None:
+    sla_topic = f"ticket.sla.test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(sla_topic, 4)])
+    clock = FixedClock(T0)
+    published: list[CloudEvent] = []
+    for scenario in SCENARIOS:
+        published += ticket_events(f"met-{scenario.rule}", scenario, met=True)
+        published += ticket_events(f"miss-{scenario.rule}", scenario, met=False)
+    await publish(broker.bootstrap_servers, topic, published)
+
+    async with webhook_receiver() as hook, smtp_sink() as smtp:
+        watcher = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
+        await watcher.start()
+        try:
+            await eventually(
+                lambda: watcher.consumer.stats.processed == len(published),
+                within=30,
+                message="every ticket event applied",
+            )
+            # Each missed target: its warning instant, then its deadline, in time order.
+            steps: list[tuple[datetime, str, str]] = []
+            for scenario in SCENARIOS:
+                row = await timer_row(engine, f"miss-{scenario.rule}", scenario.rule)
+                assert row.status == "running", scenario.rule
+                steps.append((row.warn_at, scenario.rule, "SlaWarning"))
+                steps.append((row.deadline, scenario.rule, "SlaBreached"))
+            steps.sort()
+            down_at, down_rule, _ = steps.pop()  # passes while the watcher is stopped
+            for instant, rule, verdict in steps:
+                clock.set(instant + timedelta(seconds=1))
+                await eventually(
+                    functools.partial(_announced, hook, rule, verdict),
+                    within=15,
+                    message=f"{verdict} of {rule} paged",
+                )
+        finally:
+            await watcher.stop()
+
+        clock.set(down_at + timedelta(hours=1))
+        restarted = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
+        await restarted.start()
+        try:
+            await eventually(
+                lambda: _announced(hook, down_rule, "SlaBreached"),
+                within=30,
+                message="the breach that passed while down",
+            )
+            await asyncio.sleep(0.3)  # a restarted watcher that repeated would do it now
+        finally:
+            await restarted.stop()
+
+        total = watcher.relay.stats.published + restarted.relay.stats.published
+        on_topic = await read_topic(broker.bootstrap_servers, sla_topic, expect=total)
+
+    verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
+    seen: set[str] = set()
+    for _, event in on_topic:
+        assert event.source == "/aftercare/sla-watcher"
+        assert event.type.startswith("com.aftercare.sla.")
+        if event.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
+            continue
+        seen.add(event.id)
+        if event.data["cycle"] == 1:  # a met progress update starts the next cycle
+            verdicts[(event.subject, event.data["rule"])].append(event.type.split(".")[3])
+    for scenario in SCENARIOS:
+        met = verdicts[(f"met-{scenario.rule}", scenario.rule)]
+        assert met == ["SlaMet"], (scenario.rule, met)
+        missed = verdicts[(f"miss-{scenario.rule}", scenario.rule)]
+        assert missed == ["SlaWarning", "SlaBreached"], (scenario.rule, missed)
+
+    # Every breach paged on-call on both channels, signed, with what they need to act.
+    for scenario in SCENARIOS:
+        alerts = [
+            r
+            for r in hook.received
+            if r.json()["rule"] == scenario.rule
+            and r.json()["ticket_id"] == f"miss-{scenario.rule}"
+            and r.json()["verdict"] == "SlaBreached"
+        ]
+        assert alerts, scenario.rule
+        alert = alerts[0]  # one per paging group of the rule (on-call, complaints desk)
+        body = alert.json()
+        assert alert.headers["x-aftercare-signature"] == sign_webhook(
+            SECRET, alert.headers["x-aftercare-timestamp"], alert.body
+        )
+        assert body["customer_ref"] == f"CUST-{scenario.rule}"
+        assert body["link"] == f"http://tickets.test/tickets/miss-{scenario.rule}"
+        assert any(
+            scenario.rule in subject
+            and f"miss-{scenario.rule}" in subject
+            and "BREACHED" in subject
+            for subject in smtp.subjects()
+        ), scenario.rule
+    paged = [(r.path, r.json()["event_id"]) for r in hook.received]
+    assert len(paged) == len(set(paged)), "a verdict was paged twice to one group"
+
+
+def _announced(hook: WebhookReceiver, rule: str, verdict: str) -> bool:
+    return any(
+        r.json()["rule"] == rule
+        and r.json()["ticket_id"] == f"miss-{rule}"
+        and r.json()["verdict"] == verdict
+        for r in hook.received
+    )
