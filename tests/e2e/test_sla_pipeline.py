@@ -31,11 +31,38 @@ from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService
 from tests.integration.kafka import eventually, publish, read_topic
 from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
-from tests.unit.sla.scenarios import SCENARIOS, T0, Scenario
+from tests.unit.sla.scenarios import SCENARIOS, Scenario, ack, event, later, local
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ConsumerTuning(session_timeout_ms=2000, heartbeat_interval_ms=500, max_wait=0.05)
 SECRET = "oncall-secret"
+START = local("2026-02-12 08:00")
+
+# Deadlines that must move: working days across the Spring Festival, and a wait on the
+# customer (90 → 150 min) that pushes a 4-hour resolution target back by an hour.
+MOVED: dict[str, tuple[Scenario, datetime]] = {
+    "holiday-T-REFUND": (
+        Scenario(
+            "T-REFUND",
+            kind="refund",
+            raised_at=local("2026-02-12 09:00"),
+            steps=[ack(local("2026-02-12 09:05"))],
+        ),
+        local("2026-02-25 00:00"),  # Fri 13, Sat 14 (worked), festival off, Tue 24
+    ),
+    "pause-T-RESOLVE-GENERAL": (
+        Scenario(
+            "T-RESOLVE-GENERAL",
+            steps=[
+                ack(later(5)),
+                event(later(60), "Diagnosed", complexity="general"),
+                event(later(90), "CustomerInfoRequested", paused_from="diagnosed"),
+                event(later(150), "CustomerInfoProvided", resumed_to="diagnosed"),
+            ],
+        ),
+        later(hours=5),
+    ),
+}
 
 
 def ticket_events(ticket_id: str, scenario: Scenario, met: bool) -> list[CloudEvent]:
@@ -105,11 +132,13 @@ async def test_every_clock_met_and_missed_end_to_end(
 ) -> None:
     sla_topic = f"ticket.sla.test-{uuid.uuid4().hex[:8]}"
     await ensure_topics(broker.bootstrap_servers, [TopicSpec(sla_topic, 4)])
-    clock = FixedClock(T0)
+    clock = FixedClock(START)
     published: list[CloudEvent] = []
     for scenario in SCENARIOS:
         published += ticket_events(f"met-{scenario.rule}", scenario, met=True)
         published += ticket_events(f"miss-{scenario.rule}", scenario, met=False)
+    for ticket_id, (scenario, _) in MOVED.items():
+        published += ticket_events(ticket_id, scenario, met=False)
     await publish(broker.bootstrap_servers, topic, published)
 
     async with webhook_receiver() as hook, smtp_sink() as smtp:
@@ -122,20 +151,24 @@ async def test_every_clock_met_and_missed_end_to_end(
                 message="every ticket event applied",
             )
             # Each missed target: its warning instant, then its deadline, in time order.
-            steps: list[tuple[datetime, str, str]] = []
-            for scenario in SCENARIOS:
-                row = await timer_row(engine, f"miss-{scenario.rule}", scenario.rule)
-                assert row.status == "running", scenario.rule
-                steps.append((row.warn_at, scenario.rule, "SlaWarning"))
-                steps.append((row.deadline, scenario.rule, "SlaBreached"))
+            watched = [(f"miss-{s.rule}", s.rule) for s in SCENARIOS]
+            watched += [(ticket_id, scenario.rule) for ticket_id, (scenario, _) in MOVED.items()]
+            steps: list[tuple[datetime, str, str, str]] = []
+            for ticket_id, rule in watched:
+                row = await timer_row(engine, ticket_id, rule)
+                assert row.status == "running", ticket_id
+                steps.append((row.warn_at, ticket_id, rule, "SlaWarning"))
+                steps.append((row.deadline, ticket_id, rule, "SlaBreached"))
+            for ticket_id, (scenario, deadline) in MOVED.items():
+                assert (await timer_row(engine, ticket_id, scenario.rule)).deadline == deadline
             steps.sort()
-            down_at, down_rule, _ = steps.pop()  # passes while the watcher is stopped
-            for instant, rule, verdict in steps:
+            down_at, down_ticket, down_rule, _ = steps.pop()  # passes while stopped
+            for instant, ticket_id, rule, verdict in steps:
                 clock.set(instant + timedelta(seconds=1))
                 await eventually(
-                    functools.partial(_announced, hook, rule, verdict),
+                    functools.partial(_announced, hook, ticket_id, rule, verdict),
                     within=15,
-                    message=f"{verdict} of {rule} paged",
+                    message=f"{verdict} of {rule} on {ticket_id} paged",
                 )
         finally:
             await watcher.stop()
@@ -145,7 +178,7 @@ async def test_every_clock_met_and_missed_end_to_end(
         await restarted.start()
         try:
             await eventually(
-                lambda: _announced(hook, down_rule, "SlaBreached"),
+                functools.partial(_announced, hook, down_ticket, down_rule, "SlaBreached"),
                 within=30,
                 message="the breach that passed while down",
             )
@@ -158,14 +191,16 @@ async def test_every_clock_met_and_missed_end_to_end(
 
     verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
     seen: set[str] = set()
-    for _, event in on_topic:
-        assert event.source == "/aftercare/sla-watcher"
-        assert event.type.startswith("com.aftercare.sla.")
-        if event.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
+    for _, verdict in on_topic:
+        assert verdict.source == "/aftercare/sla-watcher"
+        assert verdict.type.startswith("com.aftercare.sla.")
+        if verdict.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
             continue
-        seen.add(event.id)
-        if event.data["cycle"] == 1:  # a met progress update starts the next cycle
-            verdicts[(event.subject, event.data["rule"])].append(event.type.split(".")[3])
+        seen.add(verdict.id)
+        if verdict.data["cycle"] == 1:  # a met progress update starts the next cycle
+            verdicts[(verdict.subject, verdict.data["rule"])].append(verdict.type.split(".")[3])
+    for ticket_id, (scenario, _) in MOVED.items():
+        assert verdicts[(ticket_id, scenario.rule)] == ["SlaWarning", "SlaBreached"]
     for scenario in SCENARIOS:
         met = verdicts[(f"met-{scenario.rule}", scenario.rule)]
         assert met == ["SlaMet"], (scenario.rule, met)
@@ -199,10 +234,10 @@ async def test_every_clock_met_and_missed_end_to_end(
     assert len(paged) == len(set(paged)), "a verdict was paged twice to one group"
 
 
-def _announced(hook: WebhookReceiver, rule: str, verdict: str) -> bool:
+def _announced(hook: WebhookReceiver, ticket_id: str, rule: str, verdict: str) -> bool:
     return any(
         r.json()["rule"] == rule
-        and r.json()["ticket_id"] == f"miss-{rule}"
+        and r.json()["ticket_id"] == ticket_id
         and r.json()["verdict"] == verdict
         for r in hook.received
     )

@@ -33,10 +33,11 @@ class Scenario:
     """The event that meets the target; the "miss" ticket never gets it."""
     late_stop: tuple[datetime, str, dict[str, Any]] | None = None
     deadline: datetime | None = None
+    raised_at: datetime = T0
 
     def raised(self) -> tuple[datetime, str, dict[str, Any]]:
         return (
-            T0,
+            self.raised_at,
             "RequestRaised",
             {
                 "kind": self.kind,
@@ -44,7 +45,7 @@ class Scenario:
                 "priority": "urgent" if self.urgent else "normal",
                 "urgent": self.urgent,
                 "customer_ref": f"CUST-{self.rule}",
-                "requested_at": T0.isoformat(),
+                "requested_at": self.raised_at.isoformat(),
             },
         )
 
