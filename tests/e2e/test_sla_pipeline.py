@@ -191,14 +191,16 @@ async def test_every_clock_met_and_missed_end_to_end(
 
     verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
     seen: set[str] = set()
-    for _, verdict in on_topic:
-        assert verdict.source == "/aftercare/sla-watcher"
-        assert verdict.type.startswith("com.aftercare.sla.")
-        if verdict.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
+    for _, announced in on_topic:
+        assert announced.source == "/aftercare/sla-watcher"
+        assert announced.type.startswith("com.aftercare.sla.")
+        if announced.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
             continue
-        seen.add(verdict.id)
-        if verdict.data["cycle"] == 1:  # a met progress update starts the next cycle
-            verdicts[(verdict.subject, verdict.data["rule"])].append(verdict.type.split(".")[3])
+        seen.add(announced.id)
+        if announced.data["cycle"] == 1:  # a met progress update starts the next cycle
+            verdicts[(announced.subject, announced.data["rule"])].append(
+                announced.type.split(".")[3]
+            )
     for ticket_id, (scenario, _) in MOVED.items():
         assert verdicts[(ticket_id, scenario.rule)] == ["SlaWarning", "SlaBreached"]
     for scenario in SCENARIOS:
