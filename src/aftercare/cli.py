@@ -91,15 +91,17 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
 def generated_contracts(directory: Path) -> dict[Path, str]:
     """Every file under ``schemas/``, as the code defines it today."""
     from aftercare import __version__
+    from aftercare.clock import SystemClock
+    from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
+    from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
+    from aftercare_sla.entrypoints.app import create_sla_app
     from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
     from aftercare_ticket.entrypoints.app import create_app
 
     defaults = Settings.model_fields
-    files = {
-        directory / "events" / name: render_json(schema)
-        for name, schema in ticket_event_schemas().items()
-    }
+    schemas = {**ticket_event_schemas(), **sla_event_schemas()}
+    files = {directory / "events" / name: render_json(schema) for name, schema in schemas.items()}
     asyncapi = asyncapi_document(
         title="Aftercare events",
         version=__version__,
@@ -107,11 +109,16 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
             "What Aftercare publishes on Kafka. Every message is a CloudEvent in binary "
             "mode: attributes in ce_* headers, the JSON data as the value."
         ),
-        channels=[ticket_channel(str(defaults["ticket_events_topic"].default))],
+        channels=[
+            ticket_channel(str(defaults["ticket_events_topic"].default)),
+            sla_channel(str(defaults["sla_topic"].default)),
+        ],
         servers={"development": "localhost:9092", "production": "kafka:9092"},
     )
     files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
     files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
+    sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), {})
+    files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
     return files
 
 

@@ -211,3 +211,9 @@ def test_asyncapi_parses_and_references_every_schema() -> None:
     operation = document["operations"]["publishTicketEvents"]
     assert operation["action"] == "send"
     assert len(operation["messages"]) == len(EVENT_TYPES)
+    sla = document["channels"]["slaEvents"]
+    assert sla["address"] == "ticket.sla.v1"
+    assert set(sla["messages"]) == {"SlaWarning", "SlaBreached", "SlaMet"}
+    assert document["components"]["messages"]["SlaBreached"]["name"] == (
+        "com.aftercare.sla.SlaBreached.v1"
+    )

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +36,7 @@ from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiv
 from tests.unit.sla.scenarios import SCENARIOS, Scenario, ack, event, later, local
 
 ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "schemas" / "events"
 FAST = ConsumerTuning(session_timeout_ms=2000, heartbeat_interval_ms=500, max_wait=0.05)
 SECRET = "oncall-secret"
 START = local("2026-02-12 08:00")
@@ -197,6 +200,9 @@ async def test_every_clock_met_and_missed_end_to_end(
         if announced.id in seen:  # at-least-once relay; consumers de-duplicate by ce_id
             continue
         seen.add(announced.id)
+        assert announced.dataschema is not None
+        schema = json.loads((SCHEMAS / announced.dataschema.rsplit("/", 1)[1]).read_text())
+        Draft202012Validator(schema, format_checker=FormatChecker()).validate(announced.data)
         if announced.data["cycle"] == 1:  # a met progress update starts the next cycle
             verdicts[(announced.subject, announced.data["rule"])].append(
                 announced.type.split(".")[3]
