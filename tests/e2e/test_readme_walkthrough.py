@@ -37,14 +37,15 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """``aftercare run`` as ``make run`` starts it: (API URL, embedded broker address)."""
-    port, broker_port = free_port(), free_port()
+def live_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """``aftercare run`` as ``make run`` starts it: (API URL, broker address, SLA URL)."""
+    port, broker_port, sla_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "AFTERCARE_DATA_DIR": str(tmp_path),
         "AFTERCARE_HTTP_PORT": str(port),
         "AFTERCARE_BROKER_PORT": str(broker_port),
+        "AFTERCARE_SLA_PORT": str(sla_port),
     }
     env.pop("DATABASE_URL", None)
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
@@ -68,17 +69,18 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not become ready in 30 s")
-        yield url, f"127.0.0.1:{broker_port}"
+        yield url, f"127.0.0.1:{broker_port}", f"http://127.0.0.1:{sla_port}"
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
         assert "dev-admin-key" in output  # make run tells the newcomer the key
         assert "ticket.events.v1" in output  # and where the events go
+        assert f"127.0.0.1:{sla_port}/sla/breaches" in output  # and where the SLA clocks are
 
 
-def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str]) -> None:
+def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str, str]) -> None:
     assert shutil.which("curl"), "the walkthrough uses curl, as a newcomer would"
-    url, bootstrap = live_server
+    url, bootstrap, sla_url = live_server
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", walkthrough()],
         env={**os.environ, "AFTERCARE_URL": url},
@@ -98,6 +100,22 @@ def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str]) -> 
         "5 Revisited",
         "6 Closed",
     ]
+    # The SLA watcher that `make run` started followed the ticket: the complainant was
+    # contacted in time (T-COMPLAINT-CONTACT) and the revisit was done (T-COMPLAINT-REVISIT).
+    ticket = lines[0].removeprefix("raised ")
+    deadline = time.monotonic() + 30
+    statuses: dict[str, str] = {}
+    while time.monotonic() < deadline and statuses.get("T-COMPLAINT-REVISIT") != "met":
+        answer = httpx.get(
+            f"{sla_url}/sla/tickets/{ticket}",
+            headers={"Authorization": "Bearer dev-admin-key"},
+            timeout=2,
+        )
+        if answer.status_code == 200:
+            statuses = {t["rule"]: t["status"] for t in answer.json()["targets"]}
+        time.sleep(0.2)
+    assert statuses.get("T-COMPLAINT-CONTACT") == "met", statuses
+    assert statuses.get("T-COMPLAINT-REVISIT") == "met", statuses
     published = asyncio.run(read_topic(bootstrap, "ticket.events.v1", expect=6))
     assert [event.type.split(".")[3] for _, event in published] == [
         "RequestRaised",
