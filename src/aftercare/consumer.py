@@ -23,7 +23,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
-from sqlalchemy import Column, MetaData, String, Table
+from sqlalchemy import Column, Index, MetaData, String, Table
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -43,6 +43,7 @@ processed_events = Table(
     Column("consumer", String(100), primary_key=True),
     Column("event_id", String(100), primary_key=True),
     Column("processed_at", UtcDateTime, nullable=False),
+    Index("ix_processed_events_processed_at", "processed_at"),
 )
 
 Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
