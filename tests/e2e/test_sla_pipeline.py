@@ -27,7 +27,7 @@ from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning
 from aftercare.settings import Settings
-from aftercare_sla.adapters.alerts import sign_webhook
+from aftercare.webhooks import sign_webhook
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService

@@ -11,12 +11,12 @@ import httpx
 from prometheus_client import REGISTRY
 
 from aftercare.broker import free_port
+from aftercare.mail import SmtpSettings
+from aftercare.webhooks import sign_webhook
 from aftercare_sla.adapters.alerts import (
     Alert,
     Pager,
-    SmtpSettings,
     build_channels,
-    sign_webhook,
 )
 from tests.receivers import smtp_sink, webhook_receiver
 

@@ -5,9 +5,7 @@ WeCom group robots (F-10 names these groups for internal communication), Slack i
 webhooks and email. Each send is retried with capped backoff; a channel that keeps
 failing is logged and counted, and the others still get the alert.
 
-The generic webhook's receiver verifies ``X-Aftercare-Signature: sha256=<hex>``, the
-HMAC-SHA256 of ``<X-Aftercare-Timestamp>.<raw body>`` under the shared secret, and
-rejects timestamps more than five minutes old (replays).
+The generic webhook is signed as ``aftercare.webhooks`` describes.
 """
 
 from __future__ import annotations
@@ -20,14 +18,15 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Any, Protocol
 
-import aiosmtplib
 import httpx
 import orjson
 import structlog
 from prometheus_client import Counter
+
+from aftercare.mail import SmtpSettings, send_email
+from aftercare.webhooks import post_signed
 
 log = structlog.get_logger(__name__)
 
@@ -125,12 +124,6 @@ class AlertChannel(Protocol):
     async def send(self, alert: Alert) -> None: ...
 
 
-def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
-    """The generic webhook's signature (see module doc); receivers compute the same."""
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
-
-
 class _HttpChannel:
     kind = "http"
 
@@ -156,12 +149,7 @@ class WebhookChannel(_HttpChannel):
         self.secret = secret
 
     async def send(self, alert: Alert) -> None:
-        body = orjson.dumps(alert.document())
-        timestamp = str(int(time.time()))
-        headers = {"X-Aftercare-Timestamp": timestamp, "X-Aftercare-Event-Id": alert.event_id}
-        if self.secret:
-            headers["X-Aftercare-Signature"] = sign_webhook(self.secret, timestamp, body)
-        await self._post(self.url, body, headers)
+        await post_signed(self.client, self.url, alert.document(), self.secret, alert.event_id)
 
 
 def _robot_answer(answer: Any, field: str) -> None:
@@ -240,37 +228,6 @@ class SlackChannel(_HttpChannel):
             }
         )
         await self._post(self.url, body)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    sender: str
-    username: str | None = None
-    password: str | None = None
-    starttls: bool = False
-    use_tls: bool = False
-    timeout: float = 10.0
-
-
-async def send_email(smtp: SmtpSettings, to: Sequence[str], subject: str, text: str) -> None:
-    """One plain-text email over SMTP (shared with the notifier)."""
-    message = EmailMessage()
-    message["From"] = smtp.sender
-    message["To"] = ", ".join(to)
-    message["Subject"] = subject
-    message.set_content(text)
-    await aiosmtplib.send(
-        message,
-        hostname=smtp.host,
-        port=smtp.port,
-        username=smtp.username,
-        password=smtp.password,
-        start_tls=smtp.starttls,
-        use_tls=smtp.use_tls,
-        timeout=smtp.timeout,
-    )
 
 
 class EmailChannel:

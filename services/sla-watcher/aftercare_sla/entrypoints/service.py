@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.settings import Settings
-from aftercare_sla.adapters.alerts import Pager, SmtpSettings, build_channels
+from aftercare_sla.adapters.alerts import Pager, build_channels
 from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.policy_file import load_policy
@@ -30,19 +31,6 @@ from aftercare_sla.service_layer.watcher import SlaWatcher
 log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-sla-watcher"
-
-
-def smtp_of(settings: Settings) -> SmtpSettings | None:
-    if not settings.smtp_host:
-        return None
-    return SmtpSettings(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        sender=settings.smtp_from,
-        username=settings.smtp_username,
-        password=settings.smtp_password,
-        starttls=settings.smtp_starttls,
-    )
 
 
 class SlaService:
