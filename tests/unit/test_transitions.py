@@ -53,8 +53,8 @@ ALLOWED: dict[State, set[str]] = {
         "receive_product",
         "schedule_visit",
     },
-    S.RESOLVED: {"revisit", "close", "reopen", "escalate", "assign"},
-    S.CLOSED: {"reopen"},
+    S.RESOLVED: {"revisit", "close", "reopen", "escalate", "assign", "report_progress"},
+    S.CLOSED: {"reopen", "report_progress"},
     S.WAITING_ON_CUSTOMER: {
         "withdraw",
         "decline",

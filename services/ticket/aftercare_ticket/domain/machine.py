@@ -39,7 +39,8 @@ _TABLE: Final[list[tuple[str, tuple[State, ...], State | tuple[State, ...] | Non
     ("parts_arrived", (S.WAITING_ON_PARTS,), WORKING),
     ("escalate", OPEN, None),  # F-8, B-COMPLAINT-GRADE, B-DISPUTE
     ("assign", OPEN, None),
-    ("report_progress", (*ACTIVE, *WAITING), None),  # T-PROGRESS
+    # T-PROGRESS, T-REPAIR-NOTIFY: telling the customer is recorded until the case ends.
+    ("report_progress", (*ACTIVE, *WAITING, S.RESOLVED, S.CLOSED), None),
     ("schedule_visit", (*WORKING, S.WAITING_ON_PARTS), None),  # T-ONSITE
     ("receive_product", (*ACTIVE, *WAITING), None),  # T-RETURN-REFUND, T-EXCHANGE-SHIP
 ]
