@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src services tests
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla tests
+	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -18,7 +18,7 @@ import structlog
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
-SERVICE_PACKAGES = ("aftercare_ticket", "aftercare_sla")
+SERVICE_PACKAGES = ("aftercare_ticket", "aftercare_sla", "aftercare_notifier")
 log = structlog.get_logger("aftercare")
 
 
@@ -151,6 +151,29 @@ async def run_sla_watcher(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
+async def run_notifier(settings: Settings, bootstrap_servers: str) -> None:
+    from aftercare.db import create_engine
+    from aftercare_notifier.entrypoints.service import NotifierService
+
+    engine = create_engine(settings.database_url)
+    try:
+        await NotifierService(settings, engine, bootstrap_servers).run_forever()
+    finally:
+        await engine.dispose()
+
+
+def check_notifier(settings: Settings) -> None:
+    """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
+    from aftercare_notifier.adapters.templates import TemplateProblem
+    from aftercare_notifier.domain.cadence import CadenceError
+    from aftercare_notifier.entrypoints.service import check_notifier_settings
+
+    try:
+        check_notifier_settings(settings)
+    except (CadenceError, TemplateProblem) as error:
+        raise SystemExit(f"invalid notifier settings: {error}") from error
+
+
 def check_sla_policy(settings: Settings) -> None:
     """Refuse to start on an invalid policy, naming each entry and why (before any I/O)."""
     from aftercare_sla.adapters.policy_file import load_policy
@@ -180,6 +203,7 @@ def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
         f"  Kafka        {bootstrap_servers}" + ("  (embedded broker)" if embedded else ""),
         f"  topics       {settings.ticket_events_topic}, {settings.sla_topic}",
         f"  SLA watcher  {settings.sla_url}/sla/breaches  (policy {settings.sla_policy})",
+        f"  notifier     {settings.notifier_url}/notifications",
     ]
     if not settings.api_keys:
         lines.append(f"  API key      {DEV_ADMIN_KEY}  (admin; set AFTERCARE_API_KEYS to change)")
@@ -190,7 +214,17 @@ async def run(settings: Settings) -> None:
     """The whole system in one process tree: broker (unless Kafka is given), API, relay,
     SLA watcher."""
     check_sla_policy(settings)
+    check_notifier(settings)
     await migrate(settings)
+    sink = None
+    if not settings.smtp_host:
+        from aftercare.mailsink import MailSink
+
+        sink = MailSink(settings.data_dir / "mail", port=settings.mail_sink_port)
+        sink.start()
+        settings = settings.model_copy(
+            update={"smtp_host": sink.host, "smtp_port": sink.port, "smtp_starttls": False}
+        )
     broker: EmbeddedBroker | None = None
     bootstrap = settings.kafka_bootstrap_servers
     if bootstrap is None:
@@ -200,9 +234,16 @@ async def run(settings: Settings) -> None:
     try:
         await ensure_topics(bootstrap, _topics(settings))
         print(_banner(settings, bootstrap, broker is not None), flush=True)
+        if sink is not None:
+            print(
+                f"  mail         smtp://{sink.host}:{sink.port} (development sink): "
+                f"every email is saved in {sink.folder}/",
+                flush=True,
+            )
         background = [
             asyncio.create_task(run_relay(settings, bootstrap)),
             asyncio.create_task(run_sla_watcher(settings, bootstrap)),
+            asyncio.create_task(run_notifier(settings, bootstrap)),
         ]
         try:
             await serve_api(settings)
@@ -213,6 +254,8 @@ async def run(settings: Settings) -> None:
     finally:
         if broker is not None:
             await broker.stop()
+        if sink is not None:
+            sink.stop()
 
 
 async def relay_only(settings: Settings, metrics_port: int | None) -> None:
@@ -236,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     relay = commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
     relay.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     commands.add_parser("sla-watcher", help="run the SLA watcher on its own")
+    commands.add_parser("notifier", help="run the customer notifier on its own")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
     tail = commands.add_parser("tail", help="print the events on a topic as JSON lines")
@@ -269,6 +313,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit("aftercare sla-watcher needs KAFKA_BOOTSTRAP_SERVERS")
         check_sla_policy(settings)
         asyncio.run(run_sla_watcher(settings, settings.kafka_bootstrap_servers))
+    elif args.command == "notifier":
+        if not settings.kafka_bootstrap_servers:
+            raise SystemExit("aftercare notifier needs KAFKA_BOOTSTRAP_SERVERS")
+        check_notifier(settings)
+        asyncio.run(run_notifier(settings, settings.kafka_bootstrap_servers))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")

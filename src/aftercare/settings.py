@@ -62,6 +62,22 @@ class Settings(BaseSettings):
     # A deadline is declared breached this long after it passes, so that an event that
     # met it just in time, still on its way through the relay, is not overtaken.
     sla_grace_seconds: float = Field(default=0.5, ge=0)
+    # Notifier.
+    notifier_host: str = "127.0.0.1"
+    notifier_port: int = 8002
+    # Minutes between progress updates by priority (T-PROGRESS: 30 to 60).
+    notifier_cadence_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 30, "high": 60, "normal": 60, "low": 60}
+    )
+    notifier_coalesce_seconds: float = Field(default=10.0, ge=0)
+    notifier_max_event_age_hours: float = Field(default=24.0, gt=0)
+    notifier_templates: Path | None = None
+    # The key the notifier uses on the ticket API (role notifier); unset: the dev key.
+    notifier_api_key: str | None = None
+    # JSON: {"<customer_ref>": {"url": "...", "secret": "..."}} for customers' own systems.
+    notifier_customer_webhooks: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # The development mail sink of ``make run`` (only when no SMTP host is set).
+    mail_sink_port: int = 1025
     # Email (alerts and customer updates).
     smtp_host: str | None = None
     smtp_port: int = 25
@@ -87,6 +103,10 @@ class Settings(BaseSettings):
         if self.database_url_override:
             return self.database_url_override
         return f"sqlite+aiosqlite:///{self.data_dir / 'aftercare.db'}"
+
+    @property
+    def notifier_url(self) -> str:
+        return f"http://{self.notifier_host}:{self.notifier_port}"
 
     @property
     def sla_url(self) -> str:

@@ -1,0 +1,102 @@
+"""How an update reaches the customer: email to the contact address (the reply address
+of an emailed request), and a signed webhook to the customer's own system."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from aftercare.mail import SmtpSettings, send_email
+from aftercare.webhooks import post_signed
+
+
+def mask_email(address: str) -> str:
+    """``w***@example.com``: enough to see where it went (P-PII)."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+@dataclass(frozen=True)
+class Update:
+    notification_id: str
+    ticket_id: str
+    customer_ref: str | None
+    template: str
+    language: str
+    subject: str
+    body: str
+    ticket_state: str
+
+
+class CustomerChannel(Protocol):
+    name: str
+    recipient: str
+    """Masked: what the notifications list shows."""
+
+    async def deliver(self, update: Update) -> None: ...
+
+
+class EmailDelivery:
+    name = "email"
+
+    def __init__(self, smtp: SmtpSettings, address: str) -> None:
+        self.smtp = smtp
+        self.address = address
+        self.recipient = mask_email(address)
+
+    async def deliver(self, update: Update) -> None:
+        await send_email(
+            self.smtp,
+            [self.address],
+            update.subject,
+            update.body,
+            headers={
+                "Content-Language": update.language,
+                "X-Aftercare-Ticket": update.ticket_id,
+                "X-Aftercare-Notification": update.notification_id,
+            },
+        )
+
+
+class WebhookDelivery:
+    name = "webhook"
+
+    def __init__(self, client: httpx.AsyncClient, url: str, secret: str = "") -> None:
+        self.client = client
+        self.url = url
+        self.secret = secret
+        self.recipient = httpx.URL(url).host or "webhook"
+
+    async def deliver(self, update: Update) -> None:
+        document: dict[str, Any] = {
+            "type": "ticket.progress",
+            "notification_id": update.notification_id,
+            "ticket_id": update.ticket_id,
+            "customer_ref": update.customer_ref,
+            "state": update.ticket_state,
+            "template": update.template,
+            "language": update.language,
+            "subject": update.subject,
+            "text": update.body,
+        }
+        await post_signed(self.client, self.url, document, self.secret, update.notification_id)
+
+
+def customer_channels(
+    contact: Mapping[str, Any],
+    customer_ref: str | None,
+    smtp: SmtpSettings | None,
+    webhooks: Mapping[str, Mapping[str, str]],
+    client: httpx.AsyncClient,
+) -> list[CustomerChannel]:
+    """Every way this customer can be reached; empty when none (a phone-only contact)."""
+    channels: list[CustomerChannel] = []
+    hook = webhooks.get(customer_ref or "")
+    if hook and hook.get("url"):
+        channels.append(WebhookDelivery(client, hook["url"], hook.get("secret", "")))
+    if contact.get("email") and smtp is not None:
+        channels.append(EmailDelivery(smtp, contact["email"]))
+    return channels

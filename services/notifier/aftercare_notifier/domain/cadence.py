@@ -1,0 +1,127 @@
+"""When a customer hears from us (T-PROGRESS, F-2, F-4): at once on a meaningful change,
+and every 30–60 minutes while the case is being worked on.
+
+Pure: the notifier folds a ticket's published events into a ``CaseView`` and asks it
+which update is due. The cadence restarts after any update (ours or one an engineer
+recorded), pauses while the ticket waits on the customer, and ends when the case is
+resolved (the revisit follows) or closed; a reopened case starts it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+Phase = Literal["open", "waiting_on_customer", "resolved", "closed"]
+
+CHANGE_TEMPLATES: Mapping[str, str] = {
+    "Acknowledged": "acknowledged",  # F-2: plan, expected time, risks
+    "Diagnosed": "diagnosed",
+    "WorkaroundProvided": "workaround",  # F-4
+    "OnSiteVisitScheduled": "visit_scheduled",
+    "Resolved": "resolved",
+    "CustomerInfoRequested": "info_requested",
+    "Reopened": "reopened",  # F-7
+    "Closed": "closed",
+    "Declined": "declined",
+}
+"""Events the customer is told about right away, and the template that tells them."""
+
+PHASES: Mapping[str, Phase] = {
+    "RequestRaised": "open",
+    "Reopened": "open",
+    "CustomerInfoRequested": "waiting_on_customer",
+    "CustomerInfoProvided": "open",
+    "Resolved": "resolved",
+    "Closed": "closed",
+    "Withdrawn": "closed",
+    "Declined": "closed",
+}
+
+MIN_INTERVAL = timedelta(minutes=30)
+MAX_INTERVAL = timedelta(minutes=60)
+
+
+class CadenceError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """Minutes between progress updates by priority; urgent tickets use ``urgent``."""
+
+    by_priority: Mapping[str, timedelta]
+
+    @classmethod
+    def of_minutes(cls, minutes: Mapping[str, int]) -> Cadence:
+        wrong = {
+            priority: value
+            for priority, value in minutes.items()
+            if not MIN_INTERVAL <= timedelta(minutes=value) <= MAX_INTERVAL
+        }
+        if wrong:
+            raise CadenceError(f"T-PROGRESS asks for an update every 30 to 60 minutes; not {wrong}")
+        missing = {"urgent", "high", "normal", "low"} - set(minutes)
+        if missing:
+            raise CadenceError(f"no cadence for priorities {sorted(missing)}")
+        return cls({priority: timedelta(minutes=value) for priority, value in minutes.items()})
+
+    def interval(self, priority: str, urgent: bool) -> timedelta:
+        return self.by_priority["urgent" if urgent else priority]
+
+
+DEFAULT_CADENCE = Cadence.of_minutes({"urgent": 30, "high": 60, "normal": 60, "low": 60})
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the notifier knows of a ticket from its public events."""
+
+    ticket_id: str
+    phase: Phase = "open"
+    priority: str = "normal"
+    urgent: bool = False
+    language: str = "zh-CN"
+    customer_ref: str | None = None
+    last_update_at: datetime | None = None
+    """The last time the customer heard from us (anchor of the cadence)."""
+    opened_at: datetime | None = None
+
+    def evolve(self, event_type: str, at: datetime, data: Mapping[str, Any]) -> CaseView:
+        view = self
+        if event_type == "RequestRaised":
+            view = replace(
+                view,
+                priority=data.get("priority", view.priority),
+                urgent=bool(data.get("urgent", view.urgent)),
+                language=data.get("language", view.language),
+                customer_ref=data.get("customer_ref"),
+                opened_at=at,
+            )
+        elif event_type in ("Acknowledged", "Escalated"):
+            view = replace(
+                view,
+                priority=data.get("priority", view.priority),
+                urgent=bool(data.get("urgent", view.urgent)) or data.get("priority") == "urgent",
+            )
+        if event_type in PHASES:
+            view = replace(view, phase=PHASES[event_type])
+        if event_type == "ProgressReported":
+            view = view.updated(at)
+        return view
+
+    def updated(self, at: datetime) -> CaseView:
+        if self.last_update_at is not None and self.last_update_at >= at:
+            return self
+        return replace(self, last_update_at=at)
+
+    def next_progress_due(self, cadence: Cadence) -> datetime | None:
+        """When the next routine update is owed; None while none is (waiting, resolved, closed)."""
+        if self.phase != "open":
+            return None
+        anchor = self.last_update_at or self.opened_at
+        if anchor is None:
+            return None
+        return anchor + cadence.interval(self.priority, self.urgent)

@@ -1,0 +1,108 @@
+"""The notifier's HTTP API: which updates went (or did not go) to which ticket's customer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import FastAPI, Query, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare import __version__
+from aftercare.auth import PrincipalDep
+from aftercare.problems import install_problem_handlers
+from aftercare_notifier.adapters.tables import notifications
+
+
+class NotificationOut(BaseModel):
+    id: str
+    ticket_id: str
+    kind: str
+    """change (sent at once) or progress (the 30/60-minute cadence)."""
+    template: str
+    status: str
+    """pending, sent, failed (with the reason), or cancelled."""
+    attempts: int
+    channels: list[str]
+    recipients: str | None
+    """Masked (P-PII)."""
+    subject: str | None
+    language: str | None
+    last_error: str | None
+    recorded: bool
+    """ProgressReported was recorded on the ticket."""
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None
+
+
+def create_notifier_app(engine: AsyncEngine, api_keys: dict[str, str]) -> FastAPI:
+    app = FastAPI(
+        title="Aftercare notifier",
+        version=__version__,
+        description="Customer progress updates: what was sent, when, how, and what failed.",
+    )
+    app.state.api_keys = api_keys
+    install_problem_handlers(app)
+
+    @app.get("/notifications", response_model=list[NotificationOut], tags=["notifications"])
+    async def list_notifications(
+        _: PrincipalDep,
+        ticket_id: Annotated[str | None, Query()] = None,
+        status: Annotated[Literal["pending", "sent", "failed", "cancelled"] | None, Query()] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[NotificationOut]:
+        """Newest first."""
+        query = select(notifications)
+        if ticket_id is not None:
+            query = query.where(notifications.c.ticket_id == ticket_id)
+        if status is not None:
+            query = query.where(notifications.c.status == status)
+        query = query.order_by(notifications.c.created_at.desc(), notifications.c.id).limit(limit)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [
+            NotificationOut(
+                id=row.id,
+                ticket_id=row.ticket_id,
+                kind=row.kind,
+                template=row.template,
+                status=row.status,
+                attempts=row.attempts,
+                channels=[c for c in (row.channels or "").split(",") if c],
+                recipients=row.recipients,
+                subject=row.subject,
+                language=row.language,
+                last_error=row.last_error,
+                recorded=row.recorded,
+                created_at=row.created_at,
+                sent_at=row.sent_at,
+                next_attempt_at=row.next_attempt_at,
+            )
+            for row in rows
+        ]
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz() -> JSONResponse:
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:
+            return JSONResponse(
+                {"status": "unavailable", "database": type(error).__name__}, status_code=503
+            )
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

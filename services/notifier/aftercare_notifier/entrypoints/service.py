@@ -1,0 +1,144 @@
+"""The notifier as one running service: consumer + cadence, sender, HTTP API."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import uvicorn
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.clock import Clock, SystemClock
+from aftercare.cloudevents import CloudEvent
+from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.mail import smtp_of
+from aftercare.settings import DEV_ADMIN_KEY, Settings
+from aftercare_notifier.adapters.templates import Templates
+from aftercare_notifier.adapters.ticket_api import TicketApi
+from aftercare_notifier.domain.cadence import Cadence
+from aftercare_notifier.entrypoints.app import create_notifier_app
+from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+
+GROUP_ID = "aftercare-notifier"
+
+
+def notifier_api_key(settings: Settings) -> str:
+    if settings.notifier_api_key:
+        return settings.notifier_api_key
+    if not settings.api_keys:
+        return DEV_ADMIN_KEY
+    for key, role in settings.api_key_roles.items():
+        if role in ("notifier", "admin"):
+            return key
+    raise SystemExit("set AFTERCARE_NOTIFIER_API_KEY to a key with the notifier role")
+
+
+def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
+    """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
+    cadence = Cadence.of_minutes(settings.notifier_cadence_minutes)
+    directories = [settings.notifier_templates] if settings.notifier_templates else []
+    templates = Templates(ZoneInfo(settings.sla_timezone), directories)
+    templates.check()
+    return cadence, templates
+
+
+class NotifierService:
+    def __init__(
+        self,
+        settings: Settings,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        *,
+        clock: Clock | None = None,
+        tuning: ConsumerTuning | None = None,
+        notifier_tuning: NotifierTuning | None = None,
+        serve_http: bool = True,
+        sender_idle_wait: float = 0.5,
+    ) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        cadence, templates = check_notifier_settings(settings)
+        self.http = httpx.AsyncClient(timeout=10)
+        self.api = TicketApi(settings.base_url, notifier_api_key(settings), self.http)
+        self.notifier = Notifier(
+            engine,
+            self.clock,
+            cadence,
+            templates,
+            self.api,
+            smtp=smtp_of(settings),
+            customer_webhooks=settings.notifier_customer_webhooks,
+            http=self.http,
+            tuning=notifier_tuning
+            or NotifierTuning(
+                coalesce=timedelta(seconds=settings.notifier_coalesce_seconds),
+                max_event_age=timedelta(hours=settings.notifier_max_event_age_hours),
+            ),
+        )
+        self.topic = settings.ticket_events_topic
+        self.consumer = IdempotentConsumer(
+            engine,
+            bootstrap_servers,
+            [self.topic],
+            GROUP_ID,
+            self._handle,
+            name="notifier",
+            tuning=tuning,
+            clock=self.clock,
+            between_polls=self._tick,
+        )
+        self.serve_http = serve_http
+        self.sender_idle_wait = sender_idle_wait
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._server: uvicorn.Server | None = None
+
+    async def _handle(
+        self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
+    ) -> None:
+        await self.notifier.on_ticket_event(connection, event, record.partition)
+
+    async def _tick(self) -> float | None:
+        owned = [tp.partition for tp in self.consumer.assignment]
+        ready = [p for p in owned if self.consumer.caught_up(TopicPartition(self.topic, p))]
+        await self.notifier.schedule_progress(ready)
+        return await self.notifier.seconds_until_due(owned)
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self.consumer.run(), name="notifier-consumer"),
+            asyncio.create_task(
+                self.notifier.run_sender(self.sender_idle_wait), name="notifier-sender"
+            ),
+        ]
+        if self.serve_http:
+            config = uvicorn.Config(
+                create_notifier_app(self.engine, self.settings.api_key_roles),
+                host=self.settings.notifier_host,
+                port=self.settings.notifier_port,
+                log_level=self.settings.log_level.lower(),
+                access_log=False,
+            )
+            self._server = uvicorn.Server(config)
+            self._tasks.append(asyncio.create_task(self._server.serve(), name="notifier-http"))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        for task in self._tasks:
+            if task.get_name() != "notifier-http":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        await self.http.aclose()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.gather(*self._tasks)
+        finally:
+            await self.stop()
