@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import upsert, writing
+from aftercare.db import insert_if_absent, upsert, writing
 from aftercare.mail import SmtpSettings
 from aftercare_notifier.adapters.channels import Update, customer_channels
 from aftercare_notifier.adapters.tables import notifications, notifier_cases
@@ -177,20 +177,22 @@ class Notifier:
                 .values(kind="change", template=template, event=event.data)
             )
             return
-        await connection.execute(
-            notifications.insert().values(
-                id=str(uuid.uuid5(_NAMESPACE, f"change/{event.id}")),
-                ticket_id=ticket_id,
-                kind="change",
-                template=template,
-                trigger_key=f"change:{event.id}",
-                event=event.data,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now + self.tuning.coalesce,
-                recorded=False,
-                created_at=now,
-            )
+        await insert_if_absent(  # a redelivered event finds its update already there
+            connection,
+            notifications,
+            {
+                "id": str(uuid.uuid5(_NAMESPACE, f"change/{event.id}")),
+                "ticket_id": ticket_id,
+                "kind": "change",
+                "template": template,
+                "trigger_key": f"change:{event.id}",
+                "event": event.data,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now + self.tuning.coalesce,
+                "recorded": False,
+                "created_at": now,
+            },
         )
 
     # --- the cadence -------------------------------------------------------------------
@@ -213,22 +215,23 @@ class Notifier:
                 for case in due.all():
                     if await self._pending(connection, case.ticket_id) is None:
                         key = f"progress:{case.ticket_id}:{case.next_due.isoformat()}"
-                        await connection.execute(
-                            notifications.insert().values(
-                                id=str(uuid.uuid5(_NAMESPACE, key)),
-                                ticket_id=case.ticket_id,
-                                kind="progress",
-                                template="progress",
-                                trigger_key=key,
-                                event={},
-                                status="pending",
-                                attempts=0,
-                                next_attempt_at=now,
-                                recorded=False,
-                                created_at=now,
-                            )
+                        queued += await insert_if_absent(
+                            connection,
+                            notifications,
+                            {
+                                "id": str(uuid.uuid5(_NAMESPACE, key)),
+                                "ticket_id": case.ticket_id,
+                                "kind": "progress",
+                                "template": "progress",
+                                "trigger_key": key,
+                                "event": {},
+                                "status": "pending",
+                                "attempts": 0,
+                                "next_attempt_at": now,
+                                "recorded": False,
+                                "created_at": now,
+                            },
                         )
-                        queued += 1
                     # The next one is owed after this update goes out (the anchor moves).
                     await connection.execute(
                         update(notifier_cases)
