@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.policy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -88,7 +89,7 @@ class _Collect:
         self.sink = sink
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content)
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.sink.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 

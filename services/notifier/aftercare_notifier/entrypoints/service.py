@@ -58,6 +58,7 @@ class NotifierService:
         notifier_tuning: NotifierTuning | None = None,
         serve_http: bool = True,
         sender_idle_wait: float = 0.5,
+        group_id: str = GROUP_ID,
     ) -> None:
         self.settings = settings
         self.engine = engine
@@ -85,7 +86,7 @@ class NotifierService:
             engine,
             bootstrap_servers,
             [self.topic],
-            GROUP_ID,
+            group_id,
             self._handle,
             name="notifier",
             tuning=tuning,

@@ -416,12 +416,29 @@ class Notifier:
         attempts = row.attempts + 1
         if permanent or attempts >= self.tuning.max_attempts:
             await self._finish(row.id, status="failed", next_attempt_at=None, last_error=reason)
+            await self._try_again_next_cadence(row.ticket_id)
             UPDATES.labels("failed", row.kind).inc()
             log.error("customer update failed", ticket_id=row.ticket_id, reason=reason)
             return
         delay = min(self.tuning.retry_backoff * 2 ** (attempts - 1), self.tuning.max_backoff)
         await self._finish(row.id, next_attempt_at=self.clock.now() + delay, last_error=reason)
         log.warning("customer update will be retried", ticket_id=row.ticket_id, reason=reason)
+
+    async def _try_again_next_cadence(self, ticket_id: str) -> None:
+        """A failed update must not silence the case: the cadence goes on from now."""
+        now = self.clock.now()
+        async with self.engine.connect() as connection:
+            connection = await writing(connection)
+            async with connection.begin():
+                view = await self._view(connection, ticket_id)
+                due = None
+                if view.phase == "open":
+                    due = now + self.cadence.interval(view.priority, view.urgent)
+                await connection.execute(
+                    update(notifier_cases)
+                    .where(notifier_cases.c.ticket_id == ticket_id)
+                    .values(next_due=due, updated_at=now)
+                )
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""
