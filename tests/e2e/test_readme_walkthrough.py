@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import os
 import re
 import shutil
@@ -37,7 +39,7 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+def live_server(tmp_path: Path) -> Iterator[tuple[str, str, str, Path]]:
     """``aftercare run`` as ``make run`` starts it: (API URL, broker address, SLA URL)."""
     port, broker_port, sla_port = free_port(), free_port(), free_port()
     env = {
@@ -46,7 +48,11 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
         "AFTERCARE_HTTP_PORT": str(port),
         "AFTERCARE_BROKER_PORT": str(broker_port),
         "AFTERCARE_SLA_PORT": str(sla_port),
+        "AFTERCARE_NOTIFIER_PORT": str(free_port()),
+        "AFTERCARE_MAIL_SINK_PORT": str(free_port()),
+        "AFTERCARE_NOTIFIER_COALESCE_SECONDS": "1",
     }
+    env.pop("AFTERCARE_SMTP_HOST", None)
     env.pop("DATABASE_URL", None)
     env.pop("KAFKA_BOOTSTRAP_SERVERS", None)
     env.pop("AFTERCARE_API_KEYS", None)
@@ -69,18 +75,19 @@ def live_server(tmp_path: Path) -> Iterator[tuple[str, str, str]]:
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not become ready in 30 s")
-        yield url, f"127.0.0.1:{broker_port}", f"http://127.0.0.1:{sla_port}"
+        yield url, f"127.0.0.1:{broker_port}", f"http://127.0.0.1:{sla_port}", tmp_path / "mail"
     finally:
         server.terminate()
         output = server.communicate(timeout=10)[0]
         assert "dev-admin-key" in output  # make run tells the newcomer the key
         assert "ticket.events.v1" in output  # and where the events go
         assert f"127.0.0.1:{sla_port}/sla/breaches" in output  # and where the SLA clocks are
+        assert f"every email is saved in {tmp_path / 'mail'}/" in output  # and the mail
 
 
-def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str, str]) -> None:
+def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str, str, Path]) -> None:
     assert shutil.which("curl"), "the walkthrough uses curl, as a newcomer would"
-    url, bootstrap, sla_url = live_server
+    url, bootstrap, sla_url, mailbox = live_server
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", walkthrough()],
         env={**os.environ, "AFTERCARE_URL": url},
@@ -116,8 +123,24 @@ def test_readme_walkthrough_closes_a_complaint(live_server: tuple[str, str, str]
         time.sleep(0.2)
     assert statuses.get("T-COMPLAINT-CONTACT") == "met", statuses
     assert statuses.get("T-COMPLAINT-REVISIT") == "met", statuses
-    published = asyncio.run(read_topic(bootstrap, "ticket.events.v1", expect=6))
-    assert [event.type.split(".")[3] for _, event in published] == [
+    # The notifier told the customer (English, by email): the dev mail sink kept the mail.
+    deadline = time.monotonic() + 30
+    subjects: list[str] = []
+    while time.monotonic() < deadline and not any("is closed" in s for s in subjects):
+        subjects = [
+            str(email.message_from_bytes(path.read_bytes(), policy=email.policy.default)["Subject"])
+            for path in sorted(mailbox.glob("*.eml"))
+        ]
+        time.sleep(0.2)
+    assert any(subject == f"Your request {ticket} is closed" for subject in subjects), subjects
+    history = httpx.get(
+        f"{url}/tickets/{ticket}/events", headers={"Authorization": "Bearer dev-admin-key"}
+    ).json()["events"]
+    published = asyncio.run(read_topic(bootstrap, "ticket.events.v1", expect=len(history)))
+    assert [e.sequence for _, e in published] == [e["version"] for e in history]
+    updates = [e for _, e in published if e.type.endswith(".ProgressReported.v1")]
+    assert updates, "the notifier's updates are recorded on the ticket and published"
+    assert [e.type.split(".")[3] for _, e in published if e not in updates] == [
         "RequestRaised",
         "Acknowledged",
         "Diagnosed",
