@@ -12,13 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.consumer import metadata as consumer_tables
 from aftercare.eventstore.sql import metadata as event_tables
 from aftercare.relay import metadata as relay_tables
+from aftercare_notifier.adapters.tables import metadata as notifier_tables
 from aftercare_sla.adapters.tables import metadata as sla_tables
 from aftercare_ticket.adapters.tables import metadata as ticket_tables
 
 
 def declared() -> MetaData:
     combined = MetaData()
-    for metadata in (event_tables, relay_tables, consumer_tables, ticket_tables, sla_tables):
+    for metadata in (
+        event_tables,
+        relay_tables,
+        consumer_tables,
+        ticket_tables,
+        sla_tables,
+        notifier_tables,
+    ):
         for table in metadata.tables.values():
             table.to_metadata(combined)
     return combined

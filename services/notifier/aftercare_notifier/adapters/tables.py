@@ -21,11 +21,13 @@ notifier_cases = Table(
     Column("opened_at", UtcDateTime),
     Column("last_update_at", UtcDateTime),
     Column("next_due", UtcDateTime),
+    Column("last_sequence", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_notifier_cases_next_due", "next_due"),
 )
 """``next_due``: when the next routine progress update is owed (indexed; the scheduler
-asks for the earliest, it never scans every case)."""
+asks for the earliest, it never scans every case). ``last_sequence``: the ticket's last
+event applied; an event at or below it is a repeat and changes nothing."""
 
 notifications = Table(
     "notifications",

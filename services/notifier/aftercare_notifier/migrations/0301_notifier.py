@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("opened_at", UtcDateTime),
         sa.Column("last_update_at", UtcDateTime),
         sa.Column("next_due", UtcDateTime),
+        sa.Column("last_sequence", sa.Integer, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )
     op.create_index("ix_notifier_cases_next_due", "notifier_cases", ["next_due"])

@@ -93,10 +93,20 @@ class Notifier:
             return
         name = event.type.removeprefix(TICKET_TYPE_PREFIX).split(".")[0]
         ticket_id, now = event.subject, self.clock.now()
+        sequence = event.sequence or 0
+        last = (
+            await connection.execute(
+                select(notifier_cases.c.last_sequence).where(
+                    notifier_cases.c.ticket_id == ticket_id
+                )
+            )
+        ).scalar_one_or_none()
+        if last is not None and sequence <= last:
+            return  # seen before (the relay republished it): nothing changes
         view = (await self._view(connection, ticket_id)).evolve(name, event.time, event.data)
         if name in CHANGE_TEMPLATES and now - event.time <= self.tuning.max_event_age:
             await self._queue_change(connection, ticket_id, CHANGE_TEMPLATES[name], event, now)
-        await self._save_view(connection, view, partition, now)
+        await self._save_view(connection, view, partition, now, sequence=sequence)
 
     async def _view(self, connection: AsyncConnection, ticket_id: str) -> CaseView:
         row = (
@@ -124,6 +134,7 @@ class Notifier:
         partition: int | None,
         now: datetime,
         next_due: datetime | bool | None = True,
+        sequence: int | None = None,
     ) -> None:
         row: dict[str, Any] = {
             "ticket_id": view.ticket_id,
@@ -137,8 +148,11 @@ class Notifier:
             "next_due": view.next_progress_due(self.cadence) if next_due is True else next_due,
             "updated_at": now,
         }
+        if sequence is not None:
+            row["last_sequence"] = sequence
         if partition is not None:
             row["partition"] = partition
+            row.setdefault("last_sequence", 0)
             await upsert(connection, notifier_cases, row, "ticket_id")
         else:
             await connection.execute(

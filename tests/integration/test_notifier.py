@@ -1,0 +1,231 @@
+"""The notifier on both databases, against the real ticket app and real receivers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.clock import FixedClock
+from aftercare.cloudevents import CloudEvent
+from aftercare.db import writing
+from aftercare.eventstore import SqlEventStore
+from aftercare.mail import SmtpSettings
+from aftercare.settings import Settings
+from aftercare_notifier.adapters.tables import notifications
+from aftercare_notifier.adapters.templates import Templates
+from aftercare_notifier.adapters.ticket_api import TicketApi
+from aftercare_notifier.domain.cadence import DEFAULT_CADENCE
+from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.entrypoints.app import create_app
+from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+
+KEYS = "admin-key=admin,notifier-key=notifier"
+WINDOW = timedelta(seconds=10)
+
+
+@pytest.fixture
+async def ticket_app(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(Settings(api_keys=KEYS), engine=engine, clock=clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://tickets",
+        headers={"Authorization": "Bearer admin-key"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def receivers() -> AsyncIterator[tuple[SmtpSink, WebhookReceiver]]:
+    async with smtp_sink() as smtp, webhook_receiver() as hook:
+        yield smtp, hook
+
+
+def make_notifier(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    smtp: SmtpSink,
+    hook: WebhookReceiver | None = None,
+) -> Notifier:
+    webhooks = {"CUST-HOOK": {"url": f"{hook.url}/customer"}} if hook else {}
+    return Notifier(
+        engine,
+        clock,
+        DEFAULT_CADENCE,
+        Templates(ZoneInfo("Asia/Shanghai")),
+        TicketApi("http://tickets", "notifier-key", ticket_app),
+        smtp=SmtpSettings("127.0.0.1", smtp.port, "support@aftercare.test"),
+        customer_webhooks=webhooks,
+        tuning=NotifierTuning(coalesce=WINDOW, retry_backoff=timedelta(seconds=5)),
+    )
+
+
+async def raise_ticket(api: httpx.AsyncClient, customer: str = "CUST-1") -> str:
+    body = {
+        "kind": "support",
+        "channel": "email",
+        "customer": {
+            "id": customer,
+            "name": "Li Na",
+            "email": "li.na@example.com",
+            "language": "en",
+        },
+        "product": {"sku": "WF-200"},
+        "subject": "Yield dropped",
+        "description": "From 92% to 70%",
+    }
+    response = await api.post("/tickets", json=body)
+    assert response.status_code == 201
+    ticket_id: str = response.json()["id"]
+    return ticket_id
+
+
+async def published(engine: AsyncEngine, ticket_id: str, after: int = 0) -> list[CloudEvent]:
+    recorded = await SqlEventStore(engine).read_stream(ticket_id)
+    return [e for e in (ticket_cloudevent(r) for r in recorded[after:]) if e is not None]
+
+
+async def deliver(notifier: Notifier, events: list[CloudEvent]) -> None:
+    async with notifier.engine.connect() as connection:
+        connection = await writing(connection)
+        async with connection.begin():  # one consumer batch
+            for event in events:
+                await notifier.on_ticket_event(connection, event, partition=0)
+
+
+async def rows(engine: AsyncEngine, ticket_id: str) -> list[Any]:
+    async with engine.connect() as connection:
+        result = await connection.execute(
+            select(notifications).where(notifications.c.ticket_id == ticket_id)
+        )
+        return list(result.all())
+
+
+ACK = {"plan": "Remote log analysis", "expected_resolution_at": "2026-03-05T09:00:00Z"}
+
+
+async def test_a_replayed_backlog_becomes_one_update_about_the_latest_change(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    smtp, _ = receivers
+    ticket = await raise_ticket(ticket_app)
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    await ticket_app.post(
+        f"/tickets/{ticket}/diagnose", json={"findings": "Contaminated batch", "method": "remote"}
+    )
+    await ticket_app.post(
+        f"/tickets/{ticket}/provide-workaround", json={"description": "Use the old batch"}
+    )
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    assert await notifier.send_due() == 0  # held for the coalescing window
+    clock.advance(WINDOW)
+    assert await notifier.send_due() == 1
+    [(recipients, message)] = smtp.messages
+    assert recipients == ["li.na@example.com"]
+    assert str(message["Subject"]) == f"A temporary measure for {ticket}"
+    body = message.get_content()
+    assert "Use the old batch" in body
+    assert "Where it stands: diagnosed" in body
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.template, row.recorded, row.recipients) == (
+        "sent",
+        "workaround",
+        True,
+        "l***@example.com",
+    )
+    history = (await ticket_app.get(f"/tickets/{ticket}/events")).json()["events"]
+    [report] = [e for e in history if e["type"] == "ProgressReported"]
+    assert report["data"]["report_key"] == row.id
+
+    # The same events again (a redelivery) queue nothing new.
+    await deliver(notifier, await published(engine, ticket))
+    clock.advance(WINDOW)
+    await notifier.send_due()
+    assert len(smtp.messages) == 1
+
+
+async def test_old_history_updates_the_case_but_sends_nothing(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    smtp, _ = receivers
+    ticket = await raise_ticket(ticket_app)
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    clock.advance(timedelta(days=3))  # a first start reading days-old events
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    assert await rows(engine, ticket) == []
+    # The case is known, so its routine update is due and goes out once.
+    assert await notifier.schedule_progress() == 1
+    assert await notifier.schedule_progress() == 0
+    await notifier.send_due()
+    assert [str(m["Subject"]) for _, m in smtp.messages] == [f"Progress on your request {ticket}"]
+
+
+async def test_a_failing_channel_is_retried_with_backoff(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    smtp, hook = receivers
+    hook.failures_left = 1
+    ticket = await raise_ticket(ticket_app, customer="CUST-HOOK")
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    notifier = make_notifier(engine, clock, ticket_app, smtp, hook)
+    notifier.smtp = None  # the webhook is this customer's only channel
+    await deliver(notifier, await published(engine, ticket))
+    clock.advance(WINDOW)
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "503" in row.last_error
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=5)
+    clock.advance(timedelta(seconds=5))
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.attempts, row.channels) == ("sent", 2, "webhook")
+    assert [r.json()["template"] for r in hook.received] == ["acknowledged"]
+
+
+async def test_an_update_is_recorded_on_the_ticket_once_the_ticket_service_is_back(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    smtp, _ = receivers
+    ticket = await raise_ticket(ticket_app)
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    clock.advance(WINDOW)
+
+    real = notifier.api.record_progress
+
+    async def unavailable(*_: Any, **__: Any) -> None:
+        raise httpx.ConnectError("ticket service down")
+
+    notifier.api.record_progress = unavailable  # type: ignore[method-assign]
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.recorded) == ("sent", False)
+    notifier.api.record_progress = real  # type: ignore[method-assign]
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert row.recorded
+    assert len(smtp.messages) == 1  # recorded later, not sent twice
