@@ -8,7 +8,7 @@ import email.policy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from email.message import Message
+from email.message import EmailMessage
 from typing import Any
 
 import orjson
@@ -90,6 +90,7 @@ class _Collect:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
         self.sink.messages.append((list(envelope.rcpt_tos), message))
         return "250 Message accepted for delivery"
 
@@ -97,7 +98,7 @@ class _Collect:
 @dataclass
 class SmtpSink:
     port: int
-    messages: list[tuple[list[str], Message]] = field(default_factory=list)
+    messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
 
     def subjects(self) -> list[str]:
         return [str(message["Subject"]) for _, message in self.messages]
