@@ -94,6 +94,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     from aftercare.clock import SystemClock
     from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
+    from aftercare_notifier.entrypoints.app import create_notifier_app
     from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
     from aftercare_sla.entrypoints.app import create_sla_app
     from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
@@ -119,6 +120,8 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
     sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), {})
     files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
+    notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), {})
+    files[directory / "notifier-openapi.json"] = render_json(notifier_app.openapi())
     return files
 
 
