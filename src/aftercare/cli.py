@@ -69,6 +69,21 @@ async def serve_api(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
+def serve_api_workers(settings: Settings) -> None:
+    """Several API processes on one port (each builds its app from the environment)."""
+    import uvicorn
+
+    uvicorn.run(
+        "aftercare_ticket.entrypoints.app:create_app",
+        factory=True,
+        host=settings.http_host,
+        port=settings.http_port,
+        workers=settings.http_workers,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
 async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
     from aftercare.db import create_engine
     from aftercare.relay import OutboxRelay
@@ -308,7 +323,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         asyncio.run(run(settings))
     elif args.command == "api":
-        asyncio.run(serve_api(settings))
+        if settings.http_workers > 1:
+            serve_api_workers(settings)
+        else:
+            asyncio.run(serve_api(settings))
     elif args.command == "relay":
         asyncio.run(relay_only(settings, args.metrics_port))
     elif args.command == "sla-watcher":

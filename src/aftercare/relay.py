@@ -29,7 +29,13 @@ from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import upsert
 from aftercare.eventstore import RecordedEvent, SqlEventStore
-from aftercare.metrics import PUBLISH_LAG, PUBLISHED, RELAY_CHECKPOINT, RELAY_FAILURES
+from aftercare.metrics import (
+    PUBLISH_LAG,
+    PUBLISHED,
+    RECENT_PUBLISH_LAG,
+    RELAY_CHECKPOINT,
+    RELAY_FAILURES,
+)
 from aftercare.sqltypes import Position, UtcDateTime
 
 log = structlog.get_logger(__name__)
@@ -96,6 +102,7 @@ class OutboxRelay:
         self.enable_idempotence = enable_idempotence
         self.clock = clock or SystemClock()
         self.stats = RelayStats()
+        RECENT_PUBLISH_LAG.track(name, self.stats.lag_ms)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # API processes for ``aftercare api`` (``aftercare run`` serves one).
+    http_workers: int = Field(default=1, ge=1)
     public_url: str | None = None
     # "key=role,key=role"; unset means the development key (see ``api_key_roles``).
     api_keys: str | None = None

@@ -1,0 +1,1 @@
+"""``make bench``: the whole system measured on PostgreSQL and the embedded broker."""

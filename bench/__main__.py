@@ -1,0 +1,137 @@
+"""Run every section, print the table, write ``bench/results.json``.
+
+``BENCH_SECONDS`` (30) is the length of each timed run, ``BENCH_SCALE`` (1.0) scales the
+data sizes (100,000 open tickets, 1,000,000 events, 1,000-event ticket), ``BENCH_CLIENTS``
+(32) the concurrent clients, ``BENCH_WORKERS`` (2) the API processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.commands import database_limit, walk_tickets
+from bench.env import Environment, Options
+from bench.replay import replay
+from bench.sla import sla_detection
+from bench.time_travel import time_travel
+
+RESULTS = Path(__file__).with_name("results.json")
+
+
+def line(label: str, value: Any, unit: str = "", target: str = "") -> str:
+    shown = "-" if value is None else value
+    return f"  {label:<44} {shown!s:>12} {unit:<10} {target}"
+
+
+def report(results: dict[str, Any]) -> str:
+    c, s, r, t = results["commands"], results["sla"], results["replay"], results["time_travel"]
+    rows = [
+        f"Aftercare benchmark  ({results['machine']})",
+        f"  seconds={results['options']['seconds']} scale={results['options']['scale']} "
+        f"clients={results['options']['clients']} api workers={results['options']['workers']}",
+        "",
+        "1. Commands over HTTP (raise → acknowledge → diagnose → resolve → revisit)",
+        line("commands/s", c["commands_per_s"]),
+        line(
+            "latency p50 / p95 / p99",
+            f"{c['p50_ms']} / {c['p95_ms']} / {c['p99_ms']}",
+            "ms",
+            "p99 ≤ 50",
+        ),
+        line("errors", c["errors"], "", "must be 0"),
+        line(
+            "CPU server / client / postgres",
+            f"{c['server_cpu_percent']} / {c['client_cpu_percent']} / {c['postgres_cpu_percent']}",
+            "% core",
+        ),
+        "2. The limit: direct asyncpg appends (version check + event + outbox row)",
+        line("appends/s", results["limit"]["limit_appends_per_s"]),
+        line("ratio service / limit", results["ratio"], "", "≥ 0.70"),
+        "3. Publish lag (commit → broker ack) during 1",
+        line(
+            "p50 / p99", f"{c['publish_lag_p50_ms']} / {c['publish_lag_p99_ms']}", "ms", "p99 ≤ 250"
+        ),
+        f"4. SLA detection with {s['open_tickets']} open tickets",
+        line(
+            "deadline → SlaBreached on the topic p50 / p99",
+            f"{s['detect_p50_ms']} / {s['detect_p99_ms']}",
+            "ms",
+            "p99 ≤ 1000",
+        ),
+        line("watcher peak RSS", s["watcher_rss_mb"], "MB", "≤ 300"),
+        line("restarted watcher catches up", s["catch_up_s"], "s"),
+        f"5. Replay: rebuild the read model from {r['events']} events",
+        line("events/s", r["events_per_s"], "", "≥ 25000"),
+        line("peak RSS", r["peak_rss_mb"], "MB"),
+        f"6. Time travel on a ticket with {t['events']} events",
+        line("GET ?as_of= p50 / p99", f"{t['p50_ms']} / {t['p99_ms']}", "ms", "p99 ≤ 50"),
+    ]
+    return "\n".join(rows)
+
+
+async def run(options: Options) -> dict[str, Any]:
+    environment = Environment(options)
+    await environment.start()
+    try:
+        started = time.monotonic()
+        commands = await walk_tickets(environment)
+        limit = await database_limit(environment)
+        with tempfile.TemporaryDirectory() as folder:
+            sla = await sla_detection(environment, Path(folder))
+        replayed = await replay(environment)
+        travelled = await time_travel(environment)
+    finally:
+        await environment.close()
+    ratio = (
+        commands["commands_per_s"] / limit["limit_appends_per_s"]
+        if limit["limit_appends_per_s"]
+        else None
+    )
+    return {
+        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, Python {platform.python_version()}",
+        "options": {
+            "seconds": options.seconds,
+            "scale": options.scale,
+            "clients": options.clients,
+            "workers": options.workers,
+        },
+        "commands": commands,
+        "limit": limit,
+        "sla": sla,
+        "replay": replayed,
+        "time_travel": travelled,
+        "ratio": round(ratio, 3) if ratio is not None else None,
+        "run_seconds": round(time.monotonic() - started, 1),
+        # The flat figures the issue names:
+        "commands_per_s": commands["commands_per_s"],
+        "limit_appends_per_s": limit["limit_appends_per_s"],
+        "p50_ms": commands["p50_ms"],
+        "p99_ms": commands["p99_ms"],
+        "errors": commands["errors"],
+        "publish_lag_p99_ms": commands["publish_lag_p99_ms"],
+        "sla_detect_p99_ms": sla["detect_p99_ms"],
+        "watcher_rss_mb": sla["watcher_rss_mb"],
+        "replay_events_per_s": replayed["events_per_s"],
+        "as_of_p99_ms": travelled["p99_ms"],
+    }
+
+
+def main() -> int:
+    results = asyncio.run(run(Options()))
+    print(report(results), flush=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {RESULTS}")
+    return 0 if results["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
