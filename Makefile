@@ -22,11 +22,11 @@ migrate: $(STAMP)
 	$(BIN)/aftercare migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check src services tests
-	$(BIN)/ruff format --check src services tests
+	$(BIN)/ruff check src services tests bench
+	$(BIN)/ruff format --check src services tests bench
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests
+	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest

@@ -97,7 +97,9 @@ async def run(options: Options) -> dict[str, Any]:
         else None
     )
     return {
-        "machine": f"{platform.machine()}, {psutil.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {psutil.cpu_count()} cores, Python {platform.python_version()}"
+        ),
         "options": {
             "seconds": options.seconds,
             "scale": options.scale,

@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from aftercare.broker import free_port
 from bench.env import API_KEY, CpuMeter, Environment, percentile, postgres_pids
+from bench.http import RawClient
 
 WALK = ("acknowledge", "diagnose", "resolve", "revisit")
 
@@ -56,38 +57,42 @@ class WalkResult:
 
 
 async def _walker(
-    client: httpx.AsyncClient, number: int, deadline: float, warmup_until: float, result: WalkResult
+    client: RawClient, number: int, deadline: float, warmup_until: float, result: WalkResult
 ) -> None:
     n = 0
-    while time.monotonic() < deadline:
-        n += 1
-        started = time.perf_counter()
-        response = await client.post("/tickets", content=orjson.dumps(raise_body(number, n)))
-        steps = [(response, started)]
-        if response.status_code == 201:
-            ticket, etag = response.json()["id"], response.headers["etag"]
-            for name in WALK:
-                started = time.perf_counter()
-                response = await client.post(
-                    f"/tickets/{ticket}/{name}",
-                    content=orjson.dumps(command_body(name)),
-                    headers={"If-Match": etag},
-                )
-                steps.append((response, started))
-                if response.status_code != 200:
-                    break
-                etag = response.headers["etag"]
-        finished = time.perf_counter()
-        for index, (answer, began) in enumerate(steps):
-            end = steps[index + 1][1] if index + 1 < len(steps) else finished
-            if time.monotonic() < warmup_until:
-                continue
-            result.commands += 1
-            result.latencies_ms.append((end - began) * 1000)
-            if answer.status_code not in (200, 201):
-                result.errors += 1
-                if len(result.error_samples) < 5:
-                    result.error_samples.append(f"{answer.status_code} {answer.text[:200]}")
+    try:
+        while time.monotonic() < deadline:
+            n += 1
+            started = time.perf_counter()
+            response = await client.request("POST", "/tickets", orjson.dumps(raise_body(number, n)))
+            steps = [(response, started)]
+            if response.status == 201:
+                ticket, etag = orjson.loads(response.body)["id"], response.headers["etag"]
+                for name in WALK:
+                    started = time.perf_counter()
+                    response = await client.request(
+                        "POST",
+                        f"/tickets/{ticket}/{name}",
+                        orjson.dumps(command_body(name)),
+                        {"If-Match": etag},
+                    )
+                    steps.append((response, started))
+                    if response.status != 200:
+                        break
+                    etag = response.headers["etag"]
+            finished = time.perf_counter()
+            for index, (answer, began) in enumerate(steps):
+                end = steps[index + 1][1] if index + 1 < len(steps) else finished
+                if time.monotonic() < warmup_until:
+                    continue
+                result.commands += 1
+                result.latencies_ms.append((end - began) * 1000)
+                if answer.status not in (200, 201):
+                    result.errors += 1
+                    if len(result.error_samples) < 5:
+                        result.error_samples.append(f"{answer.status} {answer.body[:200]!r}")
+    finally:
+        await client.close()
 
 
 async def walk_tickets(environment: Environment) -> dict[str, Any]:
@@ -99,34 +104,33 @@ async def walk_tickets(environment: Environment) -> dict[str, Any]:
     )
     relay_metrics = free_port()
     relay = environment.spawn("relay", "--metrics-port", str(relay_metrics))
-    url = f"http://127.0.0.1:{port}"
-    await environment.wait_http(f"{url}/readyz", api)
+    await environment.wait_http(f"http://127.0.0.1:{port}/readyz", api)
     await environment.wait_http(f"http://127.0.0.1:{relay_metrics}/metrics", relay)
-    limits = httpx.Limits(
-        max_connections=options.clients, max_keepalive_connections=options.clients
-    )
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
     result = WalkResult()
-    async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=30
-    ) as client:
-        warmup = min(2.0, options.seconds / 5)
-        start = time.monotonic()
-        server_cpu = CpuMeter([api.pid])
-        client_cpu = CpuMeter([os.getpid()])
-        database_cpu = CpuMeter(postgres_pids())
-        await asyncio.gather(
-            *(
-                _walker(client, number, start + warmup + options.seconds, start + warmup, result)
-                for number in range(options.clients)
+    warmup = min(2.0, options.seconds / 5)
+    start = time.monotonic()
+    server_cpu = CpuMeter([api.pid])
+    client_cpu = CpuMeter([os.getpid()], children=False)
+    database_cpu = CpuMeter(postgres_pids())
+    await asyncio.gather(
+        *(
+            _walker(
+                RawClient("127.0.0.1", port, headers),
+                number,
+                start + warmup + options.seconds,
+                start + warmup,
+                result,
             )
+            for number in range(options.clients)
         )
-        elapsed = time.monotonic() - start - warmup
-        cpu = {
-            "server_cpu_percent": round(server_cpu.percent(), 1),
-            "client_cpu_percent": round(client_cpu.percent(), 1),
-            "postgres_cpu_percent": round(database_cpu.percent(), 1),
-        }
+    )
+    elapsed = time.monotonic() - start - warmup
+    cpu = {
+        "server_cpu_percent": round(server_cpu.percent(), 1),
+        "client_cpu_percent": round(client_cpu.percent(), 1),
+        "postgres_cpu_percent": round(database_cpu.percent(), 1),
+    }
     lag = await _relay_lag(f"http://127.0.0.1:{relay_metrics}/metrics")
     environment.stop(api)
     environment.stop(relay)
@@ -222,7 +226,8 @@ async def database_limit(environment: Environment) -> dict[str, Any]:
                 for expected in range(5):
                     async with connection.transaction():
                         version = await connection.fetchval(
-                            "SELECT coalesce(max(version), 0) FROM bench_events WHERE stream_id = $1",
+                            "SELECT coalesce(max(version), 0) FROM bench_events "
+                            "WHERE stream_id = $1",
                             stream,
                         )
                         if version != expected:

@@ -141,8 +141,9 @@ class Environment:
 class CpuMeter:
     """CPU seconds used by a set of processes (and their children) over a span of time."""
 
-    def __init__(self, pids: Sequence[int]) -> None:
+    def __init__(self, pids: Sequence[int], children: bool = True) -> None:
         self.pids = list(pids)
+        self.children = children
         self.start_cpu = self._cpu()
         self.start_wall = time.monotonic()
 
@@ -151,7 +152,7 @@ class CpuMeter:
         for pid in self.pids:
             try:
                 parent = psutil.Process(pid)
-                found += [parent, *parent.children(recursive=True)]
+                found += [parent, *(parent.children(recursive=True) if self.children else [])]
             except psutil.NoSuchProcess:
                 continue
         return found

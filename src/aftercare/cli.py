@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
+import socket
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -54,7 +58,20 @@ async def rebuild_views(settings: Settings) -> int:
         await engine.dispose()
 
 
-async def serve_api(settings: Settings) -> None:
+def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
+    """A TCP socket made with ``IPPROTO_TCP``, so asyncio turns Nagle off on the
+    connections it accepts (a socket made with protocol 0 keeps Nagle on, and a response
+    written in two parts then waits ~40 ms for the client's delayed ACK)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    return sock
+
+
+async def serve_api(settings: Settings, reuse_port: bool = False) -> None:
     import uvicorn
 
     from aftercare_ticket.entrypoints.app import create_app
@@ -66,22 +83,27 @@ async def serve_api(settings: Settings) -> None:
         log_level=settings.log_level.lower(),
         access_log=False,
     )
-    await uvicorn.Server(config).serve()
+    sock = _listening_socket(settings.http_host, settings.http_port, reuse_port)
+    await uvicorn.Server(config).serve(sockets=[sock])
 
 
 def serve_api_workers(settings: Settings) -> None:
-    """Several API processes on one port (each builds its app from the environment)."""
-    import uvicorn
+    """``http_workers`` API processes sharing the port (SO_REUSEPORT: the kernel spreads
+    the connections); each is a whole ``aftercare api``. Stops them all on SIGTERM."""
+    env = {**os.environ, "AFTERCARE_HTTP_WORKERS": "1", "AFTERCARE_HTTP_REUSE_PORT": "true"}
+    workers = [
+        subprocess.Popen([sys.executable, "-m", "aftercare.cli", "api"], env=env)
+        for _ in range(settings.http_workers)
+    ]
 
-    uvicorn.run(
-        "aftercare_ticket.entrypoints.app:create_app",
-        factory=True,
-        host=settings.http_host,
-        port=settings.http_port,
-        workers=settings.http_workers,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-    )
+    def stop(*_: object) -> None:
+        for worker in workers:
+            worker.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for worker in workers:
+        worker.wait()
 
 
 async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
@@ -326,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings.http_workers > 1:
             serve_api_workers(settings)
         else:
-            asyncio.run(serve_api(settings))
+            asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port))
     elif args.command == "relay":
         asyncio.run(relay_only(settings, args.metrics_port))
     elif args.command == "sla-watcher":

@@ -1,12 +1,13 @@
 """The outbox relay: committed events → Kafka, nothing lost, per-stream order kept.
 
 The event log is the outbox (the notification-log pattern): the relay reads it by
-``global_position`` past its stored checkpoint, publishes a batch with ``acks=all``,
-waits for every acknowledgement, and only then moves the checkpoint. Positions become
-visible in commit order (see ``eventstore.sql``), so reading "after the checkpoint"
-never skips a late commit. A failure republishes from the checkpoint: delivery is
-at-least-once and consumers de-duplicate by ``ce_id``. Several relays may run; on
-PostgreSQL a session advisory lock lets one publish at a time (SQLite: run one).
+log order past its stored checkpoint, publishes a batch with ``acks=all``, waits for
+every acknowledgement, and only then moves the checkpoint. The store hands out only
+the part of the log that can no longer change (see ``eventstore.sql``), so reading
+"after the checkpoint" never skips a late commit. A failure republishes from the
+checkpoint: delivery is at-least-once and consumers de-duplicate by ``ce_id``. Several
+relays may run; on PostgreSQL a session advisory lock lets one publish at a time
+(SQLite: run one).
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from datetime import datetime
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from sqlalchemy import Column, MetaData, String, Table, select, text
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import upsert
-from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore
 from aftercare.metrics import (
     PUBLISH_LAG,
     PUBLISHED,
@@ -47,6 +48,7 @@ relay_checkpoints = Table(
     Column("name", String(100), primary_key=True),
     Column("position", Position, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("transaction_id", BigInteger, nullable=False, server_default=text("0")),
 )
 
 ToCloudEvent = Callable[[RecordedEvent], CloudEvent | None]
@@ -61,17 +63,26 @@ class RelayStats:
     """Commit → broker acknowledgement of the most recent published events."""
 
 
-async def load_checkpoint(connection: AsyncConnection, name: str) -> int:
-    result = await connection.execute(
-        select(relay_checkpoints.c.position).where(relay_checkpoints.c.name == name)
-    )
-    position = result.scalar_one_or_none()
-    return int(position) if position is not None else 0
+async def load_checkpoint(connection: AsyncConnection, name: str) -> LogCursor | None:
+    """Where the follower ``name`` has got to; None before its first save."""
+    row = (
+        await connection.execute(
+            select(relay_checkpoints.c.transaction_id, relay_checkpoints.c.position).where(
+                relay_checkpoints.c.name == name
+            )
+        )
+    ).first()
+    return LogCursor(row.transaction_id, row.position) if row else None
 
 
-async def save_checkpoint(engine: AsyncEngine, name: str, position: int, now: datetime) -> None:
+async def save_checkpoint(engine: AsyncEngine, name: str, cursor: LogCursor, now: datetime) -> None:
     async with engine.begin() as connection:
-        row = {"name": name, "position": position, "updated_at": now}
+        row = {
+            "name": name,
+            "transaction_id": cursor.transaction_id,
+            "position": cursor.global_position,
+            "updated_at": now,
+        }
         await upsert(connection, relay_checkpoints, row, "name")
 
 
@@ -126,7 +137,8 @@ class OutboxRelay:
                 async with self._leadership():
                     # Only the leader writes the checkpoint, so it is read once per term.
                     async with self.engine.connect() as connection:
-                        checkpoint = await load_checkpoint(connection, self.name)
+                        saved = await load_checkpoint(connection, self.name)
+                    checkpoint = saved or LogCursor.START
                     producer = self._producer()
                     await producer.start()
                     try:
@@ -155,9 +167,9 @@ class OutboxRelay:
     def _leadership(self) -> Leadership:
         return Leadership(self.engine, self.name)
 
-    async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: int) -> int:
+    async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: LogCursor) -> LogCursor:
         """Publish what follows ``checkpoint`` and store the new one, which it returns."""
-        batch = await self.store.read_all(after_position=checkpoint, limit=self.batch_size)
+        batch = await self.store.read_all(checkpoint, limit=self.batch_size)
         if not batch:
             return checkpoint
         pending = []
@@ -178,12 +190,10 @@ class OutboxRelay:
             lag_histogram.observe(lag)
         self.stats.published += len(pending)
         PUBLISHED.labels(self.name).inc(len(pending))
-        await self._save_checkpoint(batch[-1].global_position)
-        RELAY_CHECKPOINT.labels(self.name).set(batch[-1].global_position)
-        return batch[-1].global_position
-
-    async def _save_checkpoint(self, position: int) -> None:
-        await save_checkpoint(self.engine, self.name, position, self.clock.now())
+        reached = LogCursor.of(batch[-1])
+        await save_checkpoint(self.engine, self.name, reached, self.clock.now())
+        RELAY_CHECKPOINT.labels(self.name).set(reached.global_position)
+        return reached
 
 
 class Leadership:

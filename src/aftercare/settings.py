@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     http_port: int = 8000
     # API processes for ``aftercare api`` (``aftercare run`` serves one).
     http_workers: int = Field(default=1, ge=1)
+    http_reuse_port: bool = False
     public_url: str | None = None
     # "key=role,key=role"; unset means the development key (see ``api_key_roles``).
     api_keys: str | None = None

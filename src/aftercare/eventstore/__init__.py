@@ -3,6 +3,7 @@
 from aftercare.eventstore.model import (
     ConcurrencyError,
     EventStore,
+    LogCursor,
     NewEvent,
     RecordedEvent,
 )
@@ -10,18 +11,23 @@ from aftercare.eventstore.sql import (
     SqlEventStore,
     append_at_end,
     append_events,
-    lock_appends,
+    lock_stream,
+    log_end,
+    read_all,
     read_stream,
 )
 
 __all__ = [
     "ConcurrencyError",
     "EventStore",
+    "LogCursor",
     "NewEvent",
     "RecordedEvent",
     "SqlEventStore",
     "append_at_end",
     "append_events",
-    "lock_appends",
+    "lock_stream",
+    "log_end",
+    "read_all",
     "read_stream",
 ]

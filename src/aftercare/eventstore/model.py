@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 from uuid import UUID, uuid4
 
 
@@ -18,6 +18,23 @@ class NewEvent:
     schema_version: int = 1
     metadata: dict[str, Any] = field(default_factory=dict)
     event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LogCursor:
+    """A place in the log: (writing transaction's id, position); see ``eventstore.sql``."""
+
+    transaction_id: int
+    global_position: int
+
+    START: ClassVar[LogCursor]
+
+    @classmethod
+    def of(cls, event: RecordedEvent) -> LogCursor:
+        return cls(event.transaction_id, event.global_position)
+
+
+LogCursor.START = LogCursor(0, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +50,7 @@ class RecordedEvent:
     data: dict[str, Any]
     metadata: dict[str, Any]
     recorded_at: datetime
+    transaction_id: int = 0
 
 
 class ConcurrencyError(Exception):
@@ -64,6 +82,8 @@ class EventStore(Protocol):
         up_to_time: datetime | None = None,
     ) -> list[RecordedEvent]: ...
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
-        """Events in global order after ``after_position``; see ``SqlEventStore`` on gaps."""
+    async def read_all(
+        self, after: LogCursor = LogCursor.START, limit: int = 1000
+    ) -> list[RecordedEvent]:
+        """Events in log order after ``after``; see ``eventstore.sql`` on ordering."""
         ...

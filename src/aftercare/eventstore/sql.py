@@ -1,15 +1,22 @@
 """The event store on SQLAlchemy Core: one code path for PostgreSQL and SQLite.
 
-Ordering. Readers of ``read_all`` (the outbox relay, projections) must never see
-position N and later discover a smaller position committed after it: a reader that
-had moved past it would skip that event for ever. Sequences alone do not give this on
-PostgreSQL, because two transactions can take positions 7 and 8 and commit 8 first.
-So every append takes one transaction-scoped advisory lock before it inserts, which
-makes positions follow commit order; SQLite gets the same from its single writer
-(``BEGIN IMMEDIATE``). A rolled-back append leaves a hole in the numbers that nothing
-will fill later, so readers may safely treat positions as "after the last one seen".
-The cost is that appends to different streams commit one at a time; batching many
-commands into one transaction is how to go past that limit.
+Ordering. Readers of ``read_all`` (the outbox relay, projections) must never move past
+an event that is still to commit: a reader that did would skip it for ever. Positions
+alone do not give this on PostgreSQL, because two transactions can take positions 7 and
+8 and commit 8 first. A global lock around appends would fix it, but then every append
+in the system waits for the one in front to commit, and under load the holder's own
+event loop keeps it waiting longer: throughput collapses.
+
+So appends run in parallel, and the log is read in the order of the writing
+transaction's id, then position: each event records ``transaction_id`` (PostgreSQL's
+``txid_current()``), and a reader takes only events of transactions older than the
+oldest one still running (``txid_snapshot_xmin``): that prefix can no longer change. A
+cursor is the pair (transaction id, position). Per stream, order is the version order:
+a stream's next version is written by a transaction that saw the previous one
+committed, hence has a larger id. SQLite has one writer (``BEGIN IMMEDIATE``); its
+transaction ids are all 0 and positions are commit order. A rolled-back append leaves
+a hole in the positions that nothing fills later. A session left idle in a transaction
+holds the reader back (never past its events): keep transactions short.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Index,
     MetaData,
@@ -31,6 +39,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
@@ -38,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import writing
-from aftercare.eventstore.model import ConcurrencyError, NewEvent, RecordedEvent
+from aftercare.eventstore.model import ConcurrencyError, LogCursor, NewEvent, RecordedEvent
 from aftercare.sqltypes import JsonDocument, Position, UtcDateTime
 
 metadata = MetaData()
@@ -55,18 +64,20 @@ events = Table(
     Column("data", JsonDocument, nullable=False),
     Column("metadata", JsonDocument, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
+    # PostgreSQL: txid_current() of the writing transaction (the migration sets the
+    # default); SQLite: 0. See the module docstring.
+    Column("transaction_id", BigInteger, nullable=False, server_default=text("0")),
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     Index("ix_events_recorded_at", "recorded_at"),
+    Index("ix_events_log_order", "transaction_id", "global_position"),
     sqlite_autoincrement=True,
 )
-
-# Arbitrary, fixed key of the advisory lock that orders appends (see module docstring).
-APPEND_LOCK_KEY = 0x41465443
 
 
 def _to_recorded(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         global_position=row.global_position,
+        transaction_id=row.transaction_id,
         stream_id=row.stream_id,
         version=row.version,
         event_id=row.event_id,
@@ -85,15 +96,18 @@ async def stream_version(connection: AsyncConnection, stream_id: str) -> int:
     return int(result.scalar_one())
 
 
-async def lock_appends(connection: AsyncConnection) -> None:
-    """Hold the append lock until the transaction ends (re-entrant; SQLite: a no-op,
+async def lock_stream(connection: AsyncConnection, stream_id: str) -> None:
+    """Hold the stream's lock until the transaction ends (re-entrant; SQLite: a no-op,
     since ``BEGIN IMMEDIATE`` already holds the database's single write lock).
 
-    A writer that lost a race can take it before reading, so that its second attempt
-    decides on a state nobody can change underneath it."""
+    Appends to the stream take it, so writers of one stream queue instead of failing on
+    the version; a writer that lost a race takes it before reading again, so that its
+    second decision rests on a state nobody can change underneath it. Other streams
+    are not held up."""
     if connection.dialect.name == "postgresql":
         await connection.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY}
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:stream, 0))"),
+            {"stream": stream_id},
         )
 
 
@@ -107,7 +121,7 @@ async def append_events(
     """Append inside the caller's transaction, so other rows can commit with the events."""
     if not new_events:
         return []
-    await lock_appends(connection)
+    await lock_stream(connection, stream_id)
     actual = await stream_version(connection, stream_id)
     if actual != expected_version:
         raise ConcurrencyError(stream_id, expected_version, actual)
@@ -126,15 +140,18 @@ async def append_events(
     ]
     try:
         result = await connection.execute(
-            insert(events).returning(events.c.global_position, sort_by_parameter_order=True),
+            insert(events).returning(
+                events.c.global_position, events.c.transaction_id, sort_by_parameter_order=True
+            ),
             rows,
         )
     except IntegrityError as error:  # the unique (stream_id, version) is the last guard
         raise ConcurrencyError(stream_id, expected_version, expected_version + 1) from error
-    positions = [row.global_position for row in result]
+    positions = [(row.global_position, row.transaction_id) for row in result]
     return [
         RecordedEvent(
             global_position=position,
+            transaction_id=transaction_id,
             stream_id=stream_id,
             version=expected_version + offset,
             event_id=event.event_id,
@@ -144,7 +161,9 @@ async def append_events(
             metadata=event.metadata,
             recorded_at=recorded_at,
         )
-        for offset, (position, event) in enumerate(zip(positions, new_events, strict=True), 1)
+        for offset, ((position, transaction_id), event) in enumerate(
+            zip(positions, new_events, strict=True), 1
+        )
     ]
 
 
@@ -158,7 +177,7 @@ async def append_at_end(
     decisions do not depend on the stream's own history (a watcher's verdicts)."""
     if not new_events:
         return []
-    await lock_appends(connection)
+    await lock_stream(connection, stream_id)
     version = await stream_version(connection, stream_id)
     return await append_events(connection, stream_id, version, new_events, recorded_at)
 
@@ -177,6 +196,38 @@ async def read_stream(
         query = query.where(events.c.recorded_at <= up_to_time)
     result = await connection.execute(query.order_by(events.c.version))
     return [_to_recorded(row) for row in result]
+
+
+async def read_all(
+    connection: AsyncConnection, after: LogCursor = LogCursor.START, limit: int = 1000
+) -> list[RecordedEvent]:
+    """The log after ``after``, in log order, only as far as nothing can still change."""
+    query = select(events)
+    if connection.dialect.name == "postgresql":
+        settled = text("txid_snapshot_xmin(txid_current_snapshot())")
+        query = query.where(
+            tuple_(events.c.transaction_id, events.c.global_position)
+            > tuple_(after.transaction_id, after.global_position),
+            events.c.transaction_id < settled,
+        ).order_by(events.c.transaction_id, events.c.global_position)
+    else:
+        query = query.where(events.c.global_position > after.global_position).order_by(
+            events.c.global_position
+        )
+    result = await connection.execute(query.limit(limit))
+    return [_to_recorded(row) for row in result]
+
+
+async def log_end(connection: AsyncConnection) -> LogCursor:
+    """The cursor of the last event in log order (the start when the log is empty)."""
+    row = (
+        await connection.execute(
+            select(events.c.transaction_id, events.c.global_position)
+            .order_by(events.c.transaction_id.desc(), events.c.global_position.desc())
+            .limit(1)
+        )
+    ).first()
+    return LogCursor(row.transaction_id, row.global_position) if row else LogCursor.START
 
 
 class SqlEventStore:
@@ -208,15 +259,11 @@ class SqlEventStore:
                 connection, stream_id, up_to_version=up_to_version, up_to_time=up_to_time
             )
 
-    async def read_all(self, after_position: int = 0, limit: int = 1000) -> list[RecordedEvent]:
+    async def read_all(
+        self, after: LogCursor = LogCursor.START, limit: int = 1000
+    ) -> list[RecordedEvent]:
         async with self.engine.connect() as connection:
-            result = await connection.execute(
-                select(events)
-                .where(events.c.global_position > after_position)
-                .order_by(events.c.global_position)
-                .limit(limit)
-            )
-            return [_to_recorded(row) for row in result]
+            return await read_all(connection, after, limit)
 
     async def stream_version(self, stream_id: str) -> int:
         async with self.engine.connect() as connection:

@@ -12,14 +12,12 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 import structlog
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
-from aftercare.eventstore import SqlEventStore
-from aftercare.eventstore.sql import events
-from aftercare.relay import Leadership, relay_checkpoints, save_checkpoint
+from aftercare.eventstore import LogCursor, SqlEventStore, log_end
+from aftercare.relay import Leadership, load_checkpoint, save_checkpoint
 from aftercare_sla.adapters.alerts import Pager, alert_from
 
 log = structlog.get_logger(__name__)
@@ -72,25 +70,18 @@ class AlertDispatcher:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 10.0)
 
-    async def _start_position(self) -> int:
+    async def _start_position(self) -> LogCursor:
         """The saved checkpoint; a first start begins at the end, not with old verdicts."""
         async with self.engine.connect() as connection:
-            saved = (
-                await connection.execute(
-                    select(relay_checkpoints.c.position).where(
-                        relay_checkpoints.c.name == self.name
-                    )
-                )
-            ).scalar_one_or_none()
+            saved = await load_checkpoint(connection, self.name)
             if saved is not None:
-                return int(saved)
-            end = (await connection.execute(select(func.max(events.c.global_position)))).scalar()
-        position = int(end or 0)
-        await save_checkpoint(self.engine, self.name, position, self.clock.now())
-        return position
+                return saved
+            end = await log_end(connection)
+        await save_checkpoint(self.engine, self.name, end, self.clock.now())
+        return end
 
-    async def dispatch_batch(self, checkpoint: int) -> int:
-        batch = await self.store.read_all(after_position=checkpoint, limit=200)
+    async def dispatch_batch(self, checkpoint: LogCursor) -> LogCursor:
+        batch = await self.store.read_all(checkpoint, limit=200)
         if not batch:
             return checkpoint
         for event in batch:
@@ -101,9 +92,7 @@ class AlertDispatcher:
                 await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
                 self.paged += 1
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
-                await save_checkpoint(
-                    self.engine, self.name, event.global_position, self.clock.now()
-                )
-            checkpoint = event.global_position
+                await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
+            checkpoint = LogCursor.of(event)
         await save_checkpoint(self.engine, self.name, checkpoint, self.clock.now())
         return checkpoint

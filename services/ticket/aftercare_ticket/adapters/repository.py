@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert, writing
 from aftercare.eventstore import (
+    LogCursor,
     NewEvent,
     RecordedEvent,
     SqlEventStore,
@@ -156,13 +157,13 @@ async def rebuild_views(engine: AsyncEngine, page_size: int = 5000) -> int:
     """Refold every ticket from the event log into the read model; returns the count."""
     tickets: dict[str, Ticket] = {}
     store = SqlEventStore(engine)
-    position = 0
-    while batch := await store.read_all(after_position=position, limit=page_size):
+    cursor = LogCursor.START
+    while batch := await store.read_all(cursor, limit=page_size):
         for recorded in batch:
             if recorded.type in EVENT_TYPES:
                 ticket = tickets.get(recorded.stream_id) or Ticket(id=recorded.stream_id)
                 tickets[recorded.stream_id] = fold_one(ticket, recorded)
-        position = batch[-1].global_position
+        cursor = LogCursor.of(batch[-1])
     connection = await writing(await engine.connect())
     try:
         async with connection.begin():

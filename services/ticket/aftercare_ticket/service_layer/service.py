@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.db import writing
-from aftercare.eventstore import ConcurrencyError, RecordedEvent, lock_appends, read_stream
+from aftercare.eventstore import ConcurrencyError, RecordedEvent, lock_stream, read_stream
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import Context, decide, raise_request
@@ -95,7 +95,7 @@ class TicketService:
             return ticket, [raise_request(ticket.id, request, context)]
 
         print_ = repository.fingerprint("raise", request.model_dump(mode="json"))
-        return await self._write(decision, caller, idempotency_key, print_, retry=False)
+        return await self._write(decision, caller, idempotency_key, print_, retry_on=None)
 
     async def execute(
         self,
@@ -106,7 +106,7 @@ class TicketService:
         idempotency_key: str | None = None,
     ) -> Outcome:
         """Run ``command``. Without an expected version the caller did not ask to decide on
-        a particular state, so a lost race is decided again, this time under the append
+        a particular state, so a lost race is decided again, this time under the ticket's
         lock, where it cannot lose twice."""
 
         async def decision(
@@ -121,7 +121,11 @@ class TicketService:
 
         print_ = repository.fingerprint(ticket_id, command.name, command.model_dump(mode="json"))
         return await self._write(
-            decision, caller, idempotency_key, print_, retry=expected_version is None
+            decision,
+            caller,
+            idempotency_key,
+            print_,
+            retry_on=ticket_id if expected_version is None else None,
         )
 
     async def _write(
@@ -131,14 +135,14 @@ class TicketService:
         idempotency_key: str | None,
         print_: str,
         *,
-        retry: bool,
+        retry_on: str | None,
     ) -> Outcome:
         """Decide and append in one transaction, with the idempotency record.
 
         A repeated key answers from the record. Two requests racing with one new key both
         decide; the record's primary key lets one commit, and the other then answers from
-        it. With ``retry``, a decision that lost a version race is made once more under the
-        append lock."""
+        it. With ``retry_on`` (a ticket id), a decision that lost a version race is made
+        once more under that ticket's lock."""
         for attempt in range(1, 4):
             if idempotency_key:
                 earlier = await self._replay(idempotency_key, print_)
@@ -148,8 +152,8 @@ class TicketService:
                 connection = await writing(connection)
                 try:
                     async with connection.begin():
-                        if attempt > 1:
-                            await lock_appends(connection)
+                        if attempt > 1 and retry_on is not None:
+                            await lock_stream(connection, retry_on)
                         context = self._context()
                         ticket, decided = await decision(connection, context)
                         recorded: list[RecordedEvent] = []
@@ -163,7 +167,7 @@ class TicketService:
                             )
                         return Outcome(ticket, recorded)
                 except ConcurrencyError:
-                    if not retry or attempt > 1:
+                    if retry_on is None or attempt > 1:
                         raise
                 except IntegrityError:
                     if not idempotency_key or attempt > 2:
