@@ -64,6 +64,27 @@ async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[
     return bool(result.rowcount)
 
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def _upsert_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], keys: tuple[str, ...]
+) -> Any:
+    """Built once per shape: constructing ``excluded`` column proxies costs more than the
+    round trip it prepares."""
+    cache_key = (dialect, table.name, columns, keys)
+    statement = _UPSERTS.get(cache_key)
+    if statement is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        base = insert(table)
+        statement = base.on_conflict_do_update(
+            index_elements=[table.c[name] for name in keys],
+            set_={name: base.excluded[name] for name in columns if name not in keys},
+        )
+        _UPSERTS[cache_key] = statement
+    return statement
+
+
 async def upsert(
     connection: AsyncConnection,
     table: Table,
@@ -71,12 +92,6 @@ async def upsert(
     key: str | Sequence[str],
 ) -> None:
     """Insert ``row``, or update every other column where the ``key`` column(s) match."""
-    keys = [key] if isinstance(key, str) else list(key)
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).values(row)
-    await connection.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c[name] for name in keys],
-            set_={name: statement.excluded[name] for name in row if name not in keys},
-        )
-    )
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    statement = _upsert_statement(connection.dialect.name, table, tuple(row), keys)
+    await connection.execute(statement, row)

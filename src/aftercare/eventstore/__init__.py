@@ -15,6 +15,7 @@ from aftercare.eventstore.sql import (
     log_end,
     read_all,
     read_stream,
+    with_actual_version,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "log_end",
     "read_all",
     "read_stream",
+    "with_actual_version",
 ]

@@ -56,10 +56,9 @@ class RecordedEvent:
 class ConcurrencyError(Exception):
     """The stream is not at the version the writer decided on (someone else wrote first)."""
 
-    def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
-        super().__init__(
-            f"stream {stream_id!r} is at version {actual_version}, not {expected_version}"
-        )
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None) -> None:
+        where = "past" if actual_version is None else f"at version {actual_version}, not"
+        super().__init__(f"stream {stream_id!r} is {where} {expected_version}")
         self.stream_id = stream_id
         self.expected_version = expected_version
         self.actual_version = actual_version

@@ -117,14 +117,22 @@ async def append_events(
     expected_version: int,
     new_events: Sequence[NewEvent],
     recorded_at: datetime,
+    *,
+    verify: bool = True,
 ) -> list[RecordedEvent]:
-    """Append inside the caller's transaction, so other rows can commit with the events."""
+    """Append inside the caller's transaction, so other rows can commit with the events.
+
+    The caller decided on the stream at ``expected_version``; if another writer got
+    there first the insert violates (stream_id, version) and ``ConcurrencyError`` says
+    so (its ``actual_version`` is unknown inside the aborted transaction). ``verify``
+    also refuses an expected version *ahead* of the stream; a caller that has just read
+    the stream in this transaction can skip that round trip (``verify=False``)."""
     if not new_events:
         return []
-    await lock_stream(connection, stream_id)
-    actual = await stream_version(connection, stream_id)
-    if actual != expected_version:
-        raise ConcurrencyError(stream_id, expected_version, actual)
+    if verify:
+        actual = await stream_version(connection, stream_id)
+        if actual != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, actual)
     rows = [
         {
             "stream_id": stream_id,
@@ -145,8 +153,10 @@ async def append_events(
             ),
             rows,
         )
-    except IntegrityError as error:  # the unique (stream_id, version) is the last guard
-        raise ConcurrencyError(stream_id, expected_version, expected_version + 1) from error
+    except IntegrityError as error:
+        # The unique (stream_id, version) decides races: the first writer of a version
+        # wins, a concurrent one waits for it and then fails here. No lock, no read first.
+        raise ConcurrencyError(stream_id, expected_version, None) from error
     positions = [(row.global_position, row.transaction_id) for row in result]
     return [
         RecordedEvent(
@@ -165,6 +175,15 @@ async def append_events(
             zip(positions, new_events, strict=True), 1
         )
     ]
+
+
+async def with_actual_version(engine: AsyncEngine, error: ConcurrencyError) -> ConcurrencyError:
+    """The same conflict, saying where the stream is now (read after the rollback)."""
+    if error.actual_version is not None:
+        return error
+    async with engine.connect() as connection:
+        actual = await stream_version(connection, error.stream_id)
+    return ConcurrencyError(error.stream_id, error.expected_version, actual)
 
 
 async def append_at_end(
@@ -240,12 +259,15 @@ class SqlEventStore:
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[RecordedEvent]:
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                return await append_events(
-                    connection, stream_id, expected_version, events, self.clock.now()
-                )
+        try:
+            async with self.engine.connect() as connection:
+                connection = await writing(connection)
+                async with connection.begin():
+                    return await append_events(
+                        connection, stream_id, expected_version, events, self.clock.now()
+                    )
+        except ConcurrencyError as error:
+            raise await with_actual_version(self.engine, error) from error
 
     async def read_stream(
         self,

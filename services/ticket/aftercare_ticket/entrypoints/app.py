@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
@@ -14,10 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare import __version__
+from aftercare.asgi import RequestIdAndMetrics
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import create_engine
 from aftercare.eventstore import ConcurrencyError
-from aftercare.metrics import HTTP_REQUESTS
 from aftercare.problems import Problem, install_problem_handlers
 from aftercare.settings import Settings
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
@@ -69,19 +67,7 @@ def create_app(
     _install_domain_errors(app)
     app.include_router(router)
 
-    @app.middleware("http")
-    async def request_id(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-        started = time.perf_counter()
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, route, response.status_code).observe(
-            time.perf_counter() - started
-        )
-        return response
+    app.add_middleware(RequestIdAndMetrics)
 
     @app.get("/healthz", tags=["health"], operation_id="healthz")
     async def healthz() -> dict[str, str]:
@@ -117,13 +103,14 @@ def _install_domain_errors(app: FastAPI) -> None:
 
     @app.exception_handler(ConcurrencyError)
     async def _stale(request: Request, error: ConcurrencyError) -> JSONResponse:
+        actual = error.actual_version
         return Problem(
             409,
             "version-conflict",
             "The ticket has changed",
             f"expected version {error.expected_version}, the ticket is at "
-            f"{error.actual_version}: reload it and decide again",
-            headers={"ETag": etag(error.actual_version)},
+            f"{'a later version' if actual is None else actual}: reload it and decide again",
+            headers={"ETag": etag(actual)} if actual is not None else None,
             expected_version=error.expected_version,
             actual_version=error.actual_version,
         ).response(request.url.path)

@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.db import writing
-from aftercare.eventstore import ConcurrencyError, RecordedEvent, lock_stream, read_stream
+from aftercare.eventstore import (
+    ConcurrencyError,
+    RecordedEvent,
+    lock_stream,
+    read_stream,
+    with_actual_version,
+)
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import Context, decide, raise_request
@@ -166,9 +172,9 @@ class TicketService:
                                 connection, idempotency_key, print_, ticket.id, context.now
                             )
                         return Outcome(ticket, recorded)
-                except ConcurrencyError:
+                except ConcurrencyError as error:
                     if retry_on is None or attempt > 1:
-                        raise
+                        raise await with_actual_version(self.engine, error) from error
                 except IntegrityError:
                     if not idempotency_key or attempt > 2:
                         raise
