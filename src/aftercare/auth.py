@@ -1,5 +1,8 @@
 """API keys shared by every service's HTTP API: ``Authorization: Bearer <key>`` → role.
 
+Dependencies here are ``async def`` on purpose: FastAPI runs plain ``def`` ones in a
+thread pool, a thread hop per request for a dictionary lookup.
+
 Keys and their roles come from ``AFTERCARE_API_KEYS`` (``app.state.api_keys``); what a
 role may do is each service's business.
 """
@@ -28,7 +31,7 @@ class Principal:
         return self.role in CONTACT_ROLES
 
 
-def authenticate(
+async def authenticate(
     request: Request,
     authorization: Annotated[str | None, Header()] = None,
 ) -> Principal:

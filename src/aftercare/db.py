@@ -27,7 +27,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
-        kwargs.setdefault("pool_pre_ping", True)
+        # No pre-ping: it costs a round trip per checkout; a connection the server
+        # closed fails its statement, is discarded, and the caller's retry gets a new one.
+        kwargs.setdefault("pool_recycle", 1800)
         return create_async_engine(url, **kwargs)
 
     if parsed.database and parsed.database != ":memory:":

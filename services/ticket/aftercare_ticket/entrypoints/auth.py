@@ -25,7 +25,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
 def require_command(command: str) -> Any:
     """A dependency that lets through only roles allowed to send ``command``."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if command not in ROLE_COMMANDS.get(principal.role, frozenset()):
             raise Problem(
                 403,
@@ -40,7 +40,7 @@ def require_command(command: str) -> Any:
     return Depends(check)
 
 
-def require_contact_access(principal: PrincipalDep) -> Principal:
+async def require_contact_access(principal: PrincipalDep) -> Principal:
     if not principal.sees_personal_data:
         raise Problem(
             403,
@@ -53,7 +53,7 @@ def require_contact_access(principal: PrincipalDep) -> Principal:
     return principal
 
 
-def caller_of(
+async def caller_of(
     request: Request,
     principal: PrincipalDep,
     x_correlation_id: Annotated[str | None, Header()] = None,

@@ -45,7 +45,7 @@ IfMatch = Annotated[
 ]
 
 
-def service_of(request: Request) -> TicketService:
+async def service_of(request: Request) -> TicketService:
     service: TicketService = request.app.state.ticket_service
     return service
 

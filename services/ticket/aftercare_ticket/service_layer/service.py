@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,9 @@ from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
 
-Decision = Callable[[AsyncConnection, Context], Awaitable[tuple[Ticket, list[TicketEvent]]]]
-"""Inside the write transaction: the ticket as loaded and the events decided for it."""
+Decision = Callable[[AsyncConnection, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]]]]
+"""Inside the write transaction: the ticket as loaded and the events decided for it; the
+flag asks for the ticket fresh from the store (after a lost race)."""
 
 
 class TicketNotFound(Exception):
@@ -82,11 +84,40 @@ class Page:
     next_cursor: str | None
 
 
+class RecentTickets:
+    """Tickets this process wrote last, so the next command can skip reading the stream.
+
+    Only a hint: another process may have written since. A decision on a stale copy
+    loses at the append (the unique stream version), and is then made again from the
+    store; a caller's ``If-Match`` uses a copy only when the versions agree."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._tickets: OrderedDict[str, Ticket] = OrderedDict()
+
+    def get(self, ticket_id: str, expected_version: int | None) -> Ticket | None:
+        ticket = self._tickets.get(ticket_id)
+        if ticket is None or expected_version not in (None, ticket.version):
+            return None
+        self._tickets.move_to_end(ticket_id)
+        return ticket
+
+    def put(self, ticket: Ticket) -> None:
+        self._tickets[ticket.id] = ticket
+        self._tickets.move_to_end(ticket.id)
+        if len(self._tickets) > self.size:
+            self._tickets.popitem(last=False)
+
+    def forget(self, ticket_id: str) -> None:
+        self._tickets.pop(ticket_id, None)
+
+
 class TicketService:
     def __init__(self, engine: AsyncEngine, clock: Clock, policy: Policy) -> None:
         self.engine = engine
         self.clock = clock
         self.policy = policy
+        self.recent = RecentTickets()
 
     def _context(self) -> Context:
         return Context(now=self.clock.now(), policy=self.policy)
@@ -95,7 +126,7 @@ class TicketService:
         self, request: RaiseRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Outcome:
         async def decision(
-            _: AsyncConnection, context: Context
+            _: AsyncConnection, context: Context, fresh: bool
         ) -> tuple[Ticket, list[TicketEvent]]:
             ticket = Ticket(id=str(uuid.uuid4()))
             return ticket, [raise_request(ticket.id, request, context)]
@@ -116,9 +147,11 @@ class TicketService:
         lock, where it cannot lose twice."""
 
         async def decision(
-            connection: AsyncConnection, context: Context
+            connection: AsyncConnection, context: Context, fresh: bool
         ) -> tuple[Ticket, list[TicketEvent]]:
-            ticket, _ = await repository.load(connection, ticket_id)
+            ticket = None if fresh else self.recent.get(ticket_id, expected_version)
+            if ticket is None:
+                ticket, _ = await repository.load(connection, ticket_id)
             if ticket is None:
                 raise TicketNotFound(ticket_id)
             if expected_version is not None and expected_version != ticket.version:
@@ -161,7 +194,7 @@ class TicketService:
                         if attempt > 1 and retry_on is not None:
                             await lock_stream(connection, retry_on)
                         context = self._context()
-                        ticket, decided = await decision(connection, context)
+                        ticket, decided = await decision(connection, context, attempt > 1)
                         recorded: list[RecordedEvent] = []
                         if decided:
                             ticket, recorded = await repository.save(
@@ -171,8 +204,10 @@ class TicketService:
                             await repository.remember_idempotent(
                                 connection, idempotency_key, print_, ticket.id, context.now
                             )
-                        return Outcome(ticket, recorded)
+                    self.recent.put(ticket)  # committed
+                    return Outcome(ticket, recorded)
                 except ConcurrencyError as error:
+                    self.recent.forget(error.stream_id)
                     if retry_on is None or attempt > 1:
                         raise await with_actual_version(self.engine, error) from error
                 except IntegrityError:
