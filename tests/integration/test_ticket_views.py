@@ -36,7 +36,7 @@ async def test_rebuilt_list_equals_the_one_kept_in_step(
         await connection.execute(ticket_views.delete())
     assert (await service.list({}, None, 10)).items == []
 
-    assert await rebuild_views(engine, page_size=2) == 3
+    assert await rebuild_views(engine, batch=2) == 3
     after = (await service.list({}, None, 10)).items
     assert after == before
     assert [row["state"] for row in after] == ["raised", "acknowledged", "raised"]

@@ -74,7 +74,7 @@ events = Table(
 )
 
 
-def _to_recorded(row: Row[Any]) -> RecordedEvent:
+def to_recorded(row: Row[Any]) -> RecordedEvent:
     return RecordedEvent(
         global_position=row.global_position,
         transaction_id=row.transaction_id,
@@ -214,7 +214,7 @@ async def read_stream(
     if up_to_time is not None:
         query = query.where(events.c.recorded_at <= up_to_time)
     result = await connection.execute(query.order_by(events.c.version))
-    return [_to_recorded(row) for row in result]
+    return [to_recorded(row) for row in result]
 
 
 async def read_all(
@@ -234,7 +234,7 @@ async def read_all(
             events.c.global_position
         )
     result = await connection.execute(query.limit(limit))
-    return [_to_recorded(row) for row in result]
+    return [to_recorded(row) for row in result]
 
 
 async def log_end(connection: AsyncConnection) -> LogCursor:

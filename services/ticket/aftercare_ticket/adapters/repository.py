@@ -9,18 +9,17 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert, writing
 from aftercare.eventstore import (
-    LogCursor,
     NewEvent,
     RecordedEvent,
-    SqlEventStore,
     append_events,
     read_stream,
 )
+from aftercare.eventstore.sql import events, to_recorded
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
 from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
@@ -157,23 +156,43 @@ async def remember_idempotent(
     )
 
 
-async def rebuild_views(engine: AsyncEngine, page_size: int = 5000) -> int:
-    """Refold every ticket from the event log into the read model; returns the count."""
-    tickets: dict[str, Ticket] = {}
-    store = SqlEventStore(engine)
-    cursor = LogCursor.START
-    while batch := await store.read_all(cursor, limit=page_size):
-        for recorded in batch:
-            if recorded.type in EVENT_TYPES:
-                ticket = tickets.get(recorded.stream_id) or Ticket(id=recorded.stream_id)
-                tickets[recorded.stream_id] = fold_one(ticket, recorded)
-        cursor = LogCursor.of(batch[-1])
-    connection = await writing(await engine.connect())
+async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
+    """Refold every ticket from the event log into the read model; returns the count.
+
+    The log is read once, ticket by ticket (the (stream, version) index gives that
+    order), through a server-side cursor inside one snapshot, so memory holds one ticket
+    at a time; the list is replaced in one write transaction, so readers see the old
+    list or the new one, never a half-built one."""
+    reader = await engine.connect()
+    writer = await writing(await engine.connect())
+    count = 0
     try:
-        async with connection.begin():
-            await connection.execute(ticket_views.delete())
-            for ticket in tickets.values():
-                await upsert_view(connection, ticket)
+        async with reader.begin(), writer.begin():
+            await writer.execute(ticket_views.delete())
+            rows: list[dict[str, Any]] = []
+            ticket: Ticket | None = None
+            stream = await reader.stream(
+                select(events)
+                .where(events.c.type.in_(list(EVENT_TYPES)))
+                .order_by(events.c.stream_id, events.c.version)
+                .execution_options(yield_per=batch)
+            )
+            async for row in stream:
+                recorded = to_recorded(row)
+                if ticket is None or ticket.id != recorded.stream_id:
+                    if ticket is not None:
+                        rows.append(_view_row(ticket))
+                    ticket = Ticket(id=recorded.stream_id)
+                ticket = fold_one(ticket, recorded)
+                if len(rows) >= batch:
+                    await writer.execute(insert(ticket_views), rows)
+                    count, rows = count + len(rows), []
+            if ticket is not None:
+                rows.append(_view_row(ticket))
+            if rows:
+                await writer.execute(insert(ticket_views), rows)
+                count += len(rows)
     finally:
-        await connection.close()
-    return len(tickets)
+        await reader.close()
+        await writer.close()
+    return count
