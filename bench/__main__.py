@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -24,7 +25,7 @@ from bench.replay import replay
 from bench.sla import sla_detection
 from bench.time_travel import time_travel
 
-RESULTS = Path(__file__).with_name("results.json")
+RESULTS = Path(os.environ.get("BENCH_RESULTS", Path(__file__).with_name("results.json")))
 
 
 def line(label: str, value: Any, unit: str = "", target: str = "") -> str:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,6 +47,25 @@ def test_the_default_policy_encodes_every_clock_of_the_catalogue() -> None:
     if CATALOGUE.exists():  # beside a checkout of the shared documents
         listed = set(re.findall(r"^\| (T-[A-Z-]+) \|", CATALOGUE.read_text(), re.M))
         assert listed == T_RULES
+
+
+def test_the_policy_version_is_the_same_in_every_process() -> None:
+    """Set order follows per-process string hashing; the version must not."""
+    script = (
+        "from pathlib import Path; from aftercare_sla.adapters.policy_file import load_policy;"
+        f"print(load_policy(Path({str(DEFAULT)!r}), environ={{}}).version)"
+    )
+    versions = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        for seed in (1, 2, 3)
+    }
+    assert versions == {load_policy(DEFAULT, environ={}).version}
 
 
 def test_the_policy_version_is_a_content_hash() -> None:

@@ -174,6 +174,18 @@ class Defaults(BaseModel):
     page: tuple[str, ...] = ("oncall",)
 
 
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(key): _canonical(item) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted((_canonical(item) for item in value), key=str)
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return value
+
+
 class PolicyError(ValueError):
     """The policy cannot be used; ``problems`` says which entry and why."""
 
@@ -217,9 +229,10 @@ class Policy(BaseModel):
 
     @property
     def version(self) -> str:
-        canonical = orjson.dumps(
-            self.model_dump(mode="json", exclude={"paging"}), option=orjson.OPT_SORT_KEYS
-        )
+        """The same for the same targets in any process (sets are sorted first: their
+        order follows string hashing, which differs from one process to the next)."""
+        document = _canonical(self.model_dump(exclude={"paging"}))
+        canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS, default=str)
         return hashlib.sha256(canonical).hexdigest()[:16]
 
     def resolved(self) -> list[ResolvedTarget]:

@@ -1,0 +1,64 @@
+"""``make bench`` works end to end and reports every figure (its speed is not judged
+here: figures come from the benchmark, never from timed assertions in tests)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES = {
+    "commands_per_s",
+    "limit_appends_per_s",
+    "ratio",
+    "p50_ms",
+    "p99_ms",
+    "errors",
+    "publish_lag_p99_ms",
+    "sla_detect_p99_ms",
+    "watcher_rss_mb",
+    "replay_events_per_s",
+    "as_of_p99_ms",
+}
+
+
+def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "bench"],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "BENCH_SECONDS": "2",
+            "BENCH_SCALE": "0.005",
+            "BENCH_CLIENTS": "4",
+            "BENCH_RESULTS": str(results),
+        },
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    for heading in (
+        "1. Commands over HTTP",
+        "2. The limit",
+        "3. Publish lag",
+        "4. SLA detection",
+        "5. Replay",
+        "6. Time travel",
+        "ratio service / limit",
+    ):
+        assert heading in run.stdout
+    figures = json.loads(results.read_text())
+    assert set(figures) >= FIGURES
+    assert figures["errors"] == 0
+    for name in FIGURES - {"errors"}:
+        assert isinstance(figures[name], int | float), (name, figures[name])
+        assert figures[name] > 0, (name, figures[name])
+    assert figures["commands"]["commands"] > 0
+    assert figures["sla"]["breaches_seen"] == figures["sla"]["probes"]
+    assert figures["sla"]["caught_up_breaches"] > 0
