@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     sla_company_working_days: list[date] = Field(default_factory=list)
     # A deadline is declared breached this long after it passes, so that an event that
     # met it just in time, still on its way through the relay, is not overtaken.
-    sla_grace_seconds: float = Field(default=0.5, ge=0)
+    sla_grace_seconds: float = Field(default=0.25, ge=0)
     # Notifier.
     notifier_host: str = "127.0.0.1"
     notifier_port: int = 8002
