@@ -110,6 +110,7 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
     from aftercare.db import create_engine
     from aftercare.relay import OutboxRelay
     from aftercare_ticket.adapters.publishing import ticket_cloudevent
+    from aftercare_ticket.domain.events import EVENT_TYPES
 
     engine = create_engine(settings.database_url)
     relay = OutboxRelay(
@@ -117,6 +118,7 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
         bootstrap_servers,
         settings.ticket_events_topic,
         ticket_cloudevent,
+        event_types=EVENT_TYPES,
         enable_idempotence=settings.kafka_enable_idempotence,
     )
     try:

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -100,8 +100,10 @@ class OutboxRelay:
         max_backoff: float = 30.0,
         enable_idempotence: bool = False,
         clock: Clock | None = None,
+        event_types: Collection[str] | None = None,
     ) -> None:
         self.engine = engine
+        self.event_types = event_types
         self.store = SqlEventStore(engine)
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
@@ -169,7 +171,7 @@ class OutboxRelay:
 
     async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: LogCursor) -> LogCursor:
         """Publish what follows ``checkpoint`` and store the new one, which it returns."""
-        batch = await self.store.read_all(checkpoint, limit=self.batch_size)
+        batch = await self.store.read_all(checkpoint, self.batch_size, self.event_types)
         if not batch:
             return checkpoint
         pending = []

@@ -34,3 +34,28 @@ async def test_a_stale_recent_copy_never_loses_or_overwrites_a_write(
     versions = [e.version for e in await SqlEventStore(engine).read_stream(ticket_id)]
     assert versions == [1, 2, 3, 4]
     assert (await first.get(ticket_id)).version == 4
+
+
+async def test_states_read_from_snapshots_equal_a_full_refold(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    from aftercare_ticket.adapters.repository import load
+
+    service = TicketService(engine, clock, Policy())
+    service.snapshots.every = 10
+    raised = await service.raise_request(raise_body(requested_at=clock.now()), CALLER)
+    ticket_id = raised.ticket.id
+    moments = []
+    for n in range(35):
+        clock.advance(timedelta(minutes=1))
+        await service.execute(ticket_id, cmd.ReportProgress(message=f"update {n}"), CALLER)
+        moments.append(clock.now())
+    await service.get(ticket_id)  # reads through, keeping snapshots at 10, 20, 30
+    assert [s.version for s in service.snapshots._by_ticket[ticket_id]] == [10, 20, 30]
+    for moment in [moments[3], moments[8], moments[9], moments[20], moments[34], None]:
+        from_snapshot = await service.get(ticket_id, moment)
+        async with engine.connect() as connection:
+            refolded, _ = await load(connection, ticket_id, moment)
+        assert from_snapshot == refolded

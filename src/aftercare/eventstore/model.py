@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -82,7 +82,10 @@ class EventStore(Protocol):
     ) -> list[RecordedEvent]: ...
 
     async def read_all(
-        self, after: LogCursor = LogCursor.START, limit: int = 1000
+        self,
+        after: LogCursor = LogCursor.START,
+        limit: int = 1000,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
         """Events in log order after ``after``; see ``eventstore.sql`` on ordering."""
         ...

@@ -21,7 +21,7 @@ holds the reader back (never past its events): keep transactions short.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ events = Table(
     UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     Index("ix_events_recorded_at", "recorded_at"),
     Index("ix_events_log_order", "transaction_id", "global_position"),
+    Index("ix_events_type_log_order", "type", "transaction_id", "global_position"),
     sqlite_autoincrement=True,
 )
 
@@ -207,8 +208,11 @@ async def read_stream(
     *,
     up_to_version: int | None = None,
     up_to_time: datetime | None = None,
+    after_version: int = 0,
 ) -> list[RecordedEvent]:
     query = select(events).where(events.c.stream_id == stream_id)
+    if after_version:
+        query = query.where(events.c.version > after_version)
     if up_to_version is not None:
         query = query.where(events.c.version <= up_to_version)
     if up_to_time is not None:
@@ -218,10 +222,17 @@ async def read_stream(
 
 
 async def read_all(
-    connection: AsyncConnection, after: LogCursor = LogCursor.START, limit: int = 1000
+    connection: AsyncConnection,
+    after: LogCursor = LogCursor.START,
+    limit: int = 1000,
+    types: Collection[str] | None = None,
 ) -> list[RecordedEvent]:
-    """The log after ``after``, in log order, only as far as nothing can still change."""
+    """The log after ``after``, in log order, only as far as nothing can still change;
+    ``types`` keeps only those event types (an index serves it, so a follower of a few
+    types does not wade through everyone else's events)."""
     query = select(events)
+    if types is not None:
+        query = query.where(events.c.type.in_(list(types)))
     if connection.dialect.name == "postgresql":
         settled = text("txid_snapshot_xmin(txid_current_snapshot())")
         query = query.where(
@@ -282,10 +293,13 @@ class SqlEventStore:
             )
 
     async def read_all(
-        self, after: LogCursor = LogCursor.START, limit: int = 1000
+        self,
+        after: LogCursor = LogCursor.START,
+        limit: int = 1000,
+        types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
         async with self.engine.connect() as connection:
-            return await read_all(connection, after, limit)
+            return await read_all(connection, after, limit, types)
 
     async def stream_version(self, stream_id: str) -> int:
         async with self.engine.connect() as connection:

@@ -81,7 +81,7 @@ class AlertDispatcher:
         return end
 
     async def dispatch_batch(self, checkpoint: LogCursor) -> LogCursor:
-        batch = await self.store.read_all(checkpoint, limit=200)
+        batch = await self.store.read_all(checkpoint, 200, PAGED)
         if not batch:
             return checkpoint
         for event in batch:

@@ -24,6 +24,7 @@ from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import sla_cloudevent
+from aftercare_sla.domain.events import SLA_EVENT_TYPES
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.watcher import SlaWatcher
@@ -83,6 +84,7 @@ class SlaService:
             settings.sla_topic,
             sla_cloudevent,
             name="sla-events",
+            event_types=SLA_EVENT_TYPES,
             idle_wait=relay_idle_wait,
             enable_idempotence=settings.kafka_enable_idempotence,
             clock=self.clock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -50,6 +51,58 @@ async def load(
 ) -> tuple[Ticket | None, list[RecordedEvent]]:
     recorded = await read_stream(connection, ticket_id, up_to_time=as_of)
     return fold(ticket_id, recorded), recorded
+
+
+class Snapshots:
+    """Folded states of recently read tickets at every ``every``-th version.
+
+    A past state never changes, so a snapshot stays right for ever; only memory bounds
+    how many are kept (``tickets`` most recently used). Reading a long ticket, or its
+    state as of a past time, then starts from the nearest snapshot instead of event 1."""
+
+    def __init__(self, every: int = 50, tickets: int = 1000) -> None:
+        self.every = every
+        self.tickets = tickets
+        self._by_ticket: OrderedDict[str, list[Ticket]] = OrderedDict()
+
+    def best(self, ticket_id: str, as_of: datetime | None) -> Ticket | None:
+        """The latest snapshot that already existed at ``as_of`` (any, without it)."""
+        kept = self._by_ticket.get(ticket_id)
+        if not kept:
+            return None
+        self._by_ticket.move_to_end(ticket_id)
+        for ticket in reversed(kept):
+            if as_of is None or (ticket.updated_at is not None and ticket.updated_at <= as_of):
+                return ticket
+        return None
+
+    def remember(self, ticket: Ticket) -> None:
+        if ticket.version % self.every:
+            return
+        kept = self._by_ticket.setdefault(ticket.id, [])
+        self._by_ticket.move_to_end(ticket.id)
+        if not kept or kept[-1].version < ticket.version:
+            kept.append(ticket)
+        while len(self._by_ticket) > self.tickets:
+            self._by_ticket.popitem(last=False)
+
+
+async def load_from_snapshot(
+    connection: AsyncConnection,
+    ticket_id: str,
+    snapshots: Snapshots,
+    as_of: datetime | None = None,
+) -> Ticket | None:
+    """The ticket (as of ``as_of``) from the nearest snapshot and the events after it."""
+    base = snapshots.best(ticket_id, as_of)
+    recorded = await read_stream(
+        connection, ticket_id, up_to_time=as_of, after_version=base.version if base else 0
+    )
+    ticket = base
+    for event in recorded:
+        ticket = fold_one(ticket or Ticket(id=ticket_id), event)
+        snapshots.remember(ticket)
+    return ticket
 
 
 async def save(

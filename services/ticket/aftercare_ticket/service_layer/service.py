@@ -118,6 +118,7 @@ class TicketService:
         self.clock = clock
         self.policy = policy
         self.recent = RecentTickets()
+        self.snapshots = repository.Snapshots()
 
     def _context(self) -> Context:
         return Context(now=self.clock.now(), policy=self.policy)
@@ -230,7 +231,9 @@ class TicketService:
 
     async def get(self, ticket_id: str, as_of: datetime | None = None) -> Ticket:
         async with self.engine.connect() as connection:
-            ticket, _ = await repository.load(connection, ticket_id, as_of)
+            ticket = await repository.load_from_snapshot(
+                connection, ticket_id, self.snapshots, as_of
+            )
         if ticket is None:
             raise TicketNotFound(ticket_id, as_of)
         return ticket
