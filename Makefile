@@ -33,8 +33,11 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	@touch $(VENV)/.bench
+
+bench: $(VENV)/.bench
 	$(BIN)/python -m bench
 
 clean:
