@@ -1,10 +1,12 @@
 """Section 4: SLA detection delay with many open tickets, watcher memory, restart catch-up.
 
 The watcher runs as its own process with the default policy, except that T-EMAIL's
-budget is 3 s so deadlines pass during the run. ``open_tickets`` timers are loaded into
+budget is 15 s so deadlines pass during the run. ``open_tickets`` timers are loaded into
 its tables first (deadlines a day away: they are what the scheduler must not scan).
-Then probe tickets are raised on the topic one after another; each must be declared
-breached: the delay is the time from its deadline to the SlaBreached on ticket.sla.v1.
+Then probe tickets are raised on the topic, spread over 10 s; their deadlines pass one
+after another from 15 s on, when the watcher has taken them all in, so what is measured
+is detection, not intake. Each must be declared breached: the delay is the time from
+its deadline to the SlaBreached on ticket.sla.v1, read by a consumer.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from aftercare_sla.adapters.policy_file import parse_policy
 from bench.env import Environment, peak_rss_mb, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
-BUDGET_SECONDS = 3
+BUDGET_SECONDS = 15
 
 
 def bench_policy(folder: Path) -> tuple[Path, str]:
@@ -230,7 +232,7 @@ async def sla_detection(environment: Environment, folder: Path) -> dict[str, Any
             raise RuntimeError("the SLA watcher never declared the canary breached")
         spread = min(options.seconds, 10.0)
         live = await publish_probes(producer, tickets_topic, f"probe-{tag}", probes, spread)
-        await watch.wait_for(live, within=BUDGET_SECONDS + 30)
+        await watch.wait_for(live, within=BUDGET_SECONDS + spread + 30)
         rss = peak_rss_mb(watcher.pid)
         environment.stop(watcher)
 
