@@ -2,7 +2,10 @@
 
 ``BENCH_SECONDS`` (30) is the length of each timed run, ``BENCH_SCALE`` (1.0) scales the
 data sizes (100,000 open tickets, 1,000,000 events, 1,000-event ticket), ``BENCH_CLIENTS``
-(32) the concurrent clients, ``BENCH_WORKERS`` (2) the API processes.
+(32) the concurrent clients, ``BENCH_WORKERS`` (2) the API processes, ``BENCH_SLA_BUDGET``
+(15) the seconds before the SLA probes' deadlines, ``BENCH_PG_DSN`` the PostgreSQL
+server (a database is created for the run and dropped after), ``BENCH_RESULTS`` where the
+JSON goes (``bench/results.json``).
 """
 
 from __future__ import annotations

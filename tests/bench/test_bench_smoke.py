@@ -35,6 +35,7 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
             "BENCH_SECONDS": "2",
             "BENCH_SCALE": "0.005",
             "BENCH_CLIENTS": "4",
+            "BENCH_SLA_BUDGET": "3",
             "BENCH_RESULTS": str(results),
         },
         capture_output=True,
