@@ -8,18 +8,38 @@ turned off so that ``BEGIN`` really starts one, and write transactions start wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 WRITE = {"aftercare_write": True}
+
+
+async def seconds_until_due(
+    engine: AsyncEngine,
+    table: Table,
+    now: datetime,
+    partitions: Collection[int] | None = None,
+) -> float | None:
+    """Seconds until the earliest ``next_due`` of ``table`` (rows of ``partitions`` only),
+    from its index: how long a scheduler may sleep. None when nothing is due at all."""
+    query = select(func.min(table.c.next_due))
+    if partitions is not None:
+        query = query.where(table.c.partition.in_(list(partitions)))
+    async with engine.connect() as connection:
+        earliest = (await connection.execute(query)).scalar_one_or_none()
+    if earliest is None:
+        return None
+    remaining: timedelta = earliest - now
+    return remaining.total_seconds()
 
 
 def _json_text(value: Any) -> str:

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import FastAPI, Query, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI, Query
 from pydantic import BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare import __version__
 from aftercare.auth import PrincipalDep
+from aftercare.health import install_health_routes
 from aftercare.problems import install_problem_handlers
 from aftercare_notifier.adapters.tables import notifications
 
@@ -86,23 +85,5 @@ def create_notifier_app(engine: AsyncEngine, api_keys: dict[str, str]) -> FastAP
             for row in rows
         ]
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz() -> JSONResponse:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(error).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    install_health_routes(app, engine)
     return app

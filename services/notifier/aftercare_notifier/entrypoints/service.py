@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-import uvicorn
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -16,6 +13,7 @@ from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.mail import smtp_of
+from aftercare.runner import TaskGroup
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
@@ -95,8 +93,7 @@ class NotifierService:
         )
         self.serve_http = serve_http
         self.sender_idle_wait = sender_idle_wait
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._server: uvicorn.Server | None = None
+        self.tasks = TaskGroup()
 
     async def _handle(
         self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
@@ -110,36 +107,23 @@ class NotifierService:
         return await self.notifier.seconds_until_due(owned)
 
     async def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self.consumer.run(), name="notifier-consumer"),
-            asyncio.create_task(
-                self.notifier.run_sender(self.sender_idle_wait), name="notifier-sender"
-            ),
-        ]
+        self.tasks.run("notifier-consumer", self.consumer.run())
+        self.tasks.run("notifier-sender", self.notifier.run_sender(self.sender_idle_wait))
         if self.serve_http:
-            config = uvicorn.Config(
+            self.tasks.serve(
                 create_notifier_app(self.engine, self.settings.api_key_roles),
-                host=self.settings.notifier_host,
-                port=self.settings.notifier_port,
-                log_level=self.settings.log_level.lower(),
-                access_log=False,
+                self.settings.notifier_host,
+                self.settings.notifier_port,
+                self.settings.log_level,
             )
-            self._server = uvicorn.Server(config)
-            self._tasks.append(asyncio.create_task(self._server.serve(), name="notifier-http"))
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        for task in self._tasks:
-            if task.get_name() != "notifier-http":
-                task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        await self.tasks.stop()
         await self.http.aclose()
 
     async def run_forever(self) -> None:
         await self.start()
         try:
-            await asyncio.gather(*self._tasks)
+            await self.tasks.wait()
         finally:
             await self.stop()

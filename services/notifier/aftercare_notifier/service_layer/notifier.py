@@ -22,13 +22,13 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import insert_if_absent, upsert, writing
+from aftercare.db import insert_if_absent, seconds_until_due, upsert, writing
 from aftercare.mail import SmtpSettings
 from aftercare_notifier.adapters.channels import Update, customer_channels
 from aftercare_notifier.adapters.tables import notifications, notifier_cases
@@ -255,15 +255,9 @@ class Notifier:
         return queued
 
     async def seconds_until_due(self, partitions: Collection[int] | None = None) -> float | None:
-        query = select(func.min(notifier_cases.c.next_due))
-        if partitions is not None:
-            query = query.where(notifier_cases.c.partition.in_(list(partitions)))
-        async with self.engine.connect() as connection:
-            earliest = (await connection.execute(query)).scalar_one_or_none()
-        if earliest is None:
-            return None
-        remaining: timedelta = earliest - self.clock.now()
-        return remaining.total_seconds()
+        """How long the scheduler may sleep (see ``aftercare.db.seconds_until_due``)."""
+        owned = None if partitions is None else list(partitions)
+        return await seconds_until_due(self.engine, notifier_cases, self.clock.now(), owned)
 
     # --- sending -----------------------------------------------------------------------
 

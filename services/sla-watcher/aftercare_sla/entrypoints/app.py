@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import FastAPI, Query
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare import __version__
 from aftercare.auth import PrincipalDep
 from aftercare.clock import Clock
+from aftercare.health import install_health_routes
 from aftercare.problems import Problem, install_problem_handlers
 from aftercare_sla.adapters.tables import sla_timers
 
@@ -142,23 +141,5 @@ def create_sla_app(engine: AsyncEngine, clock: Clock, api_keys: dict[str, str]) 
             for row in rows
         ]
 
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"])
-    async def readyz() -> JSONResponse:
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(error).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
+    install_health_routes(app, engine)
     return app

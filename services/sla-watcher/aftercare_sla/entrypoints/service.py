@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import structlog
-import uvicorn
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -18,6 +14,7 @@ from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
+from aftercare.runner import TaskGroup
 from aftercare.settings import Settings
 from aftercare_sla.adapters.alerts import Pager, build_channels
 from aftercare_sla.adapters.calendar_source import china_calendar
@@ -32,6 +29,7 @@ from aftercare_sla.service_layer.watcher import SlaWatcher
 log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-sla-watcher"
+ALERTS = "sla-alerts"
 
 
 class SlaService:
@@ -105,8 +103,7 @@ class SlaService:
             self.clock,
         )
         self.serve_http = serve_http
-        self._tasks: list[asyncio.Task[Any]] = []
-        self._server: uvicorn.Server | None = None
+        self.tasks = TaskGroup()
 
     async def _handle(
         self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
@@ -130,39 +127,26 @@ class SlaService:
                 f"tickets, {recomputed.deadlines_moved} deadlines moved",
                 flush=True,
             )
-        self._tasks = [
-            asyncio.create_task(self.consumer.run(), name="sla-consumer"),
-            asyncio.create_task(self.relay.run(), name="sla-relay"),
-            asyncio.create_task(self.dispatcher.run(), name="sla-alerts"),
-        ]
+        self.tasks.run("sla-consumer", self.consumer.run())
+        self.tasks.run("sla-relay", self.relay.run())
+        self.tasks.run(ALERTS, self.dispatcher.run())
         if self.serve_http:
-            config = uvicorn.Config(
+            self.tasks.serve(
                 create_sla_app(self.engine, self.clock, self.settings.api_key_roles),
-                host=self.settings.sla_host,
-                port=self.settings.sla_port,
-                log_level=self.settings.log_level.lower(),
-                access_log=False,
+                self.settings.sla_host,
+                self.settings.sla_port,
+                self.settings.log_level,
             )
-            self._server = uvicorn.Server(config)
-            self._tasks.append(asyncio.create_task(self._server.serve(), name="sla-http"))
 
     async def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        self.dispatcher.request_stop()
-        for task in self._tasks:
-            if task.get_name() == "sla-alerts":
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(task), 30)
-            if task.get_name() != "sla-http":
-                task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks = []
+        self.dispatcher.request_stop()  # finishes the alert in hand: nothing paged twice
+        await self.tasks.let_finish(ALERTS, within=30)
+        await self.tasks.stop()
         await self.http.aclose()
 
     async def run_forever(self) -> None:
         await self.start()
         try:
-            await asyncio.gather(*self._tasks)
+            await self.tasks.wait()
         finally:
             await self.stop()

@@ -20,12 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import upsert, writing
+from aftercare.db import seconds_until_due, upsert, writing
 from aftercare.eventstore import NewEvent, append_at_end
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
@@ -422,16 +422,9 @@ class SlaWatcher:
         )
 
     async def seconds_until_due(self, partitions: Iterable[int] | None = None) -> float | None:
-        """How long until the earliest ``next_due`` (of ``partitions``); None if nothing."""
-        query = select(func.min(sla_timers.c.next_due))
-        if partitions is not None:
-            query = query.where(sla_timers.c.partition.in_(list(partitions)))
-        async with self.engine.connect() as connection:
-            earliest = (await connection.execute(query)).scalar_one_or_none()
-        if earliest is None:
-            return None
-        remaining: timedelta = earliest - self.clock.now()
-        return remaining.total_seconds()
+        """How long the scheduler may sleep (see ``aftercare.db.seconds_until_due``)."""
+        owned = None if partitions is None else list(partitions)
+        return await seconds_until_due(self.engine, sla_timers, self.clock.now(), owned)
 
     # --- policy change -------------------------------------------------------------------
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare import __version__
@@ -16,6 +14,7 @@ from aftercare.asgi import RequestIdAndMetrics
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import create_engine
 from aftercare.eventstore import ConcurrencyError
+from aftercare.health import install_health_routes
 from aftercare.problems import Problem, install_problem_handlers
 from aftercare.settings import Settings
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
@@ -69,28 +68,7 @@ def create_app(
 
     app.add_middleware(RequestIdAndMetrics)
 
-    @app.get("/healthz", tags=["health"], operation_id="healthz")
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get("/metrics", tags=["health"], operation_id="metrics", include_in_schema=False)
-    async def metrics() -> Response:
-        """For Prometheus: request latency, and the relay's publish lag when it runs here."""
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/readyz", tags=["health"], operation_id="readyz")
-    async def readyz() -> JSONResponse:
-        """The database answers."""
-        try:
-            async with engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(error).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
-
+    install_health_routes(app, engine)
     return app
 
 

@@ -1,0 +1,51 @@
+"""What a long-running service is made of: background tasks and an HTTP API, started
+and stopped together (the SLA watcher and the notifier are both)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+
+HTTP_TASK = "http"
+
+
+class TaskGroup:
+    def __init__(self) -> None:
+        self.tasks: dict[str, asyncio.Task[Any]] = {}
+        self._server: uvicorn.Server | None = None
+
+    def run(self, name: str, work: Coroutine[Any, Any, Any]) -> None:
+        self.tasks[name] = asyncio.create_task(work, name=name)
+
+    def serve(self, app: FastAPI, host: str, port: int, log_level: str) -> None:
+        config = uvicorn.Config(
+            app, host=host, port=port, log_level=log_level.lower(), access_log=False
+        )
+        self._server = uvicorn.Server(config)
+        self.run(HTTP_TASK, self._server.serve())
+
+    async def let_finish(self, name: str, within: float) -> None:
+        """Wait for a task asked to stop on its own (it finishes what it holds)."""
+        task = self.tasks.get(name)
+        if task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), within)
+
+    async def stop(self) -> None:
+        """The HTTP server shuts down gracefully; the other tasks are cancelled."""
+        if self._server is not None:
+            self._server.should_exit = True
+        for name, task in self.tasks.items():
+            if name != HTTP_TASK:
+                task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+        self.tasks = {}
+        self._server = None
+
+    async def wait(self) -> None:
+        await asyncio.gather(*self.tasks.values())
