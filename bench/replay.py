@@ -15,7 +15,7 @@ from tests.unit.builders import context, raise_body, raised, run, sample
 
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.events import TicketEvent, encode
-from bench.env import Environment
+from bench.env import Environment, copy_events
 
 EVENTS_PER_TICKET = 5
 
@@ -34,42 +34,25 @@ async def seed_events(environment: Environment, count: int) -> int:
     template = ticket_template()
     tickets = count // EVENTS_PER_TICKET
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    connection = await asyncpg.connect(environment.asyncpg_dsn)
-    try:
-        chunk = 20_000
-        for first in range(0, tickets, chunk):
-            records = []
-            for number in range(first, min(first + chunk, tickets)):
-                stream = f"replay-{number}"
-                for version, (event_type, data) in enumerate(template, start=1):
-                    records.append(
-                        (
-                            stream,
-                            version,
-                            uuid.uuid4(),
-                            event_type,
-                            1,
-                            orjson.dumps({**data, "ticket_id": stream}).decode(),
-                            "{}",
-                            start + timedelta(seconds=number, milliseconds=version),
-                        )
+    chunk = 20_000
+    for first in range(0, tickets, chunk):
+        records = []
+        for number in range(first, min(first + chunk, tickets)):
+            stream = f"replay-{number}"
+            for version, (event_type, data) in enumerate(template, start=1):
+                records.append(
+                    (
+                        stream,
+                        version,
+                        uuid.uuid4(),
+                        event_type,
+                        1,
+                        orjson.dumps({**data, "ticket_id": stream}).decode(),
+                        "{}",
+                        start + timedelta(seconds=number, milliseconds=version),
                     )
-            await connection.copy_records_to_table(
-                "events",
-                records=records,
-                columns=[
-                    "stream_id",
-                    "version",
-                    "event_id",
-                    "type",
-                    "schema_version",
-                    "data",
-                    "metadata",
-                    "recorded_at",
-                ],
-            )
-    finally:
-        await connection.close()
+                )
+        await copy_events(environment, records)
     return tickets * EVENTS_PER_TICKET
 
 

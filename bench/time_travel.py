@@ -8,7 +8,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import orjson
 from tests.unit.builders import context, raise_body
@@ -16,7 +15,7 @@ from tests.unit.builders import context, raise_body
 from aftercare.broker import free_port
 from aftercare_ticket.domain.decide import raise_request
 from aftercare_ticket.domain.events import ProgressReported, encode
-from bench.env import API_KEY, Environment, percentile
+from bench.env import API_KEY, Environment, copy_events, percentile
 
 QUERIES = 1000
 
@@ -47,24 +46,7 @@ async def long_ticket(environment: Environment, events: int) -> tuple[str, datet
                 at,
             )
         )
-    connection = await asyncpg.connect(environment.asyncpg_dsn)
-    try:
-        await connection.copy_records_to_table(
-            "events",
-            records=records,
-            columns=[
-                "stream_id",
-                "version",
-                "event_id",
-                "type",
-                "schema_version",
-                "data",
-                "metadata",
-                "recorded_at",
-            ],
-        )
-    finally:
-        await connection.close()
+    await copy_events(environment, records)
     return ticket_id, start
 
 

@@ -166,6 +166,15 @@ class IdempotentConsumer:
             self._positions[partition] = await self._consumer.position(partition)
         return sum(len(records) for records in batches.values())
 
+    def owned_partitions(self) -> list[int]:
+        """Partition numbers this member holds now (of its single topic)."""
+        return sorted(tp.partition for tp in self.assignment)
+
+    def settled_partitions(self) -> list[int]:
+        """Owned partitions read to the end: state kept per partition (timers) can be
+        acted on without a message still on its way overtaking the action."""
+        return [tp.partition for tp in sorted(self.assignment) if self.caught_up(tp)]
+
     def caught_up(self, partition: TopicPartition) -> bool:
         """Everything the broker had for ``partition`` at the last fetch has been applied."""
         if self._consumer is None or partition not in self.assignment:

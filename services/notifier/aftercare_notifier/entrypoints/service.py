@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
@@ -101,10 +101,9 @@ class NotifierService:
         await self.notifier.on_ticket_event(connection, event, record.partition)
 
     async def _tick(self) -> float | None:
-        owned = [tp.partition for tp in self.consumer.assignment]
-        ready = [p for p in owned if self.consumer.caught_up(TopicPartition(self.topic, p))]
-        await self.notifier.schedule_progress(ready)
-        return await self.notifier.seconds_until_due(owned)
+        """Queue the routine updates due on partitions owned and read to the end."""
+        await self.notifier.schedule_progress(self.consumer.settled_partitions())
+        return await self.notifier.seconds_until_due(self.consumer.owned_partitions())
 
     async def start(self) -> None:
         self.tasks.run("notifier-consumer", self.consumer.run())

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 import structlog
-from aiokafka.structs import ConsumerRecord, TopicPartition
+from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
@@ -113,11 +113,9 @@ class SlaService:
 
     async def _tick(self) -> float | None:
         """Fire what is due on the partitions this watcher owns and has read to the end."""
-        owned = [tp.partition for tp in self.consumer.assignment]
-        ready = [p for p in owned if self.consumer.caught_up(TopicPartition(self.topic, p))]
-        if await self.watcher.fire_due(ready):
+        if await self.watcher.fire_due(self.consumer.settled_partitions()):
             self.relay.wake()
-        return await self.watcher.seconds_until_due(owned)
+        return await self.watcher.seconds_until_due(self.consumer.owned_partitions())
 
     async def start(self) -> None:
         recomputed = await self.watcher.recompute_open_tickets()
