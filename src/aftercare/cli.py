@@ -27,13 +27,13 @@ log = structlog.get_logger("aftercare")
 
 
 def _configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(message)s", stream=sys.stderr)
-    logging.getLogger("aiokafka").setLevel(
-        max(logging.WARNING, logging.getLevelName(level.upper()))
-    )
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-    )
+    threshold = logging.getLevelName(level.upper())
+    logging.basicConfig(level=threshold, format="%(message)s", stream=sys.stderr)
+    # aiokafka narrates every group join, alembic every migration step, the development
+    # mail sink every SMTP connection, all at INFO: the start-up banner drowned in them.
+    for chatty in ("aiokafka", "alembic", "mail.log"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, threshold))
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(threshold))
 
 
 async def migrate(settings: Settings) -> None:
