@@ -15,8 +15,9 @@ cursor is the pair (transaction id, position). Per stream, order is the version 
 a stream's next version is written by a transaction that saw the previous one
 committed, hence has a larger id. SQLite has one writer (``BEGIN IMMEDIATE``); its
 transaction ids are all 0 and positions are commit order. A rolled-back append leaves
-a hole in the positions that nothing fills later. A session left idle in a transaction
-holds the reader back (never past its events): keep transactions short.
+a hole in the positions that nothing fills later. A long write transaction (a session
+idle inside one, a rebuild of a read model) holds readers back until it ends: they lose
+nothing, they wait.
 """
 
 from __future__ import annotations
