@@ -18,12 +18,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
-from sqlalchemy import Column, Index, MetaData, String, Table
+from sqlalchemy import Column, Index, MetaData, String, Table, delete
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -86,6 +87,10 @@ class ConsumerTuning:
     max_backoff: float = 10.0
     max_wait: float = 0.5
     """Longest a fetch waits for messages before the loop goes round."""
+    remember_for: timedelta = timedelta(days=30)
+    """How long applied event ids are kept: longer than the topic keeps messages (a
+    redelivery older than that cannot happen), so the table does not grow for ever."""
+    prune_every: timedelta = timedelta(hours=1)
 
 
 class IdempotentConsumer:
@@ -123,6 +128,7 @@ class IdempotentConsumer:
         self._producer: AIOKafkaProducer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
         self._positions: dict[TopicPartition, int] = {}
+        self._pruned_at: datetime | None = None
 
     async def run(self) -> None:
         """Consume for ever, recovering from broker and database outages; returns when cancelled."""
@@ -140,6 +146,7 @@ class IdempotentConsumer:
                             wanted = await self.between_polls()
                             if wanted is not None:
                                 wait = min(wait, max(wanted, 0.0))
+                        await self._prune_now_and_then()
                 finally:
                     await self._stop()
             except _INFRASTRUCTURE as error:
@@ -165,6 +172,26 @@ class IdempotentConsumer:
         for partition in self.assignment:
             self._positions[partition] = await self._consumer.position(partition)
         return sum(len(records) for records in batches.values())
+
+    async def prune(self) -> int:
+        """Forget applied event ids older than ``remember_for``; returns how many."""
+        before = self.clock.now() - self.tuning.remember_for
+        async with self._transaction() as connection:
+            result = await connection.execute(
+                delete(processed_events).where(
+                    processed_events.c.consumer == self.name,
+                    processed_events.c.processed_at < before,
+                )
+            )
+        return int(result.rowcount or 0)
+
+    async def _prune_now_and_then(self) -> None:
+        now = self.clock.now()
+        if self._pruned_at is None or now - self._pruned_at >= self.tuning.prune_every:
+            self._pruned_at = now
+            forgotten = await self.prune()
+            if forgotten:
+                log.info("forgot old applied event ids", consumer=self.name, count=forgotten)
 
     def owned_partitions(self) -> list[int]:
         """Partition numbers this member holds now (of its single topic)."""

@@ -6,7 +6,7 @@ import asyncio
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,12 +16,14 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.broker import EmbeddedBroker
+from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import (
     DEAD_LETTER_SUFFIX,
     ConsumerTuning,
     IdempotentConsumer,
     TransientError,
+    processed_events,
 )
 from tests.integration.kafka import eventually, publish, read_raw
 
@@ -291,3 +293,28 @@ async def test_two_consumers_in_a_group_share_the_partitions_and_apply_each_even
     await eventually(lambda: consumers[0].stats.processed + consumers[1].stats.processed == 32)
     rows = await effect_rows(engine, name)
     assert len(rows) == len(set(rows)) == 32
+
+
+async def test_applied_event_ids_are_forgotten_after_the_retention(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """The de-duplication table does not grow for ever: ids older than ``remember_for``
+    (longer than the topic keeps messages) go, other consumers' ids stay."""
+    consumer = IdempotentConsumer(
+        engine, "unused:9092", ["t"], "g", RecordingHandler("c"), name="mine", clock=clock
+    )
+    now = clock.now()
+    rows = [
+        {"consumer": "mine", "event_id": "old", "processed_at": now - timedelta(days=31)},
+        {"consumer": "mine", "event_id": "recent", "processed_at": now - timedelta(days=29)},
+        {"consumer": "theirs", "event_id": "old", "processed_at": now - timedelta(days=31)},
+    ]
+    async with engine.begin() as connection:
+        await connection.execute(processed_events.insert(), rows)
+    assert await consumer.prune() == 1
+    async with engine.connect() as connection:
+        left = {
+            (row.consumer, row.event_id)
+            for row in await connection.execute(select(processed_events))
+        }
+    assert left == {("mine", "recent"), ("theirs", "old")}
