@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -37,8 +36,8 @@ def fold(ticket_id: str, recorded: Sequence[RecordedEvent]) -> Ticket | None:
 
 
 def fold_one(ticket: Ticket, event: RecordedEvent) -> Ticket:
-    ticket = evolve(decode(event.type, event.schema_version, event.data), ticket)
-    return replace(
+    return evolve(
+        decode(event.type, event.schema_version, event.data),
         ticket,
         version=event.version,
         created_at=ticket.created_at or event.recorded_at,
