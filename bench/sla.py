@@ -50,9 +50,7 @@ async def seed_open_tickets(environment: Environment, count: int, policy_version
             records=[(f"open-{i}", i % 4, False, policy_version, now) for i in range(count)],
             columns=["ticket_id", "partition", "terminal", "policy_version", "updated_at"],
         )
-        facts = orjson.dumps(
-            {"customer_ref": "CUST-1", "priority": "normal", "_title": "Email"}
-        ).decode()
+        facts = orjson.dumps({"customer_ref": "CUST-1", "priority": "normal"}).decode()
         await connection.copy_records_to_table(
             "sla_timers",
             records=[

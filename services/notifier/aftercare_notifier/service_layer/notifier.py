@@ -133,7 +133,6 @@ class Notifier:
         view: CaseView,
         partition: int | None,
         now: datetime,
-        next_due: datetime | bool | None = True,
         sequence: int | None = None,
     ) -> None:
         row: dict[str, Any] = {
@@ -145,7 +144,7 @@ class Notifier:
             "customer_ref": view.customer_ref,
             "opened_at": view.opened_at,
             "last_update_at": view.last_update_at,
-            "next_due": view.next_progress_due(self.cadence) if next_due is True else next_due,
+            "next_due": view.next_progress_due(self.cadence),
             "updated_at": now,
         }
         if sequence is not None:

@@ -59,7 +59,7 @@ class Timer:
     """One cycle of one target on one ticket."""
 
     rule: str
-    target_index: int
+    title: str
     cycle: int
     clock: str
     budget: timedelta
@@ -261,7 +261,7 @@ class _Evaluation:
             warn_at = clock.advance(timer.running_since, max(warn_point, timedelta(0)))
         return Timer(
             rule=target.rule,
-            target_index=target.index,
+            title=target.title,
             cycle=timer.cycle,
             clock=target.clock,
             budget=target.budget,

@@ -70,7 +70,6 @@ class SlaWatcher:
         self.policy = policy
         self.policy_version = policy.version
         self.targets: list[ResolvedTarget] = policy.resolved()
-        self.titles = {(t.rule, t.index): t.title for t in self.targets}
         self.clocks: dict[str, Timekeeping] = {
             "24x7": AroundTheClock(),
             "working_days": WorkingDays(calendar),
@@ -213,7 +212,7 @@ class SlaWatcher:
             "rule": timer.rule,
             "cycle": timer.cycle,
             "partition": partition,
-            "title": self._title(timer),
+            "title": timer.title,
             "clock": timer.clock,
             "budget_seconds": int(timer.budget.total_seconds()),
             "status": timer.outcome,
@@ -226,10 +225,7 @@ class SlaWatcher:
             "pause_reasons": ",".join(sorted(timer.pause_reasons)),
             "consumed_seconds": int(timer.consumed.total_seconds()),
             "total_seconds": int(timer.total.total_seconds()),
-            "facts": {
-                **{k: v for k, v in timer.facts.items() if k != "requested_at"},
-                "_title": self._title(timer),
-            },
+            "facts": {k: v for k, v in timer.facts.items() if k != "requested_at"},
             "policy_version": self.policy_version,
             "warned": warned,
             "breached": breached,
@@ -241,11 +237,6 @@ class SlaWatcher:
 
     # --- verdicts ------------------------------------------------------------------------
 
-    def _title(self, timer: Timer) -> str:
-        return self.titles.get((timer.rule, timer.target_index)) or timer.facts.get(
-            "_title", timer.rule
-        )
-
     def _common(
         self, ticket_id: str, timer: Timer, at: datetime, used: timedelta
     ) -> dict[str, Any]:
@@ -253,7 +244,7 @@ class SlaWatcher:
         return {
             "ticket_id": ticket_id,
             "rule": timer.rule,
-            "title": self._title(timer),
+            "title": timer.title,
             "cycle": timer.cycle,
             "policy_version": self.policy_version,
             "clock": timer.clock,
@@ -403,7 +394,7 @@ class SlaWatcher:
     def _timer_from_row(self, row: Any) -> Timer:
         return Timer(
             rule=row.rule,
-            target_index=-1,  # the title travels in the facts
+            title=row.title,
             cycle=row.cycle,
             clock=row.clock,
             budget=timedelta(seconds=row.budget_seconds),
