@@ -156,17 +156,19 @@ async def _relay_lag(metrics_url: str) -> dict[str, Any]:
         deadline = time.monotonic() + 30
         last: dict[str, float] = {}
         while time.monotonic() < deadline:
-            text = (await client.get(metrics_url)).text
+            samples = [
+                sample
+                for family in text_string_to_metric_families((await client.get(metrics_url)).text)
+                for sample in family.samples
+            ]
             values = {
                 sample.labels["quantile"]: sample.value
-                for family in text_string_to_metric_families(text)
-                for sample in family.samples
+                for sample in samples
                 if sample.name == "aftercare_relay_publish_lag_recent_seconds"
             }
             published = sum(
                 sample.value
-                for family in text_string_to_metric_families(text)
-                for sample in family.samples
+                for sample in samples
                 if sample.name == "aftercare_relay_published_events_total"
             )
             if values and values == last:

@@ -165,15 +165,11 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
 
 
 def schemas_command(directory: Path, check: bool) -> int:
-    from aftercare.schemas import write_files
+    from aftercare.schemas import stale_files, write_files
 
     expected = generated_contracts(directory)
     if check:
-        stale = [
-            path
-            for path, content in expected.items()
-            if not path.exists() or path.read_text(encoding="utf-8") != content
-        ]
+        stale = stale_files(expected)
         for path in stale:
             print(f"out of date: {path}")
         return 1 if stale else 0

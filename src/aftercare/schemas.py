@@ -199,13 +199,19 @@ def render_yaml(document: Mapping[str, Any]) -> str:
     return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)
 
 
+def stale_files(files: Mapping[Path, str]) -> list[Path]:
+    """The files that are missing or differ from ``files``."""
+    return [
+        path
+        for path, content in files.items()
+        if not path.exists() or path.read_text(encoding="utf-8") != content
+    ]
+
+
 def write_files(files: Mapping[Path, str]) -> list[Path]:
     """Write the files whose content changed; returns them."""
-    changed = []
-    for path, content in files.items():
-        if path.exists() and path.read_text(encoding="utf-8") == content:
-            continue
+    changed = stale_files(files)
+    for path in changed:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-        changed.append(path)
+        path.write_text(files[path], encoding="utf-8")
     return changed

@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 
 from aftercare.cli import generated_contracts
 from aftercare.eventstore import RecordedEvent
+from aftercare.schemas import stale_files
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.decide import decide
@@ -161,11 +162,7 @@ def test_personal_fields_are_declared_in_the_schema_not_in_code() -> None:
 def test_files_under_schemas_are_what_the_code_generates() -> None:
     """Run ``.venv/bin/aftercare schemas`` after changing an event, a route or a topic."""
     expected = generated_contracts(SCHEMAS)
-    stale = [
-        str(path.relative_to(ROOT))
-        for path, content in expected.items()
-        if not path.exists() or path.read_text(encoding="utf-8") != content
-    ]
+    stale = [str(path.relative_to(ROOT)) for path in stale_files(expected)]
     assert not stale, f"regenerate with `aftercare schemas`: {stale}"
     on_disk = {path for path in SCHEMAS.rglob("*") if path.is_file()}
     assert on_disk == set(expected), "schemas/ holds files the code no longer defines"
