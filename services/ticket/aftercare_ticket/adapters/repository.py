@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,7 @@ from aftercare.eventstore import (
     read_stream,
 )
 from aftercare.eventstore.sql import events, to_recorded
+from aftercare.lru import Lru
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
 from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
@@ -61,16 +61,11 @@ class Snapshots:
 
     def __init__(self, every: int = 50, tickets: int = 1000) -> None:
         self.every = every
-        self.tickets = tickets
-        self._by_ticket: OrderedDict[str, list[Ticket]] = OrderedDict()
+        self._by_ticket: Lru[str, list[Ticket]] = Lru(tickets)
 
     def best(self, ticket_id: str, as_of: datetime | None) -> Ticket | None:
         """The latest snapshot that already existed at ``as_of`` (any, without it)."""
-        kept = self._by_ticket.get(ticket_id)
-        if not kept:
-            return None
-        self._by_ticket.move_to_end(ticket_id)
-        for ticket in reversed(kept):
+        for ticket in reversed(self._by_ticket.get(ticket_id) or []):
             if as_of is None or (ticket.updated_at is not None and ticket.updated_at <= as_of):
                 return ticket
         return None
@@ -78,12 +73,9 @@ class Snapshots:
     def remember(self, ticket: Ticket) -> None:
         if ticket.version % self.every:
             return
-        kept = self._by_ticket.setdefault(ticket.id, [])
-        self._by_ticket.move_to_end(ticket.id)
+        kept = self._by_ticket.get(ticket.id) or []
         if not kept or kept[-1].version < ticket.version:
-            kept.append(ticket)
-        while len(self._by_ticket) > self.tickets:
-            self._by_ticket.popitem(last=False)
+            self._by_ticket.put(ticket.id, [*kept, ticket])
 
 
 async def load_from_snapshot(

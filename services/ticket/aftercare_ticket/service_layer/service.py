@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +22,7 @@ from aftercare.eventstore import (
     read_stream,
     with_actual_version,
 )
+from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import Context, decide, raise_request
@@ -92,24 +92,19 @@ class RecentTickets:
     store; a caller's ``If-Match`` uses a copy only when the versions agree."""
 
     def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._tickets: OrderedDict[str, Ticket] = OrderedDict()
+        self._tickets: Lru[str, Ticket] = Lru(size)
 
     def get(self, ticket_id: str, expected_version: int | None) -> Ticket | None:
         ticket = self._tickets.get(ticket_id)
         if ticket is None or expected_version not in (None, ticket.version):
             return None
-        self._tickets.move_to_end(ticket_id)
         return ticket
 
     def put(self, ticket: Ticket) -> None:
-        self._tickets[ticket.id] = ticket
-        self._tickets.move_to_end(ticket.id)
-        if len(self._tickets) > self.size:
-            self._tickets.popitem(last=False)
+        self._tickets.put(ticket.id, ticket)
 
     def forget(self, ticket_id: str) -> None:
-        self._tickets.pop(ticket_id, None)
+        self._tickets.pop(ticket_id)
 
 
 class TicketService:
