@@ -40,6 +40,12 @@ TERMINAL = {"Closed": True, "Withdrawn": True, "Declined": True, "Reopened": Fal
 _NAMESPACE = uuid.UUID("5a1c7e2e-8d4b-4f7e-9a51-6b3c2d1e0f99")
 
 
+def _changed(stored: Any, values: dict[str, Any]) -> bool:
+    return any(
+        getattr(stored, name) != value for name, value in values.items() if name != "updated_at"
+    )
+
+
 def sla_stream(ticket_id: str) -> str:
     return f"sla-{ticket_id}"
 
@@ -154,14 +160,11 @@ class SlaWatcher:
                 breach = self._breached(ticket_id, timer, now)
                 announcements.append(breach)
                 breached, breached_at = True, breach.breached_at
-            await upsert(
-                connection,
-                sla_timers,
-                self._row(
-                    ticket_id, partition, timer, now, warned, breached, met_reported, breached_at
-                ),
-                ("ticket_id", "rule", "cycle"),
+            values = self._row(
+                ticket_id, partition, timer, now, warned, breached, met_reported, breached_at
             )
+            if row is None or _changed(row, values):  # a ticket's old cycles stay as they are
+                await upsert(connection, sla_timers, values, ("ticket_id", "rule", "cycle"))
         for (rule, cycle), row in stored.items():  # a target the policy no longer has
             if not row.breached and not row.met_reported:
                 await connection.execute(
