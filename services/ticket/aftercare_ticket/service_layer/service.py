@@ -128,7 +128,7 @@ class TicketService:
             return ticket, [raise_request(ticket.id, request, context)]
 
         print_ = repository.fingerprint("raise", request.model_dump(mode="json"))
-        return await self._write(decision, caller, idempotency_key, print_, retry_on=None)
+        return await self._write(decision, caller, idempotency_key, print_)
 
     async def execute(
         self,
@@ -138,9 +138,11 @@ class TicketService:
         expected_version: int | None = None,
         idempotency_key: str | None = None,
     ) -> Outcome:
-        """Run ``command``. Without an expected version the caller did not ask to decide on
-        a particular state, so a lost race is decided again, this time under the ticket's
-        lock, where it cannot lose twice."""
+        """Run ``command`` under the ticket's lock, so writers of one ticket queue rather
+        than race: each decides on the state the one before it committed. Without an
+        expected version the caller did not ask to decide on a particular state, so a
+        decision made on a stale cached copy (another process wrote) is made again from
+        the store; with one, a stale version is a conflict (409)."""
 
         async def decision(
             connection: AsyncConnection, context: Context, fresh: bool
@@ -160,7 +162,8 @@ class TicketService:
             caller,
             idempotency_key,
             print_,
-            retry_on=ticket_id if expected_version is None else None,
+            stream=ticket_id,
+            retry=expected_version is None,
         )
 
     async def _write(
@@ -170,14 +173,17 @@ class TicketService:
         idempotency_key: str | None,
         print_: str,
         *,
-        retry_on: str | None,
+        stream: str | None = None,
+        retry: bool = False,
     ) -> Outcome:
         """Decide and append in one transaction, with the idempotency record.
 
         A repeated key answers from the record. Two requests racing with one new key both
         decide; the record's primary key lets one commit, and the other then answers from
-        it. With ``retry_on`` (a ticket id), a decision that lost a version race is made
-        once more under that ticket's lock."""
+        it. Every writer of ``stream`` holds its lock from before the read to the commit
+        (T-* clocks and F-9 need one history, not a retry storm): a version race can then
+        only be lost to a stale cached copy, and with ``retry`` it is decided again from
+        the store, where it cannot lose twice."""
         for attempt in range(1, 4):
             if idempotency_key:
                 earlier = await self._replay(idempotency_key, print_)
@@ -187,8 +193,8 @@ class TicketService:
                 connection = await writing(connection)
                 try:
                     async with connection.begin():
-                        if attempt > 1 and retry_on is not None:
-                            await lock_stream(connection, retry_on)
+                        if stream is not None:
+                            await lock_stream(connection, stream)
                         context = self._context()
                         ticket, decided = await decision(connection, context, attempt > 1)
                         recorded: list[RecordedEvent] = []
@@ -204,7 +210,7 @@ class TicketService:
                     return Outcome(ticket, recorded)
                 except ConcurrencyError as error:
                     self.recent.forget(error.stream_id)
-                    if retry_on is None or attempt > 1:
+                    if not retry or attempt > 1:
                         raise await with_actual_version(self.engine, error) from error
                 except IntegrityError:
                     if not idempotency_key or attempt > 2:
