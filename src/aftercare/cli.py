@@ -130,6 +130,7 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
 def generated_contracts(directory: Path) -> dict[Path, str]:
     """Every file under ``schemas/``, as the code defines it today."""
     from aftercare import __version__
+    from aftercare.auth import KeyRing
     from aftercare.clock import SystemClock
     from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
@@ -157,9 +158,9 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     )
     files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
     files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
-    sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), {})
+    sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), KeyRing([]))
     files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
-    notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), {})
+    notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), KeyRing([]))
     files[directory / "notifier-openapi.json"] = render_json(notifier_app.openapi())
     return files
 
@@ -204,11 +205,11 @@ def check_notifier(settings: Settings) -> None:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
     from aftercare_notifier.adapters.templates import TemplateProblem
     from aftercare_notifier.domain.cadence import CadenceError
-    from aftercare_notifier.entrypoints.service import check_notifier_settings
+    from aftercare_notifier.entrypoints.service import NotifierKeyProblem, check_notifier_settings
 
     try:
         check_notifier_settings(settings)
-    except (CadenceError, TemplateProblem) as error:
+    except (CadenceError, TemplateProblem, NotifierKeyProblem) as error:
         raise SystemExit(f"invalid notifier settings: {error}") from error
 
 

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.problems import Problem
 
-def install_health_routes(app: FastAPI, engine: AsyncEngine) -> None:
+ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
+"""More to report on ``/readyz``: members added to its answer; ``"status": "degraded"``
+among them says the service works but something needs an operator."""
+
+
+def install_health_routes(
+    app: FastAPI, engine: AsyncEngine, readiness: ReadinessCheck | None = None
+) -> None:
     @app.get("/healthz", tags=["health"], operation_id="healthz")
     async def healthz() -> dict[str, str]:
         """The process is up."""
@@ -17,15 +28,22 @@ def install_health_routes(app: FastAPI, engine: AsyncEngine) -> None:
 
     @app.get("/readyz", tags=["health"], operation_id="readyz")
     async def readyz() -> JSONResponse:
-        """The database answers."""
+        """The database answers (503 when not); ``degraded`` when it works but needs an
+        operator (e.g. events dead-lettered by the relay)."""
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
+            extra = await readiness() if readiness else {}
         except Exception as error:
-            return JSONResponse(
-                {"status": "unavailable", "database": type(error).__name__}, status_code=503
-            )
-        return JSONResponse({"status": "ok", "database": "ok"})
+            return Problem(
+                503,
+                "unavailable",
+                "Not ready",
+                "the database does not answer",
+                status_name="unavailable",
+                database=type(error).__name__,
+            ).response("/readyz")
+        return JSONResponse({"status": "ok", "database": "ok", **extra})
 
     @app.get("/metrics", tags=["health"], operation_id="metrics", include_in_schema=False)
     async def metrics() -> Response:

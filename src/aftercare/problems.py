@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -108,3 +109,30 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail,
             headers=getattr(error, "headers", None),
         ).response(request.url.path)
+
+
+_OUTAGES: tuple[type[BaseException], ...] = (
+    sa.OperationalError,
+    sa.InterfaceError,
+    sa.TimeoutError,  # the pool found no connection in time
+    OSError,
+    TimeoutError,
+)
+
+
+def unavailable(error: BaseException) -> Problem | None:
+    """503 when ``error`` says a dependency (the database) is unreachable, else None: the
+    client may retry the same request later, and nothing half-done was committed."""
+    outage = isinstance(error, _OUTAGES) or (
+        isinstance(error, sa.DBAPIError) and error.connection_invalidated
+    )
+    if not outage:
+        cause = error.__cause__ or error.__context__
+        return unavailable(cause) if isinstance(cause, Exception) else None
+    return Problem(
+        503,
+        "unavailable",
+        "A service this request needs is unavailable",
+        "the database does not answer; nothing was changed, try again shortly",
+        headers={"Retry-After": "5"},
+    )

@@ -9,7 +9,10 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aftercare.auth import ApiKey, KeyRing, parse_api_keys
+
 DEV_ADMIN_KEY = "dev-admin-key"
+DEV_NOTIFIER_KEY = "dev-notifier-key"
 
 
 class Settings(BaseSettings):
@@ -27,7 +30,7 @@ class Settings(BaseSettings):
     http_workers: int = Field(default=1, ge=1)
     http_reuse_port: bool = False
     public_url: str | None = None
-    # "key=role,key=role"; unset means the development key (see ``api_key_roles``).
+    # "name:key=role,key=role"; unset means the development keys (see ``api_key_list``).
     api_keys: str | None = None
     # B-RETURN-WINDOW: days after receipt in which a no-reason return is accepted.
     return_window_days: int = Field(default=7, ge=0)
@@ -35,6 +38,15 @@ class Settings(BaseSettings):
     # models not listed get ``warranty_months``.
     warranty_months: int = Field(default=12, ge=0)
     warranty_months_by_model: dict[str, int] = Field(default_factory=dict)
+    # B-TIME-ORDER: requests and steps may be logged after the fact up to this many days.
+    max_backdate_days: int = Field(default=30, ge=0, le=3650)
+    # Limits at the door (every HTTP API): bytes of a request body, characters of the
+    # headers that are recorded (X-Actor, X-Correlation-ID, X-Request-ID).
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    max_header_chars: int = Field(default=200, ge=16, le=4096)
+    # The largest event the write side accepts (its JSON); below the producer's 1 MiB
+    # request limit, so whatever is recorded can be published.
+    max_event_bytes: int = Field(default=512 * 1024, ge=16 * 1024, le=900 * 1024)
     log_level: str = "INFO"
     # Kafka: unset bootstrap servers means the embedded broker on ``broker_port``.
     kafka_bootstrap_servers: str | None = Field(
@@ -75,8 +87,10 @@ class Settings(BaseSettings):
     notifier_coalesce_seconds: float = Field(default=10.0, ge=0)
     notifier_max_event_age_hours: float = Field(default=24.0, gt=0)
     notifier_templates: Path | None = None
-    # The key the notifier uses on the ticket API (role notifier); unset: the dev key.
+    # The key the notifier uses on the ticket API (role notifier); unset: the one key of
+    # role notifier in AFTERCARE_API_KEYS. An admin key is refused unless allowed.
     notifier_api_key: str | None = None
+    notifier_allow_admin_key: bool = False
     # JSON: {"<customer_ref>": {"url": "...", "secret": "..."}} for customers' own systems.
     notifier_customer_webhooks: dict[str, dict[str, str]] = Field(default_factory=dict)
     # The development mail sink of ``make run`` (only when no SMTP host is set).
@@ -120,17 +134,15 @@ class Settings(BaseSettings):
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
 
     @cached_property
-    def api_key_roles(self) -> dict[str, str]:
-        """Parsed ``AFTERCARE_API_KEYS``; the development admin key when none is set."""
+    def api_key_list(self) -> list[ApiKey]:
+        """Parsed ``AFTERCARE_API_KEYS``; the development keys when none is set."""
         if not self.api_keys:
-            return {DEV_ADMIN_KEY: "admin"}
-        roles: dict[str, str] = {}
-        for pair in self.api_keys.split(","):
-            pair = pair.strip()
-            if not pair:
-                continue
-            key, sep, role = pair.partition("=")
-            if not sep or not key.strip() or not role.strip():
-                raise ValueError(f"AFTERCARE_API_KEYS entry {pair!r} is not key=role")
-            roles[key.strip()] = role.strip()
-        return roles
+            return [
+                ApiKey("dev-admin", DEV_ADMIN_KEY, "admin"),
+                ApiKey("dev-notifier", DEV_NOTIFIER_KEY, "notifier"),
+            ]
+        return parse_api_keys(self.api_keys)
+
+    @property
+    def key_ring(self) -> KeyRing:
+        return KeyRing(self.api_key_list)

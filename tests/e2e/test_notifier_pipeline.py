@@ -227,7 +227,7 @@ async def test_customers_are_kept_informed_end_to_end(
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
 
-        transport = httpx.ASGITransport(app=create_notifier_app(engine, settings.api_key_roles))
+        transport = httpx.ASGITransport(app=create_notifier_app(engine, settings.key_ring))
         async with httpx.AsyncClient(transport=transport, base_url="http://n", headers=ADMIN) as n:
             listed = {
                 t: (await n.get("/notifications", params={"ticket_id": t})).json()

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.db import writing
@@ -23,6 +24,7 @@ from aftercare_sla.service_layer.watcher import SlaWatcher, sla_stream
 from tests.unit.sla.scenarios import T0, Scenario, ack, event, later
 
 ROOT = Path(__file__).resolve().parents[2]
+READER_KEYS = KeyRing(parse_api_keys("k=reader"))
 POLICY_TEXT = (ROOT / "deploy" / "sla-policy.yaml").read_text()
 POLICY = parse_policy(POLICY_TEXT, "default", {})
 GRACE = timedelta(seconds=0.5)
@@ -164,7 +166,9 @@ async def test_waiting_on_the_customer_moves_the_deadline(
         ],
     )
     await deliver(watcher, cloudevents("t-wait", scenario, met=False))
-    transport = httpx.ASGITransport(app=create_sla_app(engine, clock, {"k": "reader"}))
+    transport = httpx.ASGITransport(
+        app=create_sla_app(engine, clock, KeyRing(parse_api_keys("k=reader")))
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://sla") as api:
         response = await api.get("/sla/tickets/t-wait", headers={"Authorization": "Bearer k"})
         assert response.status_code == 200
@@ -218,7 +222,9 @@ async def test_breaches_are_listed_since_a_time(engine: AsyncEngine, clock: Fixe
     watcher = watcher_for(engine, clock)
     await deliver(watcher, cloudevents("t-b1", email_ticket(), met=False))
     await watcher.fire_due()
-    transport = httpx.ASGITransport(app=create_sla_app(engine, clock, {"k": "reader"}))
+    transport = httpx.ASGITransport(
+        app=create_sla_app(engine, clock, KeyRing(parse_api_keys("k=reader")))
+    )
     async with httpx.AsyncClient(transport=transport, base_url="http://sla") as api:
         headers = {"Authorization": "Bearer k"}
         listed = (await api.get("/sla/breaches", headers=headers)).json()

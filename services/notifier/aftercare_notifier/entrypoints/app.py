@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare import __version__
-from aftercare.auth import PrincipalDep
-from aftercare.health import install_health_routes
-from aftercare.problems import install_problem_handlers
+from aftercare.asgi import DoorLimits
+from aftercare.auth import KeyRing, PrincipalDep
+from aftercare.http import create_service_app
 from aftercare_notifier.adapters.tables import notifications
 
 
@@ -39,19 +38,21 @@ class NotificationOut(BaseModel):
     next_attempt_at: datetime | None
 
 
-def create_notifier_app(engine: AsyncEngine, api_keys: dict[str, str]) -> FastAPI:
-    app = FastAPI(
+def create_notifier_app(
+    engine: AsyncEngine, keys: KeyRing, limits: DoorLimits | None = None
+) -> FastAPI:
+    app = create_service_app(
         title="Aftercare notifier",
-        version=__version__,
         description="Customer progress updates: what was sent, when, how, and what failed.",
+        engine=engine,
+        keys=keys,
+        limits=limits,
     )
-    app.state.api_keys = api_keys
-    install_problem_handlers(app)
 
     @app.get("/notifications", response_model=list[NotificationOut], tags=["notifications"])
     async def list_notifications(
         _: PrincipalDep,
-        ticket_id: Annotated[str | None, Query()] = None,
+        ticket_id: Annotated[str | None, Query(max_length=100)] = None,
         status: Annotated[Literal["pending", "sent", "failed", "cancelled"] | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[NotificationOut]:
@@ -85,5 +86,4 @@ def create_notifier_app(engine: AsyncEngine, api_keys: dict[str, str]) -> FastAP
             for row in rows
         ]
 
-    install_health_routes(app, engine)
     return app

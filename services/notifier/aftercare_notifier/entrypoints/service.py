@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.runner import TaskGroup
-from aftercare.settings import DEV_ADMIN_KEY, Settings
+from aftercare.settings import Settings
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.domain.cadence import Cadence
@@ -24,15 +25,31 @@ from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
 GROUP_ID = "aftercare-notifier"
 
 
+class NotifierKeyProblem(ValueError):
+    pass
+
+
 def notifier_api_key(settings: Settings) -> str:
+    """The notifier's own key on the ticket API: least privilege, so never an admin key
+    unless the operator says so (AFTERCARE_NOTIFIER_ALLOW_ADMIN_KEY)."""
+    keys = settings.api_key_list
     if settings.notifier_api_key:
-        return settings.notifier_api_key
-    if not settings.api_keys:
-        return DEV_ADMIN_KEY
-    for key, role in settings.api_key_roles.items():
-        if role in ("notifier", "admin"):
-            return key
-    raise SystemExit("set AFTERCARE_NOTIFIER_API_KEY to a key with the notifier role")
+        secret = settings.notifier_api_key
+        roles = {key.role for key in keys if key.secret == secret}
+    else:
+        own = [key for key in keys if key.role == "notifier"]
+        if not own:
+            raise NotifierKeyProblem(
+                "no key has the notifier role: set AFTERCARE_NOTIFIER_API_KEY, or add "
+                "name:key=notifier to AFTERCARE_API_KEYS"
+            )
+        secret, roles = own[0].secret, {"notifier"}
+    if "admin" in roles and not settings.notifier_allow_admin_key:
+        raise NotifierKeyProblem(
+            "AFTERCARE_NOTIFIER_API_KEY is an admin key; give the notifier a key with the "
+            "notifier role (or set AFTERCARE_NOTIFIER_ALLOW_ADMIN_KEY=true)"
+        )
+    return secret
 
 
 def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
@@ -41,6 +58,7 @@ def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
     directories = [settings.notifier_templates] if settings.notifier_templates else []
     templates = Templates(ZoneInfo(settings.sla_timezone), directories)
     templates.check()
+    notifier_api_key(settings)
     return cadence, templates
 
 
@@ -110,7 +128,9 @@ class NotifierService:
         self.tasks.run("notifier-sender", self.notifier.run_sender(self.sender_idle_wait))
         if self.serve_http:
             self.tasks.serve(
-                create_notifier_app(self.engine, self.settings.api_key_roles),
+                create_notifier_app(
+                    self.engine, self.settings.key_ring, door_limits(self.settings)
+                ),
                 self.settings.notifier_host,
                 self.settings.notifier_port,
                 self.settings.log_level,

@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query
-from pydantic import AwareDatetime, BaseModel
+from fastapi import FastAPI, Path, Query
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare import __version__
-from aftercare.auth import PrincipalDep
+from aftercare.asgi import DoorLimits
+from aftercare.auth import KeyRing, PrincipalDep
 from aftercare.clock import Clock
-from aftercare.health import install_health_routes
-from aftercare.problems import Problem, install_problem_handlers
+from aftercare.http import create_service_app
+from aftercare.instants import Instant
+from aftercare.problems import Problem
 from aftercare_sla.adapters.tables import sla_timers
 
 
@@ -82,17 +83,21 @@ def _status(row: Any, now: datetime) -> TargetStatus:
     )
 
 
-def create_sla_app(engine: AsyncEngine, clock: Clock, api_keys: dict[str, str]) -> FastAPI:
-    app = FastAPI(
+def create_sla_app(
+    engine: AsyncEngine, clock: Clock, keys: KeyRing, limits: DoorLimits | None = None
+) -> FastAPI:
+    app = create_service_app(
         title="Aftercare SLA watcher",
-        version=__version__,
         description="Every SLA clock of every ticket: deadlines, pauses, warnings, breaches.",
+        engine=engine,
+        keys=keys,
+        limits=limits,
     )
-    app.state.api_keys = api_keys
-    install_problem_handlers(app)
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
-    async def ticket_sla(ticket_id: str, _: PrincipalDep) -> TicketSla:
+    async def ticket_sla(
+        ticket_id: Annotated[str, Path(max_length=100)], _: PrincipalDep
+    ) -> TicketSla:
         """Each target's status, deadline, time remaining and pauses."""
         async with engine.connect() as connection:
             rows = (
@@ -116,7 +121,7 @@ def create_sla_app(engine: AsyncEngine, clock: Clock, api_keys: dict[str, str]) 
     @app.get("/sla/breaches", response_model=list[Breach], tags=["sla"])
     async def breaches(
         _: PrincipalDep,
-        since: Annotated[AwareDatetime | None, Query(description="breached at or after")] = None,
+        since: Annotated[Instant | None, Query(description="breached at or after")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[Breach]:
         """Breaches in the order they happened."""
@@ -141,5 +146,4 @@ def create_sla_app(engine: AsyncEngine, clock: Clock, api_keys: dict[str, str]) 
             for row in rows
         ]
 
-    install_health_routes(app, engine)
     return app

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
@@ -130,7 +131,9 @@ class SlaService:
         self.tasks.run(ALERTS, self.dispatcher.run())
         if self.serve_http:
             self.tasks.serve(
-                create_sla_app(self.engine, self.clock, self.settings.api_key_roles),
+                create_sla_app(
+                    self.engine, self.clock, self.settings.key_ring, door_limits(self.settings)
+                ),
                 self.settings.sla_host,
                 self.settings.sla_port,
                 self.settings.log_level,

@@ -96,15 +96,25 @@ async def load_from_snapshot(
     return ticket
 
 
+class EventTooLarge(Exception):
+    def __init__(self, event_type: str, size: int, limit: int) -> None:
+        super().__init__(f"a {event_type} event of {size} bytes exceeds {limit} bytes")
+        self.event_type = event_type
+        self.size = size
+        self.limit = limit
+
+
 async def save(
     connection: AsyncConnection,
     ticket: Ticket,
     decided: Sequence[TicketEvent],
     metadata: dict[str, Any],
     recorded_at: datetime,
+    max_event_bytes: int | None = None,
 ) -> tuple[Ticket, list[RecordedEvent]]:
     """Append ``decided`` at ``ticket.version`` and refresh the read model, in the caller's
-    transaction; a stale version raises ``ConcurrencyError``."""
+    transaction; a stale version raises ``ConcurrencyError``, an event whose JSON exceeds
+    ``max_event_bytes`` raises ``EventTooLarge`` (what is recorded must be publishable)."""
     new_events = [
         NewEvent(
             type=event.event_type,
@@ -114,6 +124,11 @@ async def save(
         )
         for event in decided
     ]
+    if max_event_bytes is not None:
+        for new_event in new_events:
+            size = len(orjson.dumps(new_event.data)) + len(orjson.dumps(new_event.metadata))
+            if size > max_event_bytes:
+                raise EventTooLarge(new_event.type, size, max_event_bytes)
     # ``ticket`` was folded from what the store held, so its version is never ahead of
     # the stream: the unique (stream, version) alone catches a writer that got there first.
     recorded = await append_events(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from aftercare.instants import Instant
 from aftercare_ticket.domain.values import (
+    MAX_ITEMS,
     Attachment,
     FeeQuote,
     Product,
@@ -32,15 +34,21 @@ from aftercare_ticket.domain.vocabulary import (
     Priority,
 )
 
+MAX_VERSION = 2**53 - 1
+"""Versions are stored as 64-bit integers; JSON readers are exact up to 2^53."""
+
 
 class Command(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: ClassVar[str]
     expected_version: int | None = Field(
-        default=None, ge=0, description="Refuse with 409 unless the ticket is at this version"
+        default=None,
+        ge=0,
+        le=MAX_VERSION,
+        description="Refuse with 409 unless the ticket is at this version",
     )
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Instant | None = Field(
         default=None,
         description="When it happened, if earlier than now (B-TIME-ORDER: never before "
         "the request, never in the future)",
@@ -75,12 +83,12 @@ class RaiseRequest(BaseModel):
     product: Product = Field(default_factory=Product)
     subject: ShortText
     description: Text
-    attachments: list[Attachment] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ITEMS)
     return_details: ReturnDetails | None = Field(
         default=None, description="required for returns and exchanges"
     )
     region: ShortText | None = None
-    requested_at: AwareDatetime | None = Field(
+    requested_at: Instant | None = Field(
         default=None, description="When the customer made contact; defaults to now"
     )
 
@@ -88,7 +96,7 @@ class RaiseRequest(BaseModel):
 class Acknowledge(Command):
     name = "acknowledge"
     plan: Text
-    expected_resolution_at: AwareDatetime
+    expected_resolution_at: Instant
     risks: Text | None = None
     urgent: bool = False
     priority: Priority | None = None
@@ -106,7 +114,7 @@ class Diagnose(Command):
     fee_quote: FeeQuote | None = Field(
         default=None, description="required when the warranty does not cover the fault"
     )
-    on_site_arrived_at: AwareDatetime | None = None
+    on_site_arrived_at: Instant | None = None
 
 
 class ProvideWorkaround(Command):
@@ -161,13 +169,13 @@ class RequestInfo(Command):
 class ProvideInfo(Command):
     name = "provide_info"
     information: Text
-    attachments: list[Attachment] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class AwaitParts(Command):
     name = "await_parts"
-    parts: list[ShortText] = Field(min_length=1)
-    expected_at: AwareDatetime | None = None
+    parts: list[ShortText] = Field(min_length=1, max_length=MAX_ITEMS)
+    expected_at: Instant | None = None
 
 
 class PartsArrived(Command):
@@ -199,7 +207,7 @@ class ReportProgress(Command):
 
 class ScheduleVisit(Command):
     name = "schedule_visit"
-    appointment_at: AwareDatetime
+    appointment_at: Instant
     engineer: ShortText
     site: Text | None = None
 

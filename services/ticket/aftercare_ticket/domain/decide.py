@@ -44,7 +44,13 @@ class Context:
 def raise_request(ticket_id: str, request: cmd.RaiseRequest, context: Context) -> ev.RequestRaised:
     """K-3 intake with the checks a request must pass before it is recorded."""
     requested_at = request.requested_at or context.now
-    check_time_order(requested_at, not_before=None, now=context.now, field_name="requested_at")
+    check_time_order(
+        requested_at,
+        not_before=None,
+        now=context.now,
+        field_name="requested_at",
+        max_backdate=context.policy.max_backdate,
+    )
     requested_on = context.policy.local_date(requested_at)
     check_product_dates(request.product, requested_on)
     check_return_application(
@@ -86,7 +92,13 @@ def decide(ticket: Ticket, command: cmd.Command, context: Context) -> list[ev.Ti
     if not destinations(command.name, ticket.state):
         raise InvalidTransition(command.name, ticket.state.value, ticket.allowed_commands)
     at = command.occurred_at or context.now
-    check_time_order(at, not_before=ticket.requested_at, now=context.now, field_name="occurred_at")
+    check_time_order(
+        at,
+        not_before=ticket.requested_at,
+        now=context.now,
+        field_name="occurred_at",
+        max_backdate=context.policy.max_backdate,
+    )
     return _decide(command, ticket, at, context)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aftercare_ticket.domain.errors import Refusal
@@ -26,6 +26,9 @@ class Policy:
     warranty_months: int = 12  # B-WARRANTY-PERIOD, for models not listed below
     warranty_months_by_model: dict[str, int] = field(default_factory=dict)
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    # B-TIME-ORDER: how far back a request or a step may be logged after the fact. A
+    # request "made" in 1970 is a typing error, and its SLA clocks would page at once.
+    max_backdate: timedelta = timedelta(days=30)
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.timezone).date()
@@ -45,12 +48,25 @@ def add_months(day: date, months: int) -> date:
 
 
 def check_time_order(
-    instant: datetime, *, not_before: datetime | None, now: datetime, field_name: str
+    instant: datetime,
+    *,
+    not_before: datetime | None,
+    now: datetime,
+    field_name: str,
+    max_backdate: timedelta | None = None,
 ) -> None:
-    """B-TIME-ORDER: a response never precedes its request, and nothing is in the future."""
+    """B-TIME-ORDER: a response never precedes its request, nothing is in the future, and
+    nothing is logged longer after the fact than ``max_backdate``."""
     if instant > now:
         raise Refusal(
             "B-TIME-ORDER", f"{field_name} {instant.isoformat()} is in the future", field_name
+        )
+    if max_backdate is not None and instant < now - max_backdate:
+        raise Refusal(
+            "B-TIME-ORDER",
+            f"{field_name} {instant.isoformat()} is more than {max_backdate.days} days ago: "
+            "older steps cannot be logged after the fact",
+            field_name,
         )
     if not_before is not None and instant < not_before:
         raise Refusal(

@@ -21,9 +21,18 @@ from pydantic_core import PydanticCustomError
 
 from aftercare_ticket.domain.vocabulary import Language, ReturnReason
 
-# B-TIME-ORDER (Q §七 completeness check): required text is never empty or blank.
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# B-TIME-ORDER (Q §七 completeness check): required text is never empty or blank. No
+# text holds U+0000: PostgreSQL cannot store it, so neither database accepts it.
+STORABLE = r"^[^\x00]*$"
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000, pattern=STORABLE),
+]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=STORABLE)
+]
+MAX_ITEMS = 50
+"""Longest list a request may carry (attachments, parts): bodies small, events publishable."""
 
 PERSONAL: JsonDict = {"x-personal-data": True}
 """Marks a field as personal data (P-PII): kept in the store, never shown to integrators."""
@@ -87,7 +96,7 @@ class ReturnDetails(Value):
 
 
 class Money(Value):
-    amount: Decimal = Field(ge=0, decimal_places=2)
+    amount: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
 
 
@@ -110,7 +119,7 @@ class RepairReport(Value):
     """T-REPAIR-NOTIFY: work done and parts replaced."""
 
     work_done: Text
-    parts_replaced: list[ShortText] = Field(default_factory=list)
+    parts_replaced: list[ShortText] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
 class Replacement(Value):
@@ -135,6 +144,7 @@ class Refund(Value):
 
 
 __all__ = [
+    "MAX_ITEMS",
     "PERSONAL",
     "Attachment",
     "Contact",

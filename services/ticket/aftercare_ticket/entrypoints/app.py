@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare import __version__
-from aftercare.asgi import RequestIdAndMetrics
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import create_engine
 from aftercare.eventstore import ConcurrencyError
-from aftercare.health import install_health_routes
-from aftercare.problems import Problem, install_problem_handlers
+from aftercare.http import create_service_app, door_limits
+from aftercare.problems import Problem
 from aftercare.settings import Settings
+from aftercare_ticket.adapters.repository import EventTooLarge
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.routes import etag, router
@@ -33,6 +33,7 @@ def policy_of(settings: Settings) -> Policy:
         return_window_days=settings.return_window_days,
         warranty_months=settings.warranty_months,
         warranty_months_by_model=dict(settings.warranty_months_by_model),
+        max_backdate=timedelta(days=settings.max_backdate_days),
     )
 
 
@@ -52,23 +53,23 @@ def create_app(
         if owns_engine:
             await engine.dispose()
 
-    app = FastAPI(
+    app = create_service_app(
         title="Aftercare ticket service",
-        version=__version__,
         description="After-sales technical support tickets: raise, acknowledge, diagnose, "
         "resolve, revisit, with every step recorded as an event.",
+        engine=engine,
+        keys=settings.key_ring,
+        limits=door_limits(settings),
         lifespan=lifespan,
     )
-    app.state.api_keys = settings.api_key_roles
-    app.state.engine = engine
-    app.state.ticket_service = TicketService(engine, clock or SystemClock(), policy_of(settings))
-    install_problem_handlers(app)
+    app.state.ticket_service = TicketService(
+        engine,
+        clock or SystemClock(),
+        policy_of(settings),
+        max_event_bytes=settings.max_event_bytes,
+    )
     _install_domain_errors(app)
     app.include_router(router)
-
-    app.add_middleware(RequestIdAndMetrics)
-
-    install_health_routes(app, engine)
     return app
 
 
@@ -126,6 +127,16 @@ def _install_domain_errors(app: FastAPI) -> None:
             "Idempotency-Key reused",
             str(error),
             field="Idempotency-Key",
+        ).response(request.url.path)
+
+    @app.exception_handler(EventTooLarge)
+    async def _too_large(request: Request, error: EventTooLarge) -> JSONResponse:
+        return Problem(
+            413,
+            "event-too-large",
+            "The request would record too large an event",
+            f"{error} (AFTERCARE_MAX_EVENT_BYTES): shorten the text or the lists",
+            max_event_bytes=error.limit,
         ).response(request.url.path)
 
     @app.exception_handler(InvalidCursor)

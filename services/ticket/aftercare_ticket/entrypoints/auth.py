@@ -56,13 +56,17 @@ async def require_contact_access(principal: PrincipalDep) -> Principal:
 async def caller_of(
     request: Request,
     principal: PrincipalDep,
-    x_correlation_id: Annotated[str | None, Header()] = None,
-    x_actor: Annotated[str | None, Header(description="the person acting, for the audit")] = None,
+    x_correlation_id: Annotated[str | None, Header(max_length=200)] = None,
+    x_actor: Annotated[
+        str | None,
+        Header(max_length=200, description="the person acting, recorded beside the key's name"),
+    ] = None,
 ) -> Caller:
-    """F-9: who, on whose behalf, and which request, for every event recorded."""
+    """F-9: which key, on whose behalf, and which request, for every event recorded."""
     request_id: str = getattr(request.state, "request_id", None) or str(uuid.uuid4())
     return Caller(
-        actor=x_actor or f"key:{principal.key_id}",
+        actor=x_actor or principal.key_name,
+        key=principal.key_name,
         role=principal.role,
         request_id=request_id,
         correlation_id=x_correlation_id or request_id,

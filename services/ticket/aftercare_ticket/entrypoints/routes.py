@@ -5,12 +5,12 @@ loop, and FastAPI must see each one's body type as a real object.
 """
 
 import re
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 
 from aftercare.auth import PrincipalDep
+from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_ticket.domain.commands import TICKET_COMMANDS, Command, RaiseRequest
 from aftercare_ticket.domain.vocabulary import Channel, Kind, Priority, State
@@ -41,7 +41,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 IfMatch = Annotated[
-    str | None, Header(alias="If-Match", description='The ticket version, as "<version>"')
+    str | None,
+    Header(alias="If-Match", max_length=40, description='The ticket version, as "<version>"'),
 ]
 
 
@@ -51,7 +52,9 @@ async def service_of(request: Request) -> TicketService:
 
 
 ServiceDep = Annotated[TicketService, Depends(service_of)]
-_ETAG = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+TicketId = Annotated[str, Path(max_length=100, description="as returned by POST /tickets")]
+Ref = Annotated[str | None, Query(max_length=200)]
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,15})"?\s*$')
 
 
 def etag(version: int) -> str:
@@ -110,10 +113,10 @@ async def list_tickets(
     kind: Kind | None = None,
     priority: Priority | None = None,
     channel: Channel | None = None,
-    customer_ref: str | None = None,
-    assignee: str | None = None,
+    customer_ref: Ref = None,
+    assignee: Ref = None,
     urgent: bool | None = None,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> TicketPage:
     """List tickets, newest first, with filters and cursor pagination."""
@@ -140,21 +143,13 @@ async def list_tickets(
 
 @router.get("/{ticket_id}", response_model=TicketOut, operation_id="get_ticket")
 async def get_ticket(
-    ticket_id: str,
+    ticket_id: TicketId,
     _: PrincipalDep,
     service: ServiceDep,
     response: Response,
-    as_of: Annotated[datetime | None, Query(description="RFC 3339 instant")] = None,
+    as_of: Annotated[Instant | None, Query(description="RFC 3339 instant")] = None,
 ) -> TicketOut:
     """The ticket now, or as it was recorded at ``as_of``."""
-    if as_of is not None and as_of.tzinfo is None:
-        raise Problem(
-            422,
-            "validation-error",
-            "The request is not valid",
-            "as_of needs a time zone offset (RFC 3339)",
-            field="as_of",
-        )
     ticket = await service.get(ticket_id, as_of)
     response.headers["ETag"] = etag(ticket.version)
     return TicketOut.of(ticket)
@@ -162,7 +157,7 @@ async def get_ticket(
 
 @router.get("/{ticket_id}/events", response_model=HistoryOut, operation_id="ticket_history")
 async def ticket_history(
-    ticket_id: str, principal: PrincipalDep, service: ServiceDep
+    ticket_id: TicketId, principal: PrincipalDep, service: ServiceDep
 ) -> HistoryOut:
     """Every event of the ticket in order: who did what, when (F-9)."""
     recorded = await service.history(ticket_id)
@@ -178,7 +173,7 @@ async def ticket_history(
     operation_id="ticket_contact",
     dependencies=[Depends(require_contact_access)],
 )
-async def ticket_contact(ticket_id: str, service: ServiceDep) -> ContactOut:
+async def ticket_contact(ticket_id: TicketId, service: ServiceDep) -> ContactOut:
     """How to reach the customer (admin and notifier only, P-PII)."""
     ticket = await service.get(ticket_id)
     assert ticket.contact is not None
@@ -197,7 +192,7 @@ def _command_route(command_type: type[Command]) -> None:
     path = command_type.name.replace("_", "-")
 
     async def run_command(
-        ticket_id: str,
+        ticket_id: TicketId,
         body: Annotated[command_type, Body()],  # type: ignore[valid-type]
         caller: CallerDep,
         service: ServiceDep,
@@ -219,6 +214,10 @@ def _command_route(command_type: type[Command]) -> None:
         operation_id=command_type.name,
         summary=path.replace("-", " ").capitalize(),
         dependencies=[require_command(command_type.name)],
+        responses={
+            409: {"description": "If-Match or expected_version is not the ticket's version"},
+            422: {"description": "Not valid, not allowed in this state, or refused by a rule"},
+        },
     )
 
 

@@ -22,6 +22,7 @@ from aftercare.eventstore import (
     read_stream,
     with_actual_version,
 )
+from aftercare.instants import to_utc
 from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
@@ -53,16 +54,20 @@ class IdempotencyKeyReused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who asks, for the audit trail (F-9): recorded in every event's metadata."""
+    """Who asks, for the audit trail (F-9): recorded in every event's metadata. ``key`` is
+    the name of the API key that authenticated the request (never its secret); ``actor``
+    is the person the caller says is acting (``X-Actor``), or the key's name."""
 
     actor: str
     role: str
     request_id: str
     correlation_id: str
+    key: str | None = None
 
     def metadata(self, causation_id: str | None = None) -> dict[str, Any]:
         return {
             "actor": self.actor,
+            "key": self.key or self.actor,
             "role": self.role,
             "request_id": self.request_id,
             "correlation_id": self.correlation_id,
@@ -108,8 +113,16 @@ class RecentTickets:
 
 
 class TicketService:
-    def __init__(self, engine: AsyncEngine, clock: Clock, policy: Policy) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        policy: Policy,
+        *,
+        max_event_bytes: int | None = None,
+    ) -> None:
         self.engine = engine
+        self.max_event_bytes = max_event_bytes
         self.clock = clock
         self.policy = policy
         self.recent = RecentTickets()
@@ -200,7 +213,12 @@ class TicketService:
                         recorded: list[RecordedEvent] = []
                         if decided:
                             ticket, recorded = await repository.save(
-                                connection, ticket, decided, caller.metadata(), context.now
+                                connection,
+                                ticket,
+                                decided,
+                                caller.metadata(),
+                                context.now,
+                                self.max_event_bytes,
                             )
                         if idempotency_key:
                             await repository.remember_idempotent(
@@ -269,6 +287,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, ticket_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created_at), str(ticket_id)
-    except (ValueError, TypeError) as error:
+        if not isinstance(ticket_id, str) or len(ticket_id) > 200 or "\x00" in ticket_id:
+            raise ValueError("not a ticket id")
+        return to_utc(datetime.fromisoformat(created_at)), str(ticket_id)
+    except (ValueError, TypeError, AttributeError) as error:
         raise InvalidCursor("cursor is not one this API returned") from error
