@@ -88,6 +88,14 @@ class _Collect:
     def __init__(self, sink: SmtpSink) -> None:
         self.sink = sink
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        if self.sink.refuse:  # as real servers do, the refusal quotes the address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
@@ -99,6 +107,8 @@ class _Collect:
 class SmtpSink:
     port: int
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    refuse: bool = False
+    """Answer every recipient with 550."""
 
     def subjects(self) -> list[str]:
         return [str(message["Subject"]) for _, message in self.messages]

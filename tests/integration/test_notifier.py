@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.db import writing
@@ -22,6 +23,7 @@ from aftercare_notifier.adapters.tables import notifications
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.domain.cadence import DEFAULT_CADENCE
+from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
@@ -224,8 +226,107 @@ async def test_an_update_is_recorded_on_the_ticket_once_the_ticket_service_is_ba
     await notifier.send_due()
     [row] = await rows(engine, ticket)
     assert (row.status, row.recorded) == ("sent", False)
+    assert row.next_attempt_at == clock.now() + timedelta(seconds=5)  # backs off
     notifier.api.record_progress = real  # type: ignore[method-assign]
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert not row.recorded  # not before the backoff is over
+    clock.advance(timedelta(seconds=5))
     await notifier.send_due()
     [row] = await rows(engine, ticket)
     assert row.recorded
     assert len(smtp.messages) == 1  # recorded later, not sent twice
+
+
+async def test_a_record_refused_for_good_is_not_asked_again(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    """The ticket service was away for longer than the backdating window (B-TIME-ORDER):
+    the update went out, its record never will be taken. Ask once, keep the reason."""
+    smtp, _ = receivers
+    ticket = await raise_ticket(ticket_app)
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    clock.advance(WINDOW)
+    real = notifier.api.record_progress
+    calls: list[str] = []
+
+    async def unavailable(*_: Any, **__: Any) -> None:
+        raise httpx.ConnectError("ticket service down")
+
+    async def counted(*args: Any, **kwargs: Any) -> None:
+        calls.append(args[0])
+        await real(*args, **kwargs)
+
+    notifier.api.record_progress = unavailable  # type: ignore[method-assign]
+    await notifier.send_due()
+    clock.advance(timedelta(days=31))
+    notifier.api.record_progress = counted  # type: ignore[method-assign]
+    for _ in range(5):
+        await notifier.send_due()
+        clock.advance(timedelta(hours=1))
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.recorded) == ("sent", False)
+    assert "422" in row.record_error
+    assert calls == [ticket]  # asked once, never again
+
+
+async def test_updates_to_a_declined_ticket_are_recorded_once(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+) -> None:
+    smtp, _ = receivers
+    ticket = await raise_ticket(ticket_app)
+    declined = await ticket_app.post(
+        f"/tickets/{ticket}/decline",
+        json={"rule": "B-WARRANTY-SCOPE", "explanation": "Damage by misuse is not covered"},
+    )
+    assert declined.status_code == 200, declined.text
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    clock.advance(WINDOW)
+    await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert (row.status, row.recorded, row.record_error) == ("sent", True, None)
+    history = (await ticket_app.get(f"/tickets/{ticket}/events")).json()["events"]
+    assert history[-1]["type"] == "ProgressReported"
+
+
+async def test_a_refusing_mail_server_leaks_no_address(
+    engine: AsyncEngine,
+    clock: FixedClock,
+    ticket_app: httpx.AsyncClient,
+    receivers: tuple[SmtpSink, WebhookReceiver],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """P-PII: a 550 quotes the recipient; what every role reads, and the log, must not."""
+    smtp, _ = receivers
+    smtp.refuse = True
+    ticket = await raise_ticket(ticket_app)
+    await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
+    notifier = make_notifier(engine, clock, ticket_app, smtp)
+    await deliver(notifier, await published(engine, ticket))
+    for _ in range(8):
+        clock.advance(timedelta(minutes=20))
+        await notifier.send_due()
+    [row] = await rows(engine, ticket)
+    assert row.status == "failed"
+    assert "550" in row.last_error
+    assert "l***@example.com" in row.last_error
+    app = create_notifier_app(engine, KeyRing(parse_api_keys("r=reader")))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://notifier"
+    ) as reader:
+        listed = await reader.get("/notifications", headers={"Authorization": "Bearer r"})
+    assert listed.json()[0]["status"] == "failed"
+    logged = capsys.readouterr()
+    for text in (listed.text, logged.out, logged.err, caplog.text):
+        assert "li.na@example.com" not in text
+        assert "Li Na" not in text

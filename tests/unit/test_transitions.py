@@ -74,8 +74,9 @@ ALLOWED: dict[State, set[str]] = {
         "receive_product",
         "schedule_visit",
     },
-    S.WITHDRAWN: set(),
-    S.DECLINED: set(),
+    # The customer is told of the withdrawal or the decline, and that is recorded.
+    S.WITHDRAWN: {"report_progress"},
+    S.DECLINED: {"report_progress"},
 }
 # Where an allowed command leaves the ticket (from the state named in the key).
 LANDS_IN: dict[tuple[State, str], State] = {

@@ -10,13 +10,8 @@ from typing import Any, Protocol
 import httpx
 
 from aftercare.mail import SmtpSettings, send_email
+from aftercare.redact import mask_email
 from aftercare.webhooks import post_signed
-
-
-def mask_email(address: str) -> str:
-    """``w***@example.com``: enough to see where it went (P-PII)."""
-    local, _, domain = address.partition("@")
-    return f"{local[:1]}***@{domain}" if domain else "***"
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,13 @@ notifications = Table(
     Column("recorded", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("sent_at", UtcDateTime),
+    Column("record_attempts", Integer, nullable=False, server_default="0"),
+    Column("record_error", Text),
     Index("ix_notifications_ticket_id", "ticket_id"),
     Index("ix_notifications_next_attempt_at", "next_attempt_at"),
+    Index("ix_notifications_unrecorded", "status", "recorded", "next_attempt_at"),
 )
-"""Recipients are stored masked (P-PII): enough to see where an update went, not more."""
+"""Recipients and errors are stored masked (P-PII): enough to see where an update went
+and why it did not, not more. A sent update not yet ``recorded`` on the ticket is tried
+again at ``next_attempt_at``; ``record_error`` says why the ticket service refused it
+for good (then it is not tried again)."""

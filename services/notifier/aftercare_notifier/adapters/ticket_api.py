@@ -15,6 +15,18 @@ class TicketGone(Exception):
     """The ticket service says the ticket does not exist (a permanent failure)."""
 
 
+class Refused(Exception):
+    """The ticket service refuses for good (a 4xx other than 404, 408, 409, 425, 429):
+    asking again would get the same answer."""
+
+    def __init__(self, status: int, problem: str) -> None:
+        super().__init__(f"the ticket service answered {status} {problem}")
+        self.status = status
+
+
+_TRANSIENT = frozenset({408, 409, 425, 429})
+
+
 class TicketApi:
     def __init__(self, base_url: str, api_key: str, client: httpx.AsyncClient | None = None):
         self.client = client or httpx.AsyncClient(timeout=10)
@@ -25,6 +37,7 @@ class TicketApi:
         response = await self.client.get(self.base_url + path, headers=self.headers)
         if response.status_code == 404:
             raise TicketGone(path)
+        _refuse_for_good(response)
         response.raise_for_status()
         document: dict[str, Any] = response.json()
         return document
@@ -51,7 +64,24 @@ class TicketApi:
         )
         if response.status_code == 404:
             raise TicketGone(ticket_id)
+        _refuse_for_good(response)
         response.raise_for_status()
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def _refuse_for_good(response: httpx.Response) -> None:
+    if 400 <= response.status_code < 500 and response.status_code not in _TRANSIENT:
+        raise Refused(response.status_code, _problem_type(response))
+
+
+def _problem_type(response: httpx.Response) -> str:
+    """The problem's type and title, never its detail (which may quote the request)."""
+    try:
+        document = response.json()
+    except ValueError:
+        return ""
+    if not isinstance(document, dict):
+        return ""
+    return f"{document.get('type', '')} {document.get('title', '')}".strip()

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -30,10 +30,11 @@ from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare.db import insert_if_absent, seconds_until_due, upsert, writing
 from aftercare.mail import SmtpSettings
+from aftercare.redact import redact
 from aftercare_notifier.adapters.channels import Update, customer_channels
 from aftercare_notifier.adapters.tables import notifications, notifier_cases
 from aftercare_notifier.adapters.templates import Templates
-from aftercare_notifier.adapters.ticket_api import TicketApi, TicketGone
+from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
 from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, Cadence, CaseView
 
 log = structlog.get_logger(__name__)
@@ -309,6 +310,9 @@ class Notifier:
         except TicketGone:
             await self._fail(row, "the ticket service does not know this ticket", permanent=True)
             return
+        except Refused as error:
+            await self._fail(row, str(error), permanent=True)
+            return
         except (httpx.HTTPError, OSError) as error:
             await self._fail(row, f"ticket service unavailable: {error!r}")
             return
@@ -338,7 +342,8 @@ class Notifier:
                 {"ticket": ticket, "contact_name": contact.get("name", ""), "event": row.event},
             )
         except Exception as error:
-            await self._fail(row, f"template {row.template}: {error}", permanent=True)
+            reason = redact(f"template {row.template}: {error}", contact.get("name"))
+            await self._fail(row, reason, permanent=True)
             return
         update_ = Update(
             notification_id=row.id,
@@ -351,11 +356,12 @@ class Notifier:
             ticket_state=ticket["state"],
         )
         delivered, errors = [], []
+        known = (contact.get("name"), contact.get("phone"), contact.get("email"))
         for channel in channels:
             try:
                 await channel.deliver(update_)
             except Exception as error:
-                errors.append(f"{channel.name}: {error!r}")
+                errors.append(redact(f"{channel.name}: {error!r}", *known))
             else:
                 delivered.append(channel)
         if not delivered:
@@ -394,19 +400,57 @@ class Notifier:
     ) -> bool:
         try:
             await self.api.record_progress(ticket_id, notification_id, subject, channel, at)
-        except (httpx.HTTPError, OSError, TicketGone) as error:
-            log.warning("progress not recorded yet", ticket_id=ticket_id, error=repr(error))
+        except (Refused, TicketGone) as error:
+            # The update went out; the ticket service will never take the record (the
+            # ticket is gone, or no command is allowed on it): stop asking.
+            log.error("progress cannot be recorded", ticket_id=ticket_id, error=str(error))
+            await self._finish(notification_id, record_error=str(error), next_attempt_at=None)
             return False
-        await self._finish(notification_id, recorded=True)
+        except (httpx.HTTPError, OSError) as error:
+            await self._record_later(notification_id, ticket_id, error)
+            return False
+        await self._finish(notification_id, recorded=True, next_attempt_at=None)
         return True
 
+    async def _record_later(self, notification_id: str, ticket_id: str, error: Exception) -> None:
+        """A transient failure: the next try waits longer each time, up to the cap."""
+        async with self.engine.begin() as connection:
+            attempts = (
+                await connection.execute(
+                    select(notifications.c.record_attempts).where(
+                        notifications.c.id == notification_id
+                    )
+                )
+            ).scalar_one()
+            delay = min(self.tuning.retry_backoff * 2**attempts, self.tuning.max_backoff)
+            await connection.execute(
+                update(notifications)
+                .where(notifications.c.id == notification_id)
+                .values(record_attempts=attempts + 1, next_attempt_at=self.clock.now() + delay)
+            )
+        log.warning(
+            "progress not recorded yet",
+            ticket_id=ticket_id,
+            error=type(error).__name__,
+            retry_in_s=delay.total_seconds(),
+        )
+
     async def _record_unrecorded(self) -> int:
+        now = self.clock.now()
         async with self.engine.connect() as connection:
             rows = (
                 await connection.execute(
                     select(notifications)
                     .where(
-                        and_(notifications.c.status == "sent", notifications.c.recorded.is_(False))
+                        and_(
+                            notifications.c.status == "sent",
+                            notifications.c.recorded.is_(False),
+                            notifications.c.record_error.is_(None),
+                            or_(
+                                notifications.c.next_attempt_at.is_(None),
+                                notifications.c.next_attempt_at <= now,
+                            ),
+                        )
                     )
                     .limit(self.tuning.batch)
                 )
@@ -420,6 +464,7 @@ class Notifier:
         return done
 
     async def _fail(self, row: Any, reason: str, *, permanent: bool = False) -> None:
+        reason = redact(reason)
         attempts = row.attempts + 1
         if permanent or attempts >= self.tuning.max_attempts:
             await self._finish(row.id, status="failed", next_attempt_at=None, last_error=reason)

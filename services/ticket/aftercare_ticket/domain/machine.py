@@ -39,8 +39,9 @@ _TABLE: Final[list[tuple[str, tuple[State, ...], State | tuple[State, ...] | Non
     ("parts_arrived", (S.WAITING_ON_PARTS,), WORKING),
     ("escalate", OPEN, None),  # F-8, B-COMPLAINT-GRADE, B-DISPUTE
     ("assign", OPEN, None),
-    # T-PROGRESS, T-REPAIR-NOTIFY: telling the customer is recorded until the case ends.
-    ("report_progress", (*ACTIVE, *WAITING, S.RESOLVED, S.CLOSED), None),
+    # T-PROGRESS, T-REPAIR-NOTIFY: telling the customer is recorded, the news that the
+    # case ended included (a decline is answered with its rule, B-COMPLAINT-RECORD).
+    ("report_progress", (*ACTIVE, *WAITING, S.RESOLVED, S.CLOSED, S.WITHDRAWN, S.DECLINED), None),
     ("schedule_visit", (*WORKING, S.WAITING_ON_PARTS), None),  # T-ONSITE
     ("receive_product", (*ACTIVE, *WAITING), None),  # T-RETURN-REFUND, T-EXCHANGE-SHIP
 ]
