@@ -16,10 +16,12 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.clock import SystemClock
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
 SERVICE_PACKAGES = ("aftercare_ticket", "aftercare_sla", "aftercare_notifier")
@@ -127,11 +129,72 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
+def _relay_routes(settings: Settings) -> dict[str, tuple[str, Any]]:
+    """Each relay's topic and event mapping, by relay name (what a replay needs)."""
+    from aftercare_sla.adapters.publishing import sla_cloudevent
+    from aftercare_ticket.adapters.publishing import ticket_cloudevent
+
+    return {
+        "ticket-events": (settings.ticket_events_topic, ticket_cloudevent),
+        "sla-events": (settings.sla_topic, sla_cloudevent),
+    }
+
+
+async def dead_letters_command(settings: Settings, replay: bool, ids: list[int]) -> int:
+    """List the events the relays set aside; with ``replay``, publish them again."""
+    from aiokafka import AIOKafkaProducer
+
+    from aftercare.cloudevents import to_kafka
+    from aftercare.db import create_engine
+    from aftercare.deadletters import DeadLetter, dead_letters, replay_dead_letters
+    from aftercare.eventstore import RecordedEvent
+
+    engine = create_engine(settings.database_url)
+    try:
+        if not replay:
+            letters = await dead_letters(engine)
+            for letter in letters:
+                if not ids or letter.id in ids:
+                    print(
+                        f"{letter.id}\t{letter.relay}\t{letter.stream_id} v{letter.version}"
+                        f"\t{letter.type}\t{letter.dead_at.isoformat()}\t{letter.error}"
+                    )
+            print(f"{len(letters)} event(s) set aside by the relays", file=sys.stderr)
+            return 0
+        routes = _relay_routes(settings)
+        bootstrap = settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", max_request_size=settings.max_request_bytes
+        )
+        await producer.start()
+
+        async def republish(letter: DeadLetter, event: RecordedEvent) -> None:
+            topic, to_cloudevent = routes[letter.relay]
+            cloud_event = to_cloudevent(event)
+            if cloud_event is None:
+                raise ValueError("this event is not published on the topic")
+            headers, value = to_kafka(cloud_event)
+            await producer.send_and_wait(
+                topic, value=value, key=event.stream_id.encode(), headers=headers
+            )
+
+        try:
+            outcomes = await replay_dead_letters(
+                engine, republish, SystemClock().now(), ids or None
+            )
+        finally:
+            await producer.stop()
+        for letter, problem in outcomes:
+            print(f"{letter.id}\t{letter.stream_id} v{letter.version}\t{problem or 'published'}")
+        return 1 if any(problem for _, problem in outcomes) else 0
+    finally:
+        await engine.dispose()
+
+
 def generated_contracts(directory: Path) -> dict[Path, str]:
     """Every file under ``schemas/``, as the code defines it today."""
     from aftercare import __version__
     from aftercare.auth import KeyRing
-    from aftercare.clock import SystemClock
     from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
     from aftercare_notifier.entrypoints.app import create_notifier_app
@@ -333,6 +396,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     tail.add_argument("--max-events", type=int, help="exit after printing this many")
     tail.add_argument("--until-idle", type=float, help="exit after this many quiet seconds")
+    dead = commands.add_parser(
+        "dead-letters", help="list the events the relays could not publish, or replay them"
+    )
+    dead.add_argument("--replay", action="store_true", help="publish them again")
+    dead.add_argument("--id", dest="ids", type=int, action="append", default=[])
     schemas = commands.add_parser(
         "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
     )
@@ -383,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.close()
     elif args.command == "schemas":
         return schemas_command(args.dir, args.check)
+    elif args.command == "dead-letters":
+        return asyncio.run(dead_letters_command(settings, args.replay, args.ids))
     elif args.command == "rebuild-views":
         count = asyncio.run(rebuild_views(settings))
         print(f"rebuilt {count} tickets from their events")

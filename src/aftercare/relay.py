@@ -22,13 +22,20 @@ from datetime import datetime
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    CorruptRecordException,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import upsert
+from aftercare.deadletters import record_dead_letters
 from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore
 from aftercare.metrics import (
     PUBLISH_LAG,
@@ -50,6 +57,16 @@ relay_checkpoints = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("transaction_id", BigInteger, nullable=False, server_default=text("0")),
 )
+
+UNPUBLISHABLE: tuple[type[BaseException], ...] = (
+    MessageSizeTooLargeError,  # larger than the producer's or the broker's limit
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+    ValueError,  # a stored event that no longer maps to a CloudEvent
+    TypeError,
+)
+"""Failures that publishing the same event again would repeat: set aside, not retried."""
 
 ToCloudEvent = Callable[[RecordedEvent], CloudEvent | None]
 """Maps a stored event to what goes on the wire; ``None`` leaves it off the topic."""
@@ -75,15 +92,21 @@ async def load_checkpoint(connection: AsyncConnection, name: str) -> LogCursor |
     return LogCursor(row.transaction_id, row.position) if row else None
 
 
+async def store_checkpoint(
+    connection: AsyncConnection, name: str, cursor: LogCursor, now: datetime
+) -> None:
+    row = {
+        "name": name,
+        "transaction_id": cursor.transaction_id,
+        "position": cursor.global_position,
+        "updated_at": now,
+    }
+    await upsert(connection, relay_checkpoints, row, "name")
+
+
 async def save_checkpoint(engine: AsyncEngine, name: str, cursor: LogCursor, now: datetime) -> None:
     async with engine.begin() as connection:
-        row = {
-            "name": name,
-            "transaction_id": cursor.transaction_id,
-            "position": cursor.global_position,
-            "updated_at": now,
-        }
-        await upsert(connection, relay_checkpoints, row, "name")
+        await store_checkpoint(connection, name, cursor, now)
 
 
 class OutboxRelay:
@@ -170,30 +193,58 @@ class OutboxRelay:
         return Leadership(self.engine, self.name)
 
     async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: LogCursor) -> LogCursor:
-        """Publish what follows ``checkpoint`` and store the new one, which it returns."""
+        """Publish what follows ``checkpoint`` and store the new one, which it returns.
+
+        An event the broker can never take is set aside (see ``aftercare.deadletters``)
+        rather than retried for ever; anything else that fails stops the batch, and it
+        is published again from the old checkpoint."""
         batch = await self.store.read_all(checkpoint, self.batch_size, self.event_types)
         if not batch:
             return checkpoint
-        pending = []
+        pending, dead = [], []
         for event in batch:
-            cloud_event = self.to_cloudevent(event)
-            if cloud_event is None:
+            try:
+                cloud_event = self.to_cloudevent(event)
+                if cloud_event is None:
+                    continue
+                headers, value = to_kafka(cloud_event)
+                future = await producer.send(
+                    self.topic, value=value, key=event.stream_id.encode(), headers=headers
+                )
+            except UNPUBLISHABLE as error:
+                dead.append((event, error))
                 continue
-            headers, value = to_kafka(cloud_event)
-            future = await producer.send(
-                self.topic, value=value, key=event.stream_id.encode(), headers=headers
-            )
             pending.append((event, future))
         lag_histogram = PUBLISH_LAG.labels(self.name)
+        published = 0
         for event, future in pending:
-            await asyncio.wait_for(future, timeout=30)
+            try:
+                await asyncio.wait_for(future, timeout=30)
+            except UNPUBLISHABLE as error:
+                dead.append((event, error))
+                continue
+            published += 1
             lag = (self.clock.now() - event.recorded_at).total_seconds()
             self.stats.lag_ms.append(lag * 1000)
             lag_histogram.observe(lag)
-        self.stats.published += len(pending)
-        PUBLISHED.labels(self.name).inc(len(pending))
         reached = LogCursor.of(batch[-1])
-        await save_checkpoint(self.engine, self.name, reached, self.clock.now())
+        now = self.clock.now()
+        async with self.engine.begin() as connection:
+            if dead:
+                await record_dead_letters(connection, self.name, dead, now)
+            await store_checkpoint(connection, self.name, reached, now)
+        self.stats.published += published
+        PUBLISHED.labels(self.name).inc(published)
+        for event, reason in dead:
+            log.error(
+                "event dead-lettered: the broker cannot take it",
+                relay=self.name,
+                event_id=str(event.event_id),
+                stream_id=event.stream_id,
+                version=event.version,
+                type=event.type,
+                error=type(reason).__name__,
+            )
         RELAY_CHECKPOINT.labels(self.name).set(reached.global_position)
         return reached
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # The largest event the write side accepts (its JSON); below the producer's 1 MiB
     # request limit, so whatever is recorded can be published.
     max_event_bytes: int = Field(default=512 * 1024, ge=16 * 1024, le=900 * 1024)
+    # The producers' largest request (aiokafka's max_request_size; Kafka's default 1 MiB).
+    max_request_bytes: int = Field(default=1024 * 1024, ge=64 * 1024)
     log_level: str = "INFO"
     # Kafka: unset bootstrap servers means the embedded broker on ``broker_port``.
     kafka_bootstrap_servers: str | None = Field(

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.consumer import metadata as consumer_tables
+from aftercare.deadletters import metadata as dead_letter_tables
 from aftercare.eventstore.sql import metadata as event_tables
 from aftercare.relay import metadata as relay_tables
 from aftercare_notifier.adapters.tables import metadata as notifier_tables
@@ -22,6 +23,7 @@ def declared() -> MetaData:
     for metadata in (
         event_tables,
         relay_tables,
+        dead_letter_tables,
         consumer_tables,
         ticket_tables,
         sla_tables,

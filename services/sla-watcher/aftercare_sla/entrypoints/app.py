@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.asgi import DoorLimits
 from aftercare.auth import KeyRing, PrincipalDep
 from aftercare.clock import Clock
+from aftercare.deadletters import dead_letter_readiness
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
@@ -92,6 +93,7 @@ def create_sla_app(
         engine=engine,
         keys=keys,
         limits=limits,
+        readiness=dead_letter_readiness(engine),
     )
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.db import create_engine
+from aftercare.deadletters import dead_letter_readiness
 from aftercare.eventstore import ConcurrencyError
 from aftercare.http import create_service_app, door_limits
 from aftercare.problems import Problem
@@ -61,6 +62,7 @@ def create_app(
         keys=settings.key_ring,
         limits=door_limits(settings),
         lifespan=lifespan,
+        readiness=dead_letter_readiness(engine),
     )
     app.state.ticket_service = TicketService(
         engine,
