@@ -11,10 +11,13 @@ answering), and any metadata request for an unknown topic creates it with 4 part
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import signal
 import socket
 import subprocess
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -39,6 +42,28 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 class BrokerFailedToStart(RuntimeError):
     pass
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex((host, port)) == 0
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """For ``Popen(preexec_fn=...)``: the child gets SIGKILL when its parent dies, however
+    the parent dies (``kill -9`` included), so no broker outlives its run. Linux only."""
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+
+    def arrange() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the parent died before the line above
+            os._exit(1)
+
+    return arrange
 
 
 class EmbeddedBroker:
@@ -68,12 +93,22 @@ class EmbeddedBroker:
         ]
 
     async def start(self, ready_within: float = 10.0) -> None:
-        # Popen only forks; the waiting below is asynchronous.
+        if port_in_use(self.host, self.port):
+            raise BrokerFailedToStart(
+                f"port {self.port} on {self.host} is already in use, probably by an embedded "
+                f"broker left running by an earlier run (`fuser -k {self.port}/tcp` stops it) "
+                "or by another Kafka; stop it, or choose another AFTERCARE_BROKER_PORT, or "
+                "point KAFKA_BOOTSTRAP_SERVERS at the Kafka you mean"
+            )
+        # Popen only forks; the waiting below is asynchronous. Its own session, so a
+        # Ctrl-C in the terminal reaches us first and we stop it in order; and it dies
+        # with us if we are killed.
         self.process = subprocess.Popen(  # noqa: ASYNC220
             self._command(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_die_with_parent(),
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ready_within

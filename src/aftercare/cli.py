@@ -14,13 +14,13 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
 import structlog
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import BrokerFailedToStart, EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.clock import SystemClock
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
@@ -331,11 +331,17 @@ async def run(settings: Settings) -> None:
     bootstrap = settings.kafka_bootstrap_servers
     if bootstrap is None:
         broker = EmbeddedBroker(settings.broker_host, settings.broker_port)
-        await broker.start()
+        try:
+            await broker.start()
+        except BrokerFailedToStart as error:
+            if sink is not None:
+                sink.stop()
+            raise SystemExit(f"aftercare: the embedded broker cannot start: {error}") from None
         bootstrap = broker.bootstrap_servers
     try:
-        await ensure_topics(bootstrap, _topics(settings))
+        created = await ensure_topics(bootstrap, _topics(settings))
         print(_banner(settings, bootstrap, broker is not None), flush=True)
+        await refill_new_topics(settings, created)
         if sink is not None:
             print(
                 f"  mail         smtp://{sink.host}:{sink.port} (development sink): "
@@ -360,6 +366,29 @@ async def run(settings: Settings) -> None:
             sink.stop()
 
 
+async def refill_new_topics(settings: Settings, created: Sequence[str]) -> None:
+    """A topic that did not exist (a fresh embedded broker keeps nothing) gets the whole log
+    again: its relay starts over from the beginning, and consumers de-duplicate by event id."""
+    from aftercare.db import create_engine
+    from aftercare.relay import restart_relay
+    from aftercare_sla.domain.events import SLA_EVENT_TYPES
+    from aftercare_ticket.domain.events import EVENT_TYPES
+
+    relays: dict[str, tuple[str, Collection[str]]] = {
+        settings.ticket_events_topic: ("ticket-events", list(EVENT_TYPES)),
+        settings.sla_topic: ("sla-events", list(SLA_EVENT_TYPES)),
+    }
+    engine = create_engine(settings.database_url)
+    try:
+        for topic in created:
+            if topic in relays:
+                count = await restart_relay(engine, *relays[topic])
+                if count:
+                    print(f"  {topic} is new: republishing {count} events from the log", flush=True)
+    finally:
+        await engine.dispose()
+
+
 async def relay_only(settings: Settings, metrics_port: int | None) -> None:
     if not settings.kafka_bootstrap_servers:
         raise SystemExit("aftercare relay needs KAFKA_BOOTSTRAP_SERVERS")
@@ -369,8 +398,24 @@ async def relay_only(settings: Settings, metrics_port: int | None) -> None:
         import aftercare.metrics  # noqa: F401 - registers the metrics before serving them
 
         start_http_server(metrics_port, addr=settings.http_host)
-    await ensure_topics(settings.kafka_bootstrap_servers, _topics(settings))
+    created = await ensure_topics(settings.kafka_bootstrap_servers, _topics(settings))
+    await refill_new_topics(settings, created)
     await run_relay(settings, settings.kafka_bootstrap_servers)
+
+
+class Stopped(Exception):
+    """SIGTERM arrived: unwind, so that every ``finally`` stops what it started."""
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM's default ends the process on the spot, leaving the broker and the mail sink
+    behind; raising instead runs every clean-up on the way out. (The API server takes
+    over SIGTERM while it serves, shuts down gracefully, then raises it again: here.)"""
+
+    def raise_stopped(*_: object) -> None:
+        raise Stopped
+
+    signal.signal(signal.SIGTERM, raise_stopped)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -410,7 +455,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     _configure_logging(settings.log_level)
     if args.command == "run":
-        asyncio.run(run(settings))
+        stop_on_sigterm()
+        try:
+            asyncio.run(run(settings))
+        except (Stopped, KeyboardInterrupt):
+            print("Aftercare stopped", file=sys.stderr)
     elif args.command == "api":
         if settings.http_workers > 1:
             serve_api_workers(settings)

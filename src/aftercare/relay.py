@@ -29,7 +29,7 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, select, text
+from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
@@ -37,6 +37,7 @@ from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import upsert
 from aftercare.deadletters import record_dead_letters
 from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore
+from aftercare.eventstore.sql import events
 from aftercare.metrics import (
     PUBLISH_LAG,
     PUBLISHED,
@@ -107,6 +108,19 @@ async def store_checkpoint(
 async def save_checkpoint(engine: AsyncEngine, name: str, cursor: LogCursor, now: datetime) -> None:
     async with engine.begin() as connection:
         await store_checkpoint(connection, name, cursor, now)
+
+
+async def restart_relay(engine: AsyncEngine, name: str, types: Collection[str]) -> int:
+    """Move relay ``name`` back to the start of the log (its topic lost what it held);
+    returns how many events of ``types`` the log holds: it will publish them all again."""
+    async with engine.begin() as connection:
+        await connection.execute(delete(relay_checkpoints).where(relay_checkpoints.c.name == name))
+        count = (
+            await connection.execute(
+                select(func.count()).select_from(events).where(events.c.type.in_(list(types)))
+            )
+        ).scalar_one()
+    return int(count)
 
 
 class OutboxRelay:
