@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench migrate clean
+.PHONY: run test lint typecheck pytest bench fuzz migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -22,11 +22,11 @@ migrate: $(STAMP)
 	$(BIN)/aftercare migrate
 
 lint: $(STAMP)
-	$(BIN)/ruff check src services tests bench
-	$(BIN)/ruff format --check src services tests bench
+	$(BIN)/ruff check src services tests bench fuzz
+	$(BIN)/ruff format --check src services tests bench fuzz
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests bench
+	$(BIN)/mypy src/aftercare services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests bench fuzz
 
 pytest: $(STAMP)
 	$(BIN)/pytest
@@ -39,6 +39,9 @@ $(VENV)/.bench: $(STAMP)
 
 bench: $(VENV)/.bench
 	$(BIN)/python -m bench
+
+fuzz: $(STAMP)
+	$(BIN)/python -m fuzz
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -76,6 +76,17 @@ def expected_version_of(if_match: str | None, in_body: int | None) -> int | None
     return int(match.group(1))
 
 
+_TICKET_LINKS = {
+    operation: {
+        "operationId": operation,
+        "parameters": {"ticket_id": "$response.body#/id"},
+        "description": "the ticket just raised",
+    }
+    for operation in ("get_ticket", "ticket_history", "ticket_contact", *TICKET_COMMANDS)
+}
+"""OpenAPI links: what a client (or a fuzzer) can do next with the ticket it raised."""
+
+
 def _answer(outcome: Outcome, response: Response) -> TicketOut:
     response.headers["ETag"] = etag(outcome.ticket.version)
     response.headers["Location"] = f"/tickets/{outcome.ticket.id}"
@@ -88,7 +99,10 @@ def _answer(outcome: Outcome, response: Response) -> TicketOut:
     response_model=TicketOut,
     operation_id="raise_request",
     dependencies=[require_command("raise")],
-    responses={200: {"description": "Replayed: this Idempotency-Key created the ticket"}},
+    responses={
+        200: {"description": "Replayed: this Idempotency-Key created the ticket"},
+        201: {"links": _TICKET_LINKS},
+    },
 )
 async def raise_ticket(
     body: RaiseRequest,
