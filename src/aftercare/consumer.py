@@ -26,6 +26,7 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from sqlalchemy import Column, Index, MetaData, String, Table, delete
 from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.broker import TopicSpec, ensure_topics
@@ -61,7 +62,7 @@ class TransientError(Exception):
     """Raised by a handler when something outside the message failed: retry, never DLQ."""
 
 
-_TRANSIENT = (OperationalError, InterfaceError, TransientError)
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, TimeoutError, TransientError)
 """Retried in place, for ever: the database or a downstream service is away."""
 _INFRASTRUCTURE = (*_TRANSIENT, OSError, KafkaError)
 """Not the message's fault: never a reason to dead-letter it."""

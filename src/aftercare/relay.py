@@ -30,6 +30,8 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, func, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
@@ -189,7 +191,8 @@ class OutboxRelay:
                             checkpoint = reached
                     finally:
                         await producer.stop()
-            except (KafkaError, OSError, TimeoutError) as error:
+            except (KafkaError, OSError, TimeoutError, DBAPIError, PoolTimeout) as error:
+                # The broker or the database is away: nothing moved, try again later.
                 self.stats.failures += 1
                 RELAY_FAILURES.labels(self.name).inc()
                 log.warning(

@@ -1,0 +1,167 @@
+"""PostgreSQL unreachable for 30 s under load: the API answers 503 problem+json (never a
+500), and the API, the relay and the SLA watcher all recover on their own; every command
+that was acknowledged is in the log, on the topic, and seen by the watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.clock import SystemClock
+from aftercare.consumer import ConsumerTuning
+from aftercare.db import create_engine
+from aftercare.eventstore.sql import events
+from aftercare.relay import OutboxRelay
+from aftercare.settings import Settings
+from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.entrypoints.service import SlaService
+from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.entrypoints.app import create_app
+from tests.conftest import _empty_tables
+from tests.e2e.test_ticket_api import PROBLEM, complaint
+from tests.integration.kafka import eventually, read_topic
+from tests.tcpproxy import TcpProxy, tcp_proxy
+
+OUTAGE_SECONDS = 30
+FAST = ConsumerTuning(session_timeout_ms=3000, heartbeat_interval_ms=500, max_wait=0.05)
+
+
+@dataclass
+class Load:
+    acknowledged: list[tuple[str, int]] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    bad: list[str] = field(default_factory=list)
+    running: bool = True
+
+    async def client(self, api: httpx.AsyncClient) -> None:
+        """Raise a ticket, report progress on it three times, again and again."""
+        while self.running:
+            ticket_id = await self._send(api, "/tickets", complaint())
+            for n in range(3):
+                if ticket_id is None or not self.running:
+                    break
+                await self._send(api, f"/tickets/{ticket_id}/report-progress", {"message": f"{n}"})
+
+    async def _send(self, api: httpx.AsyncClient, path: str, body: dict[str, object]) -> str | None:
+        response = await api.post(path, json=body)
+        self.statuses[response.status_code] += 1
+        if response.status_code in (200, 201):
+            ticket_id = str(response.json()["id"])
+            self.acknowledged.append((ticket_id, int(response.headers["ETag"].strip('"'))))
+            return ticket_id
+        if response.status_code != 503 or response.headers["content-type"] != PROBLEM:
+            self.bad.append(f"{response.status_code} {response.text[:300]}")
+        await asyncio.sleep(0.05)
+        return None
+
+
+@pytest.fixture
+async def direct(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_url)
+    await _empty_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
+    url = make_url(postgres_url)
+    async with tcp_proxy(url.host or "127.0.0.1", url.port or 5432) as running:
+        yield running
+
+
+@pytest.mark.postgres
+async def test_a_database_outage_answers_503_and_everything_recovers(
+    postgres_url: str, direct: AsyncEngine, proxy: TcpProxy, broker: EmbeddedBroker
+) -> None:
+    through_proxy = make_url(postgres_url).set(host="127.0.0.1", port=proxy.port)
+    engine = create_engine(through_proxy.render_as_string(hide_password=False), pool_timeout=5)
+    suffix = uuid.uuid4().hex[:8]
+    topics = (f"ticket.events.outage-{suffix}", f"ticket.sla.outage-{suffix}")
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(t, 4) for t in topics])
+    settings = Settings(api_keys="k=admin", ticket_events_topic=topics[0], sla_topic=topics[1])
+    relay = OutboxRelay(
+        engine,
+        broker.bootstrap_servers,
+        topics[0],
+        ticket_cloudevent,
+        name=f"outage-{suffix}",
+        event_types=EVENT_TYPES,
+        idle_wait=0.05,
+        max_backoff=1.0,
+    )
+    watcher = SlaService(
+        settings,
+        engine,
+        broker.bootstrap_servers,
+        clock=SystemClock(),
+        tuning=FAST,
+        serve_http=False,
+        relay_idle_wait=0.05,
+    )
+    background = [asyncio.create_task(relay.run()), asyncio.create_task(watcher.run_forever())]
+    load = Load()
+    app = create_app(settings, engine=engine)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://t",
+        headers={"Authorization": "Bearer k"},
+        timeout=30,
+    ) as api:
+        clients = [asyncio.create_task(load.client(api)) for _ in range(6)]
+        try:
+            await asyncio.sleep(3)
+            before = len(load.acknowledged)
+            await proxy.cut()
+            await asyncio.sleep(OUTAGE_SECONDS)
+            during = load.statuses[503]
+            await proxy.restore()
+            await eventually(lambda: len(load.acknowledged) > before + 50, 60, "recovery")
+        finally:
+            load.running = False
+            await asyncio.gather(*clients, return_exceptions=True)
+    assert load.bad == []
+    assert before > 0
+    assert during > 0
+    assert set(load.statuses) <= {200, 201, 503}
+
+    async with direct.connect() as connection:
+        stored = {
+            (row.stream_id, row.version)
+            for row in await connection.execute(select(events.c.stream_id, events.c.version))
+        }
+    assert set(load.acknowledged) <= stored  # nothing acknowledged was lost
+    tickets = {ticket_id for ticket_id, _ in load.acknowledged}
+    try:
+        found = await read_topic(broker.bootstrap_servers, topics[0], len(stored), within=60)
+        assert {(e.subject, e.sequence) for _, e in found} == stored
+
+        async def timers_for() -> int:
+            async with direct.connect() as connection:
+                query = select(func.count(sla_timers.c.ticket_id.distinct()))
+                return int((await connection.execute(query)).scalar_one())
+
+        for _ in range(300):  # the watcher read every ticket (within a minute)
+            if await timers_for() >= len(tickets):
+                break
+            await asyncio.sleep(0.2)
+        assert await timers_for() == len(tickets)
+    finally:
+        for task in background:
+            task.cancel()
+        for task in background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await engine.dispose()
