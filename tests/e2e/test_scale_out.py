@@ -1,0 +1,174 @@
+"""Three SLA-watcher processes in one consumer group on PostgreSQL; one is killed with
+SIGKILL while 300 deadlines pass. Its partitions are taken over, and every breach is
+still declared once and paged once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
+from aftercare.cloudevents import CloudEvent, to_kafka
+from aftercare.db import create_engine
+from aftercare.eventstore.sql import events
+from tests.conftest import _empty_tables
+from tests.processes import AFTERCARE, stop, wait_until_up
+from tests.receivers import WebhookReceiver, webhook_receiver
+
+ROOT = Path(__file__).resolve().parents[2]
+BUDGET = 20  # seconds: T-EMAIL's budget in this test's policy
+TICKETS = 300
+
+
+def short_policy(folder: Path) -> Path:
+    text_ = (ROOT / "deploy" / "sla-policy.yaml").read_text(encoding="utf-8")
+    assert "  - rule: T-EMAIL\n" in text_
+    head, tail = text_.split("  - rule: T-EMAIL\n", 1)
+    tail = tail.replace("    budget: 10m\n", f"    budget: {BUDGET}s\n", 1)
+    path = folder / "policy.yaml"
+    path.write_text(head + "  - rule: T-EMAIL\n" + tail, encoding="utf-8")
+    return path
+
+
+def raised(ticket_id: str) -> CloudEvent:
+    now = datetime.now(UTC)
+    return CloudEvent(
+        id=str(uuid.uuid4()),
+        source="/aftercare/ticket",
+        type="com.aftercare.ticket.RequestRaised.v1",
+        time=now,
+        subject=ticket_id,
+        sequence=1,
+        data={
+            "ticket_id": ticket_id,
+            "kind": "support",
+            "channel": "email",
+            "priority": "normal",
+            "urgent": False,
+            "customer_ref": "CUST-1",
+            "language": "en",
+            "product": {},
+            "subject": "printer offline",
+            "description": "since this morning",
+            "requested_at": now.isoformat(),
+        },
+    )
+
+
+@pytest.fixture
+async def direct(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_url)
+    await _empty_tables(engine)
+    yield engine
+    await engine.dispose()
+
+
+async def watcher(env: dict[str, str]) -> asyncio.subprocess.Process:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        AFTERCARE,
+        "sla-watcher",
+        env={**os.environ, **env, "AFTERCARE_SLA_PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await wait_until_up(f"http://127.0.0.1:{port}/healthz", process, within=60)
+    return process
+
+
+async def dispatcher_leader(engine: AsyncEngine) -> int:
+    """How many sessions hold an advisory lock (the alert dispatcher's leadership)."""
+    async with engine.connect() as connection:
+        query = text(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND a.datname = current_database()"
+        )
+        return int((await connection.execute(query)).scalar_one())
+
+
+def pages(hook: WebhookReceiver, verdict: str) -> Counter[str]:
+    return Counter(
+        r.json()["ticket_id"]
+        for r in hook.received
+        if r.path == "/oncall" and r.json()["verdict"] == verdict
+    )
+
+
+@pytest.mark.postgres
+async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
+    postgres_url: str, direct: AsyncEngine, broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    topics = (f"tickets.scale-{tag}", f"sla.scale-{tag}")
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(t, 6) for t in topics])
+    async with webhook_receiver() as hook:
+        env = {
+            "DATABASE_URL": postgres_url,
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            "AFTERCARE_TICKET_EVENTS_TOPIC": topics[0],
+            "AFTERCARE_SLA_TOPIC": topics[1],
+            "AFTERCARE_SLA_POLICY": str(short_policy(tmp_path)),
+            "AFTERCARE_ONCALL_WEBHOOK_URL": f"{hook.url}/oncall",
+            "AFTERCARE_API_KEYS": "k=reader",
+            "AFTERCARE_LOG_LEVEL": "WARNING",
+        }
+        # The first holds the pager's leadership; the one killed is a partition owner.
+        first = await watcher(env)
+        for _ in range(300):
+            if await dispatcher_leader(direct) >= 2:  # the relay's and the pager's locks
+                break
+            await asyncio.sleep(0.1)
+        others = [await watcher(env), await watcher(env)]
+        await asyncio.sleep(8)  # the group settles on three members
+        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+        await producer.start()
+        started = time.monotonic()
+        try:
+            for number in range(TICKETS):
+                ticket = f"scale-{tag}-{number}"
+                headers, value = to_kafka(raised(ticket))
+                await producer.send_and_wait(
+                    topics[0], value=value, key=ticket.encode(), headers=headers
+                )
+                await asyncio.sleep(10 / TICKETS)
+        finally:
+            await producer.stop()
+        await asyncio.sleep(max(0.0, BUDGET + 4 - (time.monotonic() - started)))
+        others[0].send_signal(signal.SIGKILL)  # while the deadlines pass
+        killed_at = time.time()
+        await others[0].wait()
+        for _ in range(600):  # two minutes at most
+            if len(pages(hook, "SlaBreached")) >= TICKETS:
+                break
+            await asyncio.sleep(0.2)
+        last_page = time.time()
+        for process in (first, others[1]):
+            await stop(process)
+
+    breached = pages(hook, "SlaBreached")
+    assert len(breached) == TICKETS, f"{len(breached)} of {TICKETS} breaches paged"
+    assert set(breached.values()) == {1}, "a breach was paged twice"
+    assert set(pages(hook, "SlaWarning").values()) == {1}
+    async with direct.connect() as connection:
+        declared = (
+            await connection.execute(
+                select(events.c.stream_id, func.count())
+                .where(events.c.type == "SlaBreached")
+                .group_by(events.c.stream_id)
+            )
+        ).all()
+    assert len(declared) == TICKETS
+    assert {count for _, count in declared} == {1}
+    print(f"takeover: every breach paged {last_page - killed_at:.1f} s after the SIGKILL")
