@@ -234,12 +234,17 @@ class OutboxRelay:
             pending.append((event, future))
         lag_histogram = PUBLISH_LAG.labels(self.name)
         published = 0
-        for event, future in pending:
+        for index, (event, future) in enumerate(pending):
             try:
                 await asyncio.wait_for(future, timeout=30)
             except UNPUBLISHABLE as error:
                 dead.append((event, error))
                 continue
+            except BaseException:
+                # The batch will be published again; the rest's outcome no longer matters.
+                for _, later in pending[index + 1 :]:
+                    later.add_done_callback(_outcome_ignored)
+                raise
             published += 1
             lag = (self.clock.now() - event.recorded_at).total_seconds()
             self.stats.lag_ms.append(lag * 1000)
@@ -264,6 +269,11 @@ class OutboxRelay:
             )
         RELAY_CHECKPOINT.labels(self.name).set(reached.global_position)
         return reached
+
+
+def _outcome_ignored(future: asyncio.Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Leadership:
