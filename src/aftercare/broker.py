@@ -11,17 +11,16 @@ answering), and any metadata request for an unknown topic creates it with 4 part
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import os
 import signal
 import socket
 import subprocess
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from aftercare.children import die_with_parent
 
 log = structlog.get_logger(__name__)
 
@@ -48,22 +47,6 @@ def port_in_use(host: str, port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(0.5)
         return probe.connect_ex((host, port)) == 0
-
-
-def _die_with_parent() -> Callable[[], None] | None:
-    """For ``Popen(preexec_fn=...)``: the child gets SIGKILL when its parent dies, however
-    the parent dies (``kill -9`` included), so no broker outlives its run. Linux only."""
-    if not sys.platform.startswith("linux"):
-        return None
-    parent = os.getpid()
-
-    def arrange() -> None:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before the line above
-            os._exit(1)
-
-    return arrange
 
 
 class EmbeddedBroker:
@@ -108,7 +91,7 @@ class EmbeddedBroker:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=die_with_parent(),
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ready_within

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from aftercare.broker import BrokerFailedToStart, EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.children import die_with_parent
 from aftercare.clock import SystemClock
 from aftercare.settings import DEV_ADMIN_KEY, Settings
 
@@ -94,7 +95,9 @@ def serve_api_workers(settings: Settings) -> None:
     the connections); each is a whole ``aftercare api``. Stops them all on SIGTERM."""
     env = {**os.environ, "AFTERCARE_HTTP_WORKERS": "1", "AFTERCARE_HTTP_REUSE_PORT": "true"}
     workers = [
-        subprocess.Popen([sys.executable, "-m", "aftercare.cli", "api"], env=env)
+        subprocess.Popen(
+            [sys.executable, "-m", "aftercare.cli", "api"], env=env, preexec_fn=die_with_parent()
+        )
         for _ in range(settings.http_workers)
     ]
 
