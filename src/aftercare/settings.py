@@ -87,6 +87,8 @@ class Settings(BaseSettings):
         default_factory=lambda: {"urgent": 30, "high": 60, "normal": 60, "low": 60}
     )
     notifier_coalesce_seconds: float = Field(default=10.0, ge=0)
+    # How long a sender holds an update it claimed; a sender that died gives it up then.
+    notifier_lease_seconds: float = Field(default=120.0, ge=1)
     notifier_max_event_age_hours: float = Field(default=24.0, gt=0)
     notifier_templates: Path | None = None
     # The key the notifier uses on the ticket API (role notifier); unset: the one key of

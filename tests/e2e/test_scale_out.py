@@ -1,6 +1,6 @@
-"""Three SLA-watcher processes in one consumer group on PostgreSQL; one is killed with
-SIGKILL while 300 deadlines pass. Its partitions are taken over, and every breach is
-still declared once and paged once."""
+"""Replicas in one consumer group on PostgreSQL, one killed with SIGKILL mid-work: three
+SLA watchers while 300 deadlines pass (every breach declared once, paged once), two
+notifiers while updates go out (every customer told, each update one message)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import func, select, text
@@ -24,8 +25,8 @@ from aftercare.cloudevents import CloudEvent, to_kafka
 from aftercare.db import create_engine
 from aftercare.eventstore.sql import events
 from tests.conftest import _empty_tables
-from tests.processes import AFTERCARE, stop, wait_until_up
-from tests.receivers import WebhookReceiver, webhook_receiver
+from tests.processes import AFTERCARE, aftercare, stop, wait_until_up
+from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET = 20  # seconds: T-EMAIL's budget in this test's policy
@@ -172,3 +173,105 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     assert len(declared) == TICKETS
     assert {count for _, count in declared} == {1}
     print(f"takeover: every breach paged {last_page - killed_at:.1f} s after the SIGKILL")
+
+
+async def notifier(env: dict[str, str]) -> asyncio.subprocess.Process:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        AFTERCARE,
+        "notifier",
+        env={**os.environ, **env, "AFTERCARE_NOTIFIER_PORT": str(port)},
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await wait_until_up(f"http://127.0.0.1:{port}/healthz", process, within=60)
+    return process
+
+
+@pytest.mark.postgres
+async def test_two_notifiers_one_killed_every_customer_told_once(
+    postgres_url: str, direct: AsyncEngine, broker: EmbeddedBroker
+) -> None:
+    """Two notifier processes share the work; one is killed with SIGKILL while updates go
+    out. The survivor takes over its partitions and, after the lease, its claimed
+    updates: every customer hears of the acknowledgement, each update is one message."""
+    tag = uuid.uuid4().hex[:8]
+    topic = f"tickets.notify-{tag}"
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(topic, 6)])
+    api_port = free_port()
+    async with smtp_sink() as smtp:
+        env = {
+            "DATABASE_URL": postgres_url,
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            "AFTERCARE_TICKET_EVENTS_TOPIC": topic,
+            "AFTERCARE_API_KEYS": "ops:admin-key=admin,notifier:notifier-key=notifier",
+            "AFTERCARE_HTTP_PORT": str(api_port),
+            "AFTERCARE_PUBLIC_URL": f"http://127.0.0.1:{api_port}",
+            "AFTERCARE_SMTP_HOST": "127.0.0.1",
+            "AFTERCARE_SMTP_PORT": str(smtp.port),
+            "AFTERCARE_NOTIFIER_COALESCE_SECONDS": "0.5",
+            "AFTERCARE_NOTIFIER_LEASE_SECONDS": "5",
+            "AFTERCARE_LOG_LEVEL": "WARNING",
+        }
+        base = f"http://127.0.0.1:{api_port}"
+        async with (
+            aftercare("api", env=env, ready_url=f"{base}/healthz"),
+            aftercare("relay", env=env),
+        ):
+            notifiers = [await notifier(env), await notifier(env)]
+            await asyncio.sleep(8)  # the group settles on two members
+            tickets = []
+            async with httpx.AsyncClient(
+                base_url=base, headers={"Authorization": "Bearer admin-key"}
+            ) as api:
+                for number in range(TICKETS // 5):
+                    raised = await api.post("/tickets", json=support_request(number))
+                    tickets.append(raised.json()["id"])
+                for number, ticket_id in enumerate(tickets):
+                    acknowledged = await api.post(
+                        f"/tickets/{ticket_id}/acknowledge",
+                        json={"plan": "Remote check", "expected_resolution_at": soon()},
+                    )
+                    assert acknowledged.status_code == 200, acknowledged.text
+                    if number == len(tickets) // 2:
+                        notifiers[0].send_signal(signal.SIGKILL)
+            await notifiers[0].wait()
+            for _ in range(600):
+                if set(tickets) <= told(smtp):
+                    break
+                await asyncio.sleep(0.2)
+            await stop(notifiers[1])
+    missing = set(tickets) - told(smtp)
+    assert not missing, f"{len(missing)} customers never heard"
+    messages = Counter(
+        (str(m["X-Aftercare-Ticket"]), str(m["Message-ID"])) for _, m in smtp.messages
+    )
+    per_ticket = Counter(ticket for ticket, _ in messages)
+    assert set(per_ticket.values()) == {1}, "an update was sent as two different messages"
+    resent = sum(messages.values()) - len(messages)
+    assert resent <= 1, f"{resent} messages sent again (at most the one in flight may be)"
+    print(f"updates: {len(messages)} messages, {resent} sent again after the SIGKILL")
+
+
+def told(smtp: SmtpSink) -> set[str]:
+    """Tickets whose customer got mail (here only the acknowledgement is sent at once)."""
+    return {str(message["X-Aftercare-Ticket"]) for _, message in smtp.messages}
+
+
+def support_request(number: int) -> dict[str, object]:
+    return {
+        "kind": "support",
+        "channel": "email",
+        "customer": {
+            "id": f"CUST-{number}",
+            "name": "Li Na",
+            "email": f"c{number}@example.com",
+            "language": "en",
+        },
+        "subject": "Printer offline",
+        "description": "Since this morning",
+    }
+
+
+def soon() -> str:
+    return (datetime.now(UTC) + timedelta(days=2)).isoformat()

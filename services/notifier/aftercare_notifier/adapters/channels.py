@@ -52,6 +52,9 @@ class EmailDelivery:
                 "Content-Language": update.language,
                 "X-Aftercare-Ticket": update.ticket_id,
                 "X-Aftercare-Notification": update.notification_id,
+                # One id per update: a message sent again after a crash is the same
+                # message, which mail systems recognise and show once.
+                "Message-ID": f"<{update.notification_id}@aftercare>",
             },
         )
 

@@ -95,6 +95,7 @@ class NotifierService:
             or NotifierTuning(
                 coalesce=timedelta(seconds=settings.notifier_coalesce_seconds),
                 max_event_age=timedelta(hours=settings.notifier_max_event_age_hours),
+                lease=timedelta(seconds=settings.notifier_lease_seconds),
             ),
         )
         self.topic = settings.ticket_events_topic
