@@ -54,7 +54,7 @@ _WHY = {
     "415": "The body is not JSON",
     "422": "The request is not valid, or a business rule refuses it",
     "500": "An unexpected error (quote the request id)",
-    "503": "The database does not answer; nothing was changed",
+    "503": "The database does not answer; repeat with the same Idempotency-Key",
 }
 _ASSETS = "/docs/assets"
 

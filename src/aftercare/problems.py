@@ -121,8 +121,9 @@ _OUTAGES: tuple[type[BaseException], ...] = (
 
 
 def unavailable(error: BaseException) -> Problem | None:
-    """503 when ``error`` says a dependency (the database) is unreachable, else None: the
-    client may retry the same request later, and nothing half-done was committed."""
+    """503 when ``error`` says a dependency (the database) is unreachable, else None. The
+    request may or may not have been committed (a connection lost during COMMIT cannot
+    tell), never half of it: repeating it with the same Idempotency-Key is always safe."""
     outage = isinstance(error, _OUTAGES) or (
         isinstance(error, sa.DBAPIError) and error.connection_invalidated
     )
@@ -133,6 +134,7 @@ def unavailable(error: BaseException) -> Problem | None:
         503,
         "unavailable",
         "A service this request needs is unavailable",
-        "the database does not answer; nothing was changed, try again shortly",
+        "the database does not answer; try again shortly (with the same Idempotency-Key, "
+        "a repeat is never applied twice)",
         headers={"Retry-After": "5"},
     )

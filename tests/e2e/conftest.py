@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
+from aftercare.db import create_engine
 from aftercare.settings import Settings
 from aftercare_ticket.entrypoints.app import create_app
+from tests.conftest import _empty_tables
 
 KEYS = {
     "admin": "k-admin",
@@ -34,3 +36,13 @@ async def api(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.Asy
         transport=transport, base_url="http://testserver", headers=auth("admin")
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def pg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine straight to the test database on PostgreSQL, its tables emptied: for
+    tests whose services run in their own processes or behind a proxy."""
+    engine = create_engine(postgres_url)
+    await _empty_tables(engine)
+    yield engine
+    await engine.dispose()

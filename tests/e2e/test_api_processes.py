@@ -17,17 +17,22 @@ from tests.integration.kafka import eventually
 from tests.processes import aftercare
 
 
-@pytest.fixture
-async def live_api(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """Two API processes on the test database, each with its own cache of tickets."""
-    port = free_port()
-    env = {
+def api_env(database_url: str, port: int) -> dict[str, str]:
+    """``aftercare api`` with two worker processes on ``port``."""
+    return {
         "DATABASE_URL": database_url,
         "AFTERCARE_HTTP_PORT": str(port),
         "AFTERCARE_HTTP_WORKERS": "2",
         "AFTERCARE_API_KEYS": ",".join(f"{key}={role}" for role, key in KEYS.items()),
-        "AFTERCARE_LOG_LEVEL": "WARNING",
+        "AFTERCARE_LOG_LEVEL": "ERROR",
     }
+
+
+@pytest.fixture
+async def live_api(engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """Two API processes on the test database, each with its own cache of tickets."""
+    port = free_port()
+    env = api_env(database_url, port)
     base = f"http://127.0.0.1:{port}"
     async with aftercare("api", env=env, ready_url=f"{base}/healthz"):
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
@@ -63,13 +68,7 @@ async def test_an_api_killed_mid_load_loses_nothing_it_acknowledged(
     """``kill -9`` of the API (its supervisor: the workers die with it) while 16 clients
     write; once restarted, every command that was answered 2xx is in the history."""
     port = free_port()
-    env = {
-        "DATABASE_URL": database_url,
-        "AFTERCARE_HTTP_PORT": str(port),
-        "AFTERCARE_HTTP_WORKERS": "2",
-        "AFTERCARE_API_KEYS": ",".join(f"{key}={role}" for role, key in KEYS.items()),
-        "AFTERCARE_LOG_LEVEL": "ERROR",
-    }
+    env = api_env(database_url, port)
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[tuple[str, int]] = []
     running = True

@@ -10,21 +10,19 @@ import signal
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from bench.sla import raised
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
-from aftercare.cloudevents import CloudEvent, to_kafka
-from aftercare.db import create_engine
+from aftercare.cloudevents import to_kafka
 from aftercare.eventstore.sql import events
-from tests.conftest import _empty_tables
 from tests.processes import AFTERCARE, aftercare, stop, wait_until_up
 from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 
@@ -43,45 +41,14 @@ def short_policy(folder: Path) -> Path:
     return path
 
 
-def raised(ticket_id: str) -> CloudEvent:
-    now = datetime.now(UTC)
-    return CloudEvent(
-        id=str(uuid.uuid4()),
-        source="/aftercare/ticket",
-        type="com.aftercare.ticket.RequestRaised.v1",
-        time=now,
-        subject=ticket_id,
-        sequence=1,
-        data={
-            "ticket_id": ticket_id,
-            "kind": "support",
-            "channel": "email",
-            "priority": "normal",
-            "urgent": False,
-            "customer_ref": "CUST-1",
-            "language": "en",
-            "product": {},
-            "subject": "printer offline",
-            "description": "since this morning",
-            "requested_at": now.isoformat(),
-        },
-    )
-
-
-@pytest.fixture
-async def direct(postgres_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(postgres_url)
-    await _empty_tables(engine)
-    yield engine
-    await engine.dispose()
-
-
-async def watcher(env: dict[str, str]) -> asyncio.subprocess.Process:
+async def replica(command: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """``aftercare <command>`` with its own HTTP port, once it answers."""
     port = free_port()
+    port_variable = {"sla-watcher": "AFTERCARE_SLA_PORT", "notifier": "AFTERCARE_NOTIFIER_PORT"}
     process = await asyncio.create_subprocess_exec(
         AFTERCARE,
-        "sla-watcher",
-        env={**os.environ, **env, "AFTERCARE_SLA_PORT": str(port)},
+        command,
+        env={**os.environ, **env, port_variable[command]: str(port)},
         stdout=asyncio.subprocess.DEVNULL,
     )
     await wait_until_up(f"http://127.0.0.1:{port}/healthz", process, within=60)
@@ -108,7 +75,7 @@ def pages(hook: WebhookReceiver, verdict: str) -> Counter[str]:
 
 @pytest.mark.postgres
 async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
-    postgres_url: str, direct: AsyncEngine, broker: EmbeddedBroker, tmp_path: Path
+    postgres_url: str, pg_engine: AsyncEngine, broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     tag = uuid.uuid4().hex[:8]
     topics = (f"tickets.scale-{tag}", f"sla.scale-{tag}")
@@ -126,12 +93,12 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
             "AFTERCARE_LOG_LEVEL": "WARNING",
         }
         # The first holds the pager's leadership; the one killed is a partition owner.
-        first = await watcher(env)
+        first = await replica("sla-watcher", env)
         for _ in range(300):
-            if await dispatcher_leader(direct) >= 2:  # the relay's and the pager's locks
+            if await dispatcher_leader(pg_engine) >= 2:  # the relay's and the pager's locks
                 break
             await asyncio.sleep(0.1)
-        others = [await watcher(env), await watcher(env)]
+        others = [await replica("sla-watcher", env), await replica("sla-watcher", env)]
         await asyncio.sleep(8)  # the group settles on three members
         producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
         await producer.start()
@@ -162,7 +129,7 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     assert len(breached) == TICKETS, f"{len(breached)} of {TICKETS} breaches paged"
     assert set(breached.values()) == {1}, "a breach was paged twice"
     assert set(pages(hook, "SlaWarning").values()) == {1}
-    async with direct.connect() as connection:
+    async with pg_engine.connect() as connection:
         declared = (
             await connection.execute(
                 select(events.c.stream_id, func.count())
@@ -175,21 +142,9 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     print(f"takeover: every breach paged {last_page - killed_at:.1f} s after the SIGKILL")
 
 
-async def notifier(env: dict[str, str]) -> asyncio.subprocess.Process:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        AFTERCARE,
-        "notifier",
-        env={**os.environ, **env, "AFTERCARE_NOTIFIER_PORT": str(port)},
-        stdout=asyncio.subprocess.DEVNULL,
-    )
-    await wait_until_up(f"http://127.0.0.1:{port}/healthz", process, within=60)
-    return process
-
-
 @pytest.mark.postgres
 async def test_two_notifiers_one_killed_every_customer_told_once(
-    postgres_url: str, direct: AsyncEngine, broker: EmbeddedBroker
+    postgres_url: str, pg_engine: AsyncEngine, broker: EmbeddedBroker
 ) -> None:
     """Two notifier processes share the work; one is killed with SIGKILL while updates go
     out. The survivor takes over its partitions and, after the lease, its claimed
@@ -218,7 +173,7 @@ async def test_two_notifiers_one_killed_every_customer_told_once(
             aftercare("api", env=env, ready_url=f"{base}/healthz"),
             aftercare("relay", env=env),
         ):
-            notifiers = [await notifier(env), await notifier(env)]
+            notifiers = [await replica("notifier", env), await replica("notifier", env)]
             await asyncio.sleep(8)  # the group settles on two members
             tickets = []
             async with httpx.AsyncClient(
