@@ -22,8 +22,8 @@ import httpx
 from aftercare.broker import EmbeddedBroker, free_port
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
+from aftercare_system import SERVICE_PACKAGES
 
-SERVICE_PACKAGES = ("aftercare_ticket", "aftercare_sla", "aftercare_notifier")
 AFTERCARE = str(Path(sys.executable).with_name("aftercare"))
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 CHECKS = ",".join(

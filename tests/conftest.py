@@ -18,10 +18,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
-from aftercare.cli import SERVICE_PACKAGES
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
+from aftercare_system import SERVICE_PACKAGES
 
 PG_ADMIN_DSN = os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

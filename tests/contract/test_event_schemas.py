@@ -17,9 +17,9 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
-from aftercare.cli import generated_contracts
 from aftercare.eventstore import RecordedEvent
 from aftercare.schemas import stale_files
+from aftercare_system.contracts import generated_contracts
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.decide import decide

@@ -1,0 +1,132 @@
+"""The ``aftercare`` command: run the system or one part of it, migrate, rebuild, inspect."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from aftercare.settings import Settings
+from aftercare_system.contracts import schemas_command
+from aftercare_system.maintenance import dead_letters_command, migrate, rebuild_views
+from aftercare_system.services import (
+    check_notifier,
+    check_sla_policy,
+    relay_only,
+    run_notifier,
+    run_sla_watcher,
+    serve_api,
+    serve_api_workers,
+)
+from aftercare_system.system import Stopped, run, stop_on_sigterm
+
+log = structlog.get_logger("aftercare")
+
+
+def _configure_logging(level: str) -> None:
+    threshold = logging.getLevelName(level.upper())
+    logging.basicConfig(level=threshold, format="%(message)s", stream=sys.stderr)
+    # aiokafka narrates every group join, alembic every migration step, the development
+    # mail sink every SMTP connection, all at INFO: the start-up banner drowned in them.
+    for chatty in ("aiokafka", "alembic", "mail.log"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, threshold))
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(threshold))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="aftercare", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="migrate, then start the whole system")
+    commands.add_parser("api", help="start the ticket API only")
+    relay = commands.add_parser("relay", help="publish committed events to Kafka (outbox relay)")
+    relay.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
+    commands.add_parser("sla-watcher", help="run the SLA watcher on its own")
+    commands.add_parser("notifier", help="run the customer notifier on its own")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
+    tail = commands.add_parser("tail", help="print the events on a topic as JSON lines")
+    tail.add_argument("--topic", help="default: the ticket events topic")
+    tail.add_argument("--from-beginning", action="store_true", help="start at the oldest event")
+    tail.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        default=[],
+        help="only this event type, e.g. Acknowledged (repeatable)",
+    )
+    tail.add_argument("--max-events", type=int, help="exit after printing this many")
+    tail.add_argument("--until-idle", type=float, help="exit after this many quiet seconds")
+    dead = commands.add_parser(
+        "dead-letters", help="list the events the relays could not publish, or replay them"
+    )
+    dead.add_argument("--replay", action="store_true", help="publish them again")
+    dead.add_argument("--id", dest="ids", type=int, action="append", default=[])
+    schemas = commands.add_parser(
+        "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
+    )
+    schemas.add_argument("--dir", type=Path, default=Path("schemas"))
+    schemas.add_argument("--check", action="store_true", help="exit 1 if a file is out of date")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    _configure_logging(settings.log_level)
+    if args.command == "run":
+        stop_on_sigterm()
+        try:
+            asyncio.run(run(settings))
+        except (Stopped, KeyboardInterrupt):
+            print("Aftercare stopped", file=sys.stderr)
+    elif args.command == "api":
+        if settings.http_workers > 1:
+            serve_api_workers(settings)
+        else:
+            asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port))
+    elif args.command == "relay":
+        asyncio.run(relay_only(settings, args.metrics_port))
+    elif args.command == "sla-watcher":
+        if not settings.kafka_bootstrap_servers:
+            raise SystemExit("aftercare sla-watcher needs KAFKA_BOOTSTRAP_SERVERS")
+        check_sla_policy(settings)
+        asyncio.run(run_sla_watcher(settings, settings.kafka_bootstrap_servers))
+    elif args.command == "notifier":
+        if not settings.kafka_bootstrap_servers:
+            raise SystemExit("aftercare notifier needs KAFKA_BOOTSTRAP_SERVERS")
+        check_notifier(settings)
+        asyncio.run(run_notifier(settings, settings.kafka_bootstrap_servers))
+    elif args.command == "migrate":
+        asyncio.run(migrate(settings))
+        print(f"database at {settings.database_url} is up to date")
+    elif args.command == "tail":
+        from aftercare.tail import tail as tail_topic
+
+        try:
+            asyncio.run(
+                tail_topic(
+                    settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers,
+                    args.topic or settings.ticket_events_topic,
+                    from_beginning=args.from_beginning,
+                    types=args.types,
+                    max_events=args.max_events,
+                    until_idle=args.until_idle,
+                )
+            )
+        except KeyboardInterrupt:
+            pass
+        except BrokenPipeError:  # piped into head: the reader has what it wanted
+            sys.stderr.close()
+    elif args.command == "schemas":
+        return schemas_command(args.dir, args.check)
+    elif args.command == "dead-letters":
+        return asyncio.run(dead_letters_command(settings, args.replay, args.ids))
+    elif args.command == "rebuild-views":
+        count = asyncio.run(rebuild_views(settings))
+        print(f"rebuilt {count} tickets from their events")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,64 @@
+"""The generated contracts under ``schemas/``: event schemas, AsyncAPI, the three OpenAPI
+documents, as the code defines them today."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import structlog
+
+from aftercare.clock import SystemClock
+from aftercare.settings import Settings
+
+log = structlog.get_logger("aftercare")
+
+
+def generated_contracts(directory: Path) -> dict[Path, str]:
+    """Every file under ``schemas/``, as the code defines it today."""
+    from aftercare import __version__
+    from aftercare.auth import KeyRing
+    from aftercare.db import create_engine
+    from aftercare.schemas import asyncapi_document, render_json, render_yaml
+    from aftercare_notifier.entrypoints.app import create_notifier_app
+    from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
+    from aftercare_sla.entrypoints.app import create_sla_app
+    from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
+    from aftercare_ticket.entrypoints.app import create_app
+
+    defaults = Settings.model_fields
+    schemas = {**ticket_event_schemas(), **sla_event_schemas()}
+    files = {directory / "events" / name: render_json(schema) for name, schema in schemas.items()}
+    asyncapi = asyncapi_document(
+        title="Aftercare events",
+        version=__version__,
+        description=(
+            "What Aftercare publishes on Kafka. Every message is a CloudEvent in binary "
+            "mode: attributes in ce_* headers, the JSON data as the value."
+        ),
+        channels=[
+            ticket_channel(str(defaults["ticket_events_topic"].default)),
+            sla_channel(str(defaults["sla_topic"].default)),
+        ],
+        servers={"development": "localhost:9092", "production": "kafka:9092"},
+    )
+    files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
+    files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
+    sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), KeyRing([]))
+    files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
+    notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), KeyRing([]))
+    files[directory / "notifier-openapi.json"] = render_json(notifier_app.openapi())
+    return files
+
+
+def schemas_command(directory: Path, check: bool) -> int:
+    from aftercare.schemas import stale_files, write_files
+
+    expected = generated_contracts(directory)
+    if check:
+        stale = stale_files(expected)
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    for path in write_files(expected):
+        print(f"wrote {path}")
+    return 0
