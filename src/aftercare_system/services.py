@@ -118,19 +118,25 @@ def check_notifier(settings: Settings) -> None:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
     from aftercare_notifier.adapters.templates import TemplateProblem
     from aftercare_notifier.domain.cadence import CadenceError
+    from aftercare_notifier.adapters.ticket_contract import ContractMismatch
     from aftercare_notifier.entrypoints.service import NotifierKeyProblem, check_notifier_settings
 
     try:
         check_notifier_settings(settings)
-    except (CadenceError, TemplateProblem, NotifierKeyProblem) as error:
+    except (CadenceError, TemplateProblem, NotifierKeyProblem, ContractMismatch) as error:
         raise SystemExit(f"invalid notifier settings: {error}") from error
 
 
 def check_sla_policy(settings: Settings) -> None:
     """Refuse to start on an invalid policy, naming each entry and why (before any I/O)."""
     from aftercare_sla.adapters.policy_file import load_policy
+    from aftercare_sla.adapters.ticket_contract import ContractMismatch, check_ticket_contract
     from aftercare_sla.domain.policy import PolicyError
 
+    try:
+        check_ticket_contract()
+    except ContractMismatch as error:
+        raise SystemExit(f"the SLA watcher does not match the ticket contract: {error}") from error
     try:
         policy = load_policy(settings.sla_policy)
     except PolicyError as error:

@@ -40,6 +40,9 @@ PHASES: Mapping[str, Phase] = {
     "Declined": "closed",
 }
 
+QUIET_STATES = frozenset({"waiting_on_customer", "resolved", "closed", "withdrawn", "declined"})
+"""Ticket states in which no routine progress update is sent."""
+
 MIN_INTERVAL = timedelta(minutes=30)
 MAX_INTERVAL = timedelta(minutes=60)
 

@@ -18,6 +18,7 @@ from aftercare.runner import TaskGroup
 from aftercare.settings import Settings
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
+from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
 from aftercare_notifier.domain.cadence import Cadence
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
@@ -58,6 +59,7 @@ def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
     directories = [settings.notifier_templates] if settings.notifier_templates else []
     templates = Templates(ZoneInfo(settings.sla_timezone), directories)
     templates.check()
+    check_ticket_contract()
     notifier_api_key(settings)
     return cadence, templates
 

@@ -35,13 +35,12 @@ from aftercare_notifier.adapters.channels import Update, customer_channels
 from aftercare_notifier.adapters.tables import notifications, notifier_cases
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
-from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, Cadence, CaseView
+from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence, CaseView
+from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
 
-TICKET_TYPE_PREFIX = "com.aftercare.ticket."
 _NAMESPACE = uuid.UUID("0b7c3f0e-5d1a-4c55-8f7e-2a9d6b4e1c30")
-QUIET_STATES = frozenset({"waiting_on_customer", "resolved", "closed", "withdrawn", "declined"})
 
 UPDATES = Counter(
     "aftercare_customer_updates",
@@ -90,9 +89,9 @@ class Notifier:
     async def on_ticket_event(
         self, connection: AsyncConnection, event: CloudEvent, partition: int
     ) -> None:
-        if not event.type.startswith(TICKET_TYPE_PREFIX):
+        name = event_name(event.type)
+        if name is None:
             return
-        name = event.type.removeprefix(TICKET_TYPE_PREFIX).split(".")[0]
         ticket_id, now = event.subject, self.clock.now()
         sequence = event.sequence or 0
         last = (

@@ -12,23 +12,9 @@ import yaml
 from pydantic import ValidationError
 
 from aftercare_sla.domain.policy import Policy, PolicyError
-from aftercare_ticket.domain import vocabulary
-from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.contract import EVENT_FIELDS, VOCABULARY
 
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
-
-EVENT_FIELDS: dict[str, list[str]] = {
-    name: list(model.model_fields) for name, model in EVENT_TYPES.items()
-}
-"""The ticket events a target may name, with their fields (the published contract)."""
-
-VOCABULARY: dict[str, list[str]] = {
-    "kind": [item.value for item in vocabulary.Kind],
-    "channel": [item.value for item in vocabulary.Channel],
-    "priority": [item.value for item in vocabulary.Priority],
-    "complaint_grade": [item.value for item in vocabulary.ComplaintGrade],
-    "complexity": [item.value for item in vocabulary.Complexity],
-}
 
 
 def _expand(node: Any, environ: Mapping[str, str]) -> Any:
@@ -61,7 +47,10 @@ def parse_policy(text: str, source: str, environ: Mapping[str, str] | None = Non
             ).lstrip(".")
             problems.append(f"{location}: {item['msg']}")
         raise PolicyError(source, problems) from error
-    problems = policy.problems(EVENT_FIELDS, VOCABULARY)
+    problems = policy.problems(
+        {name: list(fields) for name, fields in EVENT_FIELDS.items()},
+        {name: list(values) for name, values in VOCABULARY.items()},
+    )
     if problems:
         raise PolicyError(source, problems)
     return policy

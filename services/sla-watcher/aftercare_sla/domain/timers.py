@@ -27,6 +27,14 @@ PAUSES: Mapping[str, tuple[str, bool]] = {
 }
 """Events that pause or resume clocks, and the reason they carry."""
 
+TERMINAL: Mapping[str, bool] = {
+    "Closed": True,
+    "Withdrawn": True,
+    "Declined": True,
+    "Reopened": False,
+}
+"""Events that end a ticket's clocks (True) or start them again (False)."""
+
 FACTS: Mapping[str, tuple[str, ...]] = {
     "RequestRaised": (
         "kind",

@@ -31,12 +31,11 @@ from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
 from aftercare_sla.domain.events import SlaBreached, SlaEvent, SlaMet, SlaWarning
 from aftercare_sla.domain.policy import Policy, ResolvedTarget, format_duration
-from aftercare_sla.domain.timers import Fact, Timer, elapsed, evaluate
+from aftercare_sla.domain.timers import TERMINAL, Fact, Timer, elapsed, evaluate
+from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
 
-TICKET_TYPE_PREFIX = "com.aftercare.ticket."
-TERMINAL = {"Closed": True, "Withdrawn": True, "Declined": True, "Reopened": False}
 _NAMESPACE = uuid.UUID("5a1c7e2e-8d4b-4f7e-9a51-6b3c2d1e0f99")
 
 
@@ -90,9 +89,9 @@ class SlaWatcher:
         self, connection: AsyncConnection, event: CloudEvent, partition: int
     ) -> None:
         """Store the event and bring the ticket's timers up to date (consumer handler)."""
-        if not event.type.startswith(TICKET_TYPE_PREFIX) or event.sequence is None:
+        name = event_name(event.type)
+        if name is None or event.sequence is None:
             return
-        name = event.type.removeprefix(TICKET_TYPE_PREFIX).split(".")[0]
         ticket_id = event.subject
         await upsert(
             connection,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from aftercare.schemas import ChannelContract, MessageContract, event_schema
-from aftercare_ticket.adapters.publishing import SCHEMA_BASE, SOURCE, ce_type, schema_file
+from aftercare_ticket.adapters.publishing import SCHEMA_BASE, SOURCE, schema_file
+from aftercare_ticket.contract import ce_type
 from aftercare_ticket.domain.events import EVENT_TYPES, PERSONAL_PATHS
 
 

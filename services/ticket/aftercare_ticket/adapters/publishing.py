@@ -6,14 +6,11 @@ from datetime import datetime
 
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import RecordedEvent
+from aftercare_ticket.contract import ce_type
 from aftercare_ticket.domain.events import EVENT_TYPES, without_personal_data
 
 SOURCE = "/aftercare/ticket"
 SCHEMA_BASE = "https://aftercare.dev/schemas/events/"
-
-
-def ce_type(event_type: str, schema_version: int) -> str:
-    return f"com.aftercare.ticket.{event_type}.v{schema_version}"
 
 
 def schema_file(event_type: str, schema_version: int) -> str:

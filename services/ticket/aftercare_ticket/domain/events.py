@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from aftercare.schemas import PERSONAL_MARKER
 from aftercare_ticket.domain.values import (
     PERSONAL,
     Attachment,
@@ -286,7 +287,7 @@ def _personal_paths(model: type[BaseModel], prefix: tuple[str, ...] = ()) -> lis
     paths: list[tuple[str, ...]] = []
     for name, field in model.model_fields.items():
         extra = field.json_schema_extra
-        if isinstance(extra, dict) and extra.get("x-personal-data"):
+        if isinstance(extra, dict) and extra.get(PERSONAL_MARKER):
             paths.append((*prefix, name))
             continue
         for candidate in (field.annotation, *getattr(field.annotation, "__args__", ())):

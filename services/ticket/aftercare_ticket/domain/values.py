@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
+from aftercare.schemas import PERSONAL_MARKER
 from aftercare_ticket.domain.vocabulary import Language, ReturnReason
 
 # B-TIME-ORDER (Q §七 completeness check): required text is never empty or blank. No
@@ -34,7 +35,7 @@ ShortText = Annotated[
 MAX_ITEMS = 50
 """Longest list a request may carry (attachments, parts): bodies small, events publishable."""
 
-PERSONAL: JsonDict = {"x-personal-data": True}
+PERSONAL: JsonDict = {PERSONAL_MARKER: True}
 """Marks a field as personal data (P-PII): kept in the store, never shown to integrators."""
 
 

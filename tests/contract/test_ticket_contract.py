@@ -1,0 +1,52 @@
+"""The watcher's and the notifier's maps name only what the ticket's contract publishes,
+and the check that guards them at start-up would catch a renamed event, state or field."""
+
+from __future__ import annotations
+
+import pytest
+
+from aftercare_notifier.adapters import ticket_contract as notifier_contract
+from aftercare_sla.adapters import ticket_contract as sla_contract
+from aftercare_sla.domain import timers
+from aftercare_ticket.contract import (
+    CLOUDEVENT_TYPE_PREFIX,
+    ENDED_STATES,
+    EVENT_FIELDS,
+    STATES,
+    WAITING_STATES,
+    ce_type,
+    event_name,
+    unknown_names,
+)
+
+
+def test_the_services_maps_match_the_contract() -> None:
+    assert sla_contract.contract_problems() == []
+    assert notifier_contract.contract_problems() == []
+
+
+def test_a_renamed_event_or_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(timers, "PAUSES", {**timers.PAUSES, "InfoRequested": ("x", True)})
+    monkeypatch.setattr(sla_contract, "PAUSES", timers.PAUSES)
+    monkeypatch.setattr(sla_contract, "FACTS", {"Diagnosed": ("complexity", "severity")})
+    problems = sla_contract.contract_problems()
+    assert "SLA pauses: no ticket event 'InfoRequested'" in problems
+    assert "SLA pauses: 'x' is not a waiting state" in problems
+    assert "SLA facts: Diagnosed publishes no field 'severity'" in problems
+    with pytest.raises(sla_contract.ContractMismatch):
+        sla_contract.check_ticket_contract()
+
+
+def test_states_and_types_come_from_the_domain() -> None:
+    assert ENDED_STATES <= STATES
+    assert WAITING_STATES <= STATES
+    assert "new" not in STATES
+    assert unknown_names("x", states=["resolvd"]) == ["x: no ticket state 'resolvd'"]
+    assert ce_type("Acknowledged", 1) == f"{CLOUDEVENT_TYPE_PREFIX}Acknowledged.v1"
+    assert event_name(ce_type("Acknowledged", 1)) == "Acknowledged"
+    assert event_name("com.aftercare.sla.SlaBreached.v1") is None
+
+
+def test_personal_data_is_not_a_published_field() -> None:
+    assert "contact" not in EVENT_FIELDS["RequestRaised"]
+    assert "customer_ref" in EVENT_FIELDS["RequestRaised"]
