@@ -117,8 +117,8 @@ async def run_notifier(settings: Settings, bootstrap_servers: str) -> None:
 def check_notifier(settings: Settings) -> None:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
     from aftercare_notifier.adapters.templates import TemplateProblem
-    from aftercare_notifier.domain.cadence import CadenceError
     from aftercare_notifier.adapters.ticket_contract import ContractMismatch
+    from aftercare_notifier.domain.cadence import CadenceError
     from aftercare_notifier.entrypoints.service import NotifierKeyProblem, check_notifier_settings
 
     try:
