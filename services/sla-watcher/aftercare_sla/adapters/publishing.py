@@ -54,7 +54,7 @@ def sla_channel(address: str) -> ChannelContract:
         description=(
             "SLA verdicts of the watcher: a warning before a deadline, a breach once per "
             "target cycle per ticket, and targets met. Key = ticket id. Each carries the "
-            "rule ID (REQUIREMENTS T-*) and the policy version it was judged under."
+            "rule ID (T-*, docs/rules.md) and the policy version it was judged under."
         ),
         key="Ticket id (same as ce_subject).",
         source=SOURCE,

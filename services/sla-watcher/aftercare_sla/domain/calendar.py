@@ -1,6 +1,6 @@
 """Business time: how much of an interval counts toward a clock, and when a budget runs out.
 
-Two clocks (REQUIREMENTS §3): ``24x7`` counts every second; ``working_days`` counts the
+Two clocks (docs/rules.md §3): ``24x7`` counts every second; ``working_days`` counts the
 whole calendar days (00:00–24:00 local time) that are working days — weekends and public
 holidays excluded, the officially adjusted working weekends (调休) included. Hours within
 a day are not weighed: the standards promise 7×24 support and count working *days*.

@@ -1,4 +1,4 @@
-"""The SLA policy: one target per clock of the standards (REQUIREMENTS §3, T-*).
+"""The SLA policy: one target per clock of the standards (docs/rules.md §3, T-*).
 
 Read from YAML (``deploy/sla-policy.yaml``) and validated before the watcher starts: an
 invalid policy is refused with the entry and the reason, never half-applied.

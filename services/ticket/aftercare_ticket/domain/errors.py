@@ -8,7 +8,7 @@ class DomainError(Exception):
 
 
 class Refusal(DomainError):
-    """A business rule refuses the command; ``rule`` is its ID in REQUIREMENTS.md."""
+    """A business rule refuses the command; ``rule`` is its ID in docs/rules.md."""
 
     def __init__(self, rule: str, detail: str, field: str | None = None) -> None:
         super().__init__(f"{rule}: {detail}")

@@ -113,7 +113,7 @@ DISPUTE_LADDER = (
 
 
 class BusinessRule(StrEnum):
-    """The B-* rules of REQUIREMENTS.md §4; a declined request names one of them."""
+    """The B-* rules of docs/rules.md §4; a declined request names one of them."""
 
     WARRANTY_PERIOD = "B-WARRANTY-PERIOD"
     WARRANTY_SCOPE = "B-WARRANTY-SCOPE"
