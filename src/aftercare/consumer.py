@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
-from aftercare.db import insert_if_absent, writing
+from aftercare.db import insert_if_absent, transaction
 from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
 from aftercare.sqltypes import UtcDateTime
 
@@ -177,7 +177,7 @@ class IdempotentConsumer:
     async def prune(self) -> int:
         """Forget applied event ids older than ``remember_for``; returns how many."""
         before = self.clock.now() - self.tuning.remember_for
-        async with self._transaction() as connection:
+        async with transaction(self.engine) as connection:
             result = await connection.execute(
                 delete(processed_events).where(
                     processed_events.c.consumer == self.name,
@@ -250,13 +250,6 @@ class IdempotentConsumer:
         if offsets and self._consumer is not None:
             await self._consumer.commit(offsets)
 
-    @contextlib.asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                yield connection
-
     async def _apply(self, connection: AsyncConnection, record: ConsumerRecord) -> bool:
         """Apply one message inside ``connection``'s transaction; False if seen before."""
         event = from_kafka(list(record.headers), record.value)
@@ -279,7 +272,7 @@ class IdempotentConsumer:
         backoff = self.tuning.retry_backoff
         while True:
             try:
-                async with self._transaction() as connection:
+                async with transaction(self.engine) as connection:
                     return [await self._apply(connection, record) for record in records]
             except _TRANSIENT as error:
                 log.warning("transient failure; retrying", consumer=self.name, error=repr(error))

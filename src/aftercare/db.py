@@ -8,7 +8,8 @@ turned off so that ``BEGIN`` really starts one, and write transactions start wit
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 async def writing(connection: AsyncConnection) -> AsyncConnection:
     """Mark a connection as about to write, before its transaction begins."""
     return await connection.execution_options(**WRITE)
+
+
+@asynccontextmanager
+async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A write transaction: committed when the block ends, rolled back if it raises. On
+    SQLite it takes the write lock at once (``BEGIN IMMEDIATE``), so two writers queue
+    instead of one failing when it upgrades a read lock."""
+    async with engine.connect() as connection:
+        connection = await writing(connection)
+        async with connection.begin():
+            yield connection
 
 
 async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[str, Any]) -> bool:

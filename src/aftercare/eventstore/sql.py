@@ -47,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
-from aftercare.db import writing
+from aftercare.db import transaction
 from aftercare.eventstore.model import ConcurrencyError, LogCursor, NewEvent, RecordedEvent
 from aftercare.sqltypes import JsonDocument, Position, UtcDateTime
 
@@ -272,12 +272,10 @@ class SqlEventStore:
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[RecordedEvent]:
         try:
-            async with self.engine.connect() as connection:
-                connection = await writing(connection)
-                async with connection.begin():
-                    return await append_events(
-                        connection, stream_id, expected_version, events, self.clock.now()
-                    )
+            async with transaction(self.engine) as connection:
+                return await append_events(
+                    connection, stream_id, expected_version, events, self.clock.now()
+                )
         except ConcurrencyError as error:
             raise await with_actual_version(self.engine, error) from error
 

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import insert_if_absent, seconds_until_due, upsert, writing
+from aftercare.db import insert_if_absent, seconds_until_due, transaction, upsert
 from aftercare.mail import SmtpSettings
 from aftercare.redact import redact
 from aftercare_notifier.adapters.channels import Update, customer_channels
@@ -219,38 +219,36 @@ class Notifier:
         if partitions is not None:
             query = query.where(notifier_cases.c.partition.in_(list(partitions)))
         queued = 0
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                due = await connection.execute(
-                    query.order_by(notifier_cases.c.next_due).limit(self.tuning.batch * 10)
-                )
-                for case in due.all():
-                    if await self._pending(connection, case.ticket_id) is None:
-                        key = f"progress:{case.ticket_id}:{case.next_due.isoformat()}"
-                        queued += await insert_if_absent(
-                            connection,
-                            notifications,
-                            {
-                                "id": str(uuid.uuid5(_NAMESPACE, key)),
-                                "ticket_id": case.ticket_id,
-                                "kind": "progress",
-                                "template": "progress",
-                                "trigger_key": key,
-                                "event": {},
-                                "status": "pending",
-                                "attempts": 0,
-                                "next_attempt_at": now,
-                                "recorded": False,
-                                "created_at": now,
-                            },
-                        )
-                    # The next one is owed after this update goes out (the anchor moves).
-                    await connection.execute(
-                        update(notifier_cases)
-                        .where(notifier_cases.c.ticket_id == case.ticket_id)
-                        .values(next_due=None, updated_at=now)
+        async with transaction(self.engine) as connection:
+            due = await connection.execute(
+                query.order_by(notifier_cases.c.next_due).limit(self.tuning.batch * 10)
+            )
+            for case in due.all():
+                if await self._pending(connection, case.ticket_id) is None:
+                    key = f"progress:{case.ticket_id}:{case.next_due.isoformat()}"
+                    queued += await insert_if_absent(
+                        connection,
+                        notifications,
+                        {
+                            "id": str(uuid.uuid5(_NAMESPACE, key)),
+                            "ticket_id": case.ticket_id,
+                            "kind": "progress",
+                            "template": "progress",
+                            "trigger_key": key,
+                            "event": {},
+                            "status": "pending",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "recorded": False,
+                            "created_at": now,
+                        },
                     )
+                # The next one is owed after this update goes out (the anchor moves).
+                await connection.execute(
+                    update(notifier_cases)
+                    .where(notifier_cases.c.ticket_id == case.ticket_id)
+                    .values(next_due=None, updated_at=now)
+                )
         return queued
 
     async def seconds_until_due(self, partitions: Collection[int] | None = None) -> float | None:
@@ -270,29 +268,27 @@ class Notifier:
 
     async def _claim(self) -> list[Any]:
         now = self.clock.now()
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                query = (
-                    select(notifications)
-                    .where(
-                        and_(
-                            notifications.c.status == "pending",
-                            notifications.c.next_attempt_at <= now,
-                        )
+        async with transaction(self.engine) as connection:
+            query = (
+                select(notifications)
+                .where(
+                    and_(
+                        notifications.c.status == "pending",
+                        notifications.c.next_attempt_at <= now,
                     )
-                    .order_by(notifications.c.next_attempt_at)
-                    .limit(self.tuning.batch)
                 )
-                if connection.dialect.name == "postgresql":
-                    query = query.with_for_update(skip_locked=True)
-                rows = list((await connection.execute(query)).all())
-                for row in rows:
-                    await connection.execute(
-                        update(notifications)
-                        .where(notifications.c.id == row.id)
-                        .values(next_attempt_at=now + self.tuning.lease, attempts=row.attempts + 1)
-                    )
+                .order_by(notifications.c.next_attempt_at)
+                .limit(self.tuning.batch)
+            )
+            if connection.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list((await connection.execute(query)).all())
+            for row in rows:
+                await connection.execute(
+                    update(notifications)
+                    .where(notifications.c.id == row.id)
+                    .values(next_attempt_at=now + self.tuning.lease, attempts=row.attempts + 1)
+                )
         return rows
 
     async def _finish(self, notification_id: str, **values: Any) -> None:
@@ -366,25 +362,23 @@ class Notifier:
         if not delivered:
             await self._fail(row, "; ".join(errors))
             return
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                await connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id == row.id)
-                    .values(
-                        status="sent",
-                        sent_at=now,
-                        next_attempt_at=None,
-                        channels=",".join(c.name for c in delivered),
-                        recipients=", ".join(c.recipient for c in delivered),
-                        subject=subject,
-                        language=update_.language,
-                        last_error="; ".join(errors) or None,
-                    )
+        async with transaction(self.engine) as connection:
+            await connection.execute(
+                update(notifications)
+                .where(notifications.c.id == row.id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    next_attempt_at=None,
+                    channels=",".join(c.name for c in delivered),
+                    recipients=", ".join(c.recipient for c in delivered),
+                    subject=subject,
+                    language=update_.language,
+                    last_error="; ".join(errors) or None,
                 )
-                view = (await self._view(connection, row.ticket_id)).updated(now)
-                await self._save_view(connection, view, None, now)
+            )
+            view = (await self._view(connection, row.ticket_id)).updated(now)
+            await self._save_view(connection, view, None, now)
         UPDATES.labels("sent", row.kind).inc()
         log.info(
             "customer updated",
@@ -478,18 +472,16 @@ class Notifier:
     async def _try_again_next_cadence(self, ticket_id: str) -> None:
         """A failed update must not silence the case: the cadence goes on from now."""
         now = self.clock.now()
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                view = await self._view(connection, ticket_id)
-                due = None
-                if view.phase == "open":
-                    due = now + self.cadence.interval(view.priority, view.urgent)
-                await connection.execute(
-                    update(notifier_cases)
-                    .where(notifier_cases.c.ticket_id == ticket_id)
-                    .values(next_due=due, updated_at=now)
-                )
+        async with transaction(self.engine) as connection:
+            view = await self._view(connection, ticket_id)
+            due = None
+            if view.phase == "open":
+                due = now + self.cadence.interval(view.priority, view.urgent)
+            await connection.execute(
+                update(notifier_cases)
+                .where(notifier_cases.c.ticket_id == ticket_id)
+                .values(next_due=due, updated_at=now)
+            )
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import seconds_until_due, upsert, writing
+from aftercare.db import seconds_until_due, transaction, upsert
 from aftercare.eventstore import NewEvent, append_at_end
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
@@ -335,14 +335,10 @@ class SlaWatcher:
         if partitions is not None:
             query = query.where(sla_timers.c.partition.in_(list(partitions)))
         fired = 0
-        async with self.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                due = await connection.execute(
-                    query.order_by(sla_timers.c.next_due).limit(self.batch)
-                )
-                for row in due.all():
-                    fired += await self._fire(connection, row, now)
+        async with transaction(self.engine) as connection:
+            due = await connection.execute(query.order_by(sla_timers.c.next_due).limit(self.batch))
+            for row in due.all():
+                fired += await self._fire(connection, row, now)
         return fired
 
     async def _fire(self, connection: AsyncConnection, row: Any, now: datetime) -> int:
@@ -437,15 +433,13 @@ class SlaWatcher:
         moved = 0
         now = self.clock.now()
         for ticket_id, partition in stale:
-            async with self.engine.connect() as connection:
-                connection = await writing(connection)
-                async with connection.begin():
-                    moved += await self._reconcile(connection, ticket_id, partition, now)
-                    await connection.execute(
-                        update(sla_tickets)
-                        .where(sla_tickets.c.ticket_id == ticket_id)
-                        .values(policy_version=self.policy_version, updated_at=now)
-                    )
+            async with transaction(self.engine) as connection:
+                moved += await self._reconcile(connection, ticket_id, partition, now)
+                await connection.execute(
+                    update(sla_tickets)
+                    .where(sla_tickets.c.ticket_id == ticket_id)
+                    .values(policy_version=self.policy_version, updated_at=now)
+                )
         if stale:
             log.info(
                 "sla policy changed: open tickets recomputed",
