@@ -11,10 +11,10 @@ from typing import Any
 import asyncpg
 import orjson
 import psutil
-from tests.unit.builders import context, raise_body, raised, run, sample
 
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.events import TicketEvent, encode
+from aftercare_ticket.examples import context, raise_body, raised, run, sample
 from bench.env import Environment, copy_events
 
 EVENTS_PER_TICKET = 5

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import orjson
-from tests.unit.builders import context, raise_body
 
 from aftercare.broker import free_port
 from aftercare_ticket.domain.decide import raise_request
 from aftercare_ticket.domain.events import ProgressReported, encode
+from aftercare_ticket.examples import context, raise_body
 from bench.env import API_KEY, Environment, copy_events, percentile
 
 QUERIES = 1000

@@ -26,7 +26,7 @@ from aftercare_ticket.domain.decide import decide
 from aftercare_ticket.domain.events import EVENT_TYPES, PERSONAL_PATHS, TicketEvent, encode
 from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.domain.vocabulary import Kind, State
-from tests.unit.builders import T0, context, in_state, raise_body, raised, run, sample
+from aftercare_ticket.examples import T0, context, in_state, raise_body, raised, run, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"

@@ -30,8 +30,8 @@ from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.events import EVENT_TYPES
 from aftercare_ticket.entrypoints.app import create_app
 from tests.e2e.test_ticket_api import PROBLEM, complaint
-from tests.integration.kafka import eventually, read_topic
-from tests.tcpproxy import TcpProxy, tcp_proxy
+from tests.support.kafka import eventually, read_topic
+from tests.support.tcpproxy import TcpProxy, tcp_proxy
 
 OUTAGE_SECONDS = 30
 FAST = ConsumerTuning(session_timeout_ms=3000, heartbeat_interval_ms=500, max_wait=0.05)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from aftercare.broker import EmbeddedBroker
 from aftercare.cloudevents import CloudEvent
-from tests.integration.kafka import publish
+from tests.support.kafka import publish
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -31,9 +31,9 @@ from aftercare_notifier.entrypoints.service import NotifierService
 from aftercare_notifier.service_layer.notifier import NotifierTuning
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
-from tests.integration.kafka import eventually
-from tests.receivers import SmtpSink, smtp_sink, webhook_receiver
-from tests.unit.sla.scenarios import local
+from tests.support.kafka import eventually
+from tests.support.receivers import SmtpSink, smtp_sink, webhook_receiver
+from tests.support.sla_scenarios import local
 
 FAST = ConsumerTuning(session_timeout_ms=2000, heartbeat_interval_ms=500, max_wait=0.05)
 T = local("2026-03-02 09:00")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.kafka import read_topic
+from tests.support.kafka import read_topic
 
 ROOT = Path(__file__).resolve().parents[2]
 AFTERCARE = Path(sys.executable).with_name("aftercare")

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
 from aftercare.cloudevents import to_kafka
 from aftercare.eventstore.sql import events
-from tests.processes import AFTERCARE, aftercare, stop, wait_until_up
-from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.support.processes import AFTERCARE, aftercare, stop, wait_until_up
+from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET = 20  # seconds: T-EMAIL's budget in this test's policy

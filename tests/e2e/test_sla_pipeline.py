@@ -31,9 +31,9 @@ from aftercare.webhooks import sign_webhook
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService
-from tests.integration.kafka import eventually, publish, read_topic
-from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
-from tests.unit.sla.scenarios import SCENARIOS, Scenario, ack, event, later, local
+from tests.support.kafka import eventually, publish, read_topic
+from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.support.sla_scenarios import SCENARIOS, Scenario, ack, event, later, local
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas" / "events"

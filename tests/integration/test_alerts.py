@@ -18,7 +18,7 @@ from aftercare_sla.adapters.alerts import (
     Pager,
     build_channels,
 )
-from tests.receivers import smtp_sink, webhook_receiver
+from tests.support.receivers import smtp_sink, webhook_receiver
 
 ALERT = Alert(
     verdict="SlaBreached",

@@ -25,7 +25,7 @@ from aftercare.consumer import (
     TransientError,
     processed_events,
 )
-from tests.integration.kafka import eventually, publish, read_raw
+from tests.support.kafka import eventually, publish, read_raw
 
 FAST = ConsumerTuning(
     session_timeout_ms=2000, heartbeat_interval_ms=500, max_attempts=3, retry_backoff=0.01

@@ -27,7 +27,7 @@ from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
-from tests.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 
 KEYS = "admin-key=admin,notifier-key=notifier"
 WINDOW = timedelta(seconds=10)

@@ -19,9 +19,9 @@ from aftercare.relay import OutboxRelay
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import Caller, TicketService
-from tests.integration.kafka import eventually, read_topic
-from tests.unit.builders import raise_body
+from tests.support.kafka import eventually, read_topic
 
 CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="c")
 

@@ -18,10 +18,10 @@ from aftercare.settings import Settings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.app import create_app
+from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import TicketService
-from tests.integration.kafka import eventually, publish, read_topic
 from tests.integration.test_outbox_relay import CALLER, walk_tickets
-from tests.unit.builders import raise_body
+from tests.support.kafka import eventually, publish, read_topic
 
 
 async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows(

@@ -21,7 +21,7 @@ from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.watcher import SlaWatcher, sla_stream
-from tests.unit.sla.scenarios import T0, Scenario, ack, event, later
+from tests.support.sla_scenarios import T0, Scenario, ack, event, later
 
 ROOT = Path(__file__).resolve().parents[2]
 READER_KEYS = KeyRing(parse_api_keys("k=reader"))

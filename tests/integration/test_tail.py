@@ -12,7 +12,7 @@ from typing import Any
 
 from aftercare.broker import EmbeddedBroker
 from aftercare.cloudevents import CloudEvent
-from tests.integration.kafka import publish
+from tests.support.kafka import publish
 
 AFTERCARE = str(Path(sys.executable).with_name("aftercare"))
 

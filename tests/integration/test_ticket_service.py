@@ -10,8 +10,8 @@ from aftercare.clock import FixedClock
 from aftercare.eventstore import ConcurrencyError, SqlEventStore
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import Caller, TicketService
-from tests.unit.builders import raise_body
 
 CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="r")
 

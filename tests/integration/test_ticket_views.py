@@ -11,8 +11,8 @@ from aftercare_ticket.adapters.repository import rebuild_views
 from aftercare_ticket.adapters.tables import ticket_views
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
+from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import Caller, TicketService
-from tests.unit.builders import raise_body
 
 CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="c")
 

@@ -14,7 +14,7 @@ from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.errors import Refusal
 from aftercare_ticket.domain.values import ReturnDetails
 from aftercare_ticket.domain.vocabulary import Kind, Priority, State
-from tests.unit.builders import T0, context, raise_body, raised, run, sample
+from aftercare_ticket.examples import T0, context, raise_body, raised, run, sample
 
 
 def refused_rule(call: Any) -> Refusal:

@@ -9,7 +9,7 @@ from aftercare_ticket.domain.decide import decide
 from aftercare_ticket.domain.errors import InvalidTransition
 from aftercare_ticket.domain.ticket import apply
 from aftercare_ticket.domain.vocabulary import State
-from tests.unit.builders import context, in_state, sample
+from aftercare_ticket.examples import context, in_state, sample
 
 S = State
 # The expected flow, written out independently of the machine's table.
