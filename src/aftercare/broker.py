@@ -127,15 +127,6 @@ class EmbeddedBroker:
             self.process.kill()
             await asyncio.to_thread(self.process.wait)
 
-    def freeze(self) -> None:
-        """Simulate an outage without losing data (a restart would reset everything)."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)
-
 
 async def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicSpec]) -> list[str]:
     """Create the topics that do not exist yet; returns the names created."""

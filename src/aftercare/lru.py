@@ -20,9 +20,6 @@ class Lru(Generic[K, V]):
             self._entries.move_to_end(key)
         return value
 
-    def __getitem__(self, key: K) -> V:
-        return self._entries[key]
-
     def put(self, key: K, value: V) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)

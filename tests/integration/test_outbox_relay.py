@@ -21,7 +21,7 @@ from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import Caller, TicketService
-from tests.support.kafka import eventually, read_topic
+from tests.support.kafka import eventually, frozen, read_topic
 
 CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="c")
 
@@ -123,8 +123,7 @@ async def test_broker_outage_loses_nothing(
     before = await walk_tickets(service, clock, 2)
     await wait_published(running_relay, before)
 
-    broker.freeze()  # 30 s, with commands coming in all along
-    try:
+    with frozen(broker):  # 30 s, with commands coming in all along
         loop = asyncio.get_running_loop()
         frozen_until = loop.time() + 30
         during = 0
@@ -132,8 +131,6 @@ async def test_broker_outage_loses_nothing(
             during += await walk_tickets(service, clock, 1)  # the API keeps accepting
             await asyncio.sleep(0.2)
         assert running_relay.stats.published == before
-    finally:
-        broker.thaw()
     await wait_published(running_relay, before + during, within=90)
 
     found = await read_topic(broker.bootstrap_servers, topic, before + during + 50, within=10)

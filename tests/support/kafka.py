@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from aftercare.broker import EmbeddedBroker
 from aftercare.cloudevents import CloudEvent, from_kafka, to_kafka
 
 
@@ -69,3 +72,15 @@ async def read_raw(
         return found
     finally:
         await consumer.stop()
+
+
+@contextmanager
+def frozen(broker: EmbeddedBroker) -> Iterator[None]:
+    """An outage that loses nothing: the broker stopped (SIGSTOP) and resumed (SIGCONT); a
+    restart would empty the memory-only broker instead."""
+    assert broker.process is not None
+    broker.process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        broker.process.send_signal(signal.SIGCONT)

@@ -45,7 +45,6 @@ class AlertDispatcher:
         self.clock = clock
         self.name = name
         self.idle_wait = idle_wait
-        self.paged = 0
         self._stopping = asyncio.Event()
 
     def request_stop(self) -> None:
@@ -90,7 +89,6 @@ class AlertDispatcher:
             if event.type in PAGED:
                 alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
                 await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
-                self.paged += 1
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
                 await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
             checkpoint = LogCursor.of(event)
