@@ -13,7 +13,6 @@ records ``ProgressReported`` on the ticket (idempotent by the notification id).
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,25 +21,24 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import insert_if_absent, seconds_until_due, transaction, upsert
+from aftercare.db import seconds_until_due, transaction
 from aftercare.mail import SmtpSettings
 from aftercare.redact import redact
-from aftercare_notifier.adapters.channels import Update, customer_channels
-from aftercare_notifier.adapters.tables import notifications, notifier_cases
+from aftercare_notifier.adapters import cases, outbox
+from aftercare_notifier.adapters.channels import CustomerChannel, Update, customer_channels
+from aftercare_notifier.adapters.tables import notifier_cases
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
-from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence, CaseView
+from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence
 from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
 
-_NAMESPACE = uuid.UUID("0b7c3f0e-5d1a-4c55-8f7e-2a9d6b4e1c30")
 
 UPDATES = Counter(
     "aftercare_customer_updates",
@@ -92,87 +90,17 @@ class Notifier:
         name = event_name(event.type)
         if name is None:
             return
-        ticket_id, now = event.subject, self.clock.now()
-        sequence = event.sequence or 0
-        last = (
-            await connection.execute(
-                select(notifier_cases.c.last_sequence).where(
-                    notifier_cases.c.ticket_id == ticket_id
-                )
-            )
-        ).scalar_one_or_none()
+        ticket_id, now, sequence = event.subject, self.clock.now(), event.sequence or 0
+        last = await cases.last_sequence(connection, ticket_id)
         if last is not None and sequence <= last:
             return  # seen before (the relay republished it): nothing changes
-        view = (await self._view(connection, ticket_id)).evolve(name, event.time, event.data)
+        view = (await cases.load_view(connection, ticket_id)).evolve(name, event.time, event.data)
         if name in CHANGE_TEMPLATES and now - event.time <= self.tuning.max_event_age:
             await self._queue_change(connection, ticket_id, CHANGE_TEMPLATES[name], event, now)
-        await self._save_view(connection, view, partition, now, sequence=sequence)
-
-    async def _view(self, connection: AsyncConnection, ticket_id: str) -> CaseView:
-        row = (
-            await connection.execute(
-                select(notifier_cases).where(notifier_cases.c.ticket_id == ticket_id)
-            )
-        ).first()
-        if row is None:
-            return CaseView(ticket_id)
-        return CaseView(
-            ticket_id=ticket_id,
-            phase=row.phase,
-            priority=row.priority,
-            urgent=row.urgent,
-            language=row.language,
-            customer_ref=row.customer_ref,
-            last_update_at=row.last_update_at,
-            opened_at=row.opened_at,
+        next_due = view.next_progress_due(self.cadence)
+        await cases.save_view(
+            connection, view, next_due, now, partition=partition, sequence=sequence
         )
-
-    async def _save_view(
-        self,
-        connection: AsyncConnection,
-        view: CaseView,
-        partition: int | None,
-        now: datetime,
-        sequence: int | None = None,
-    ) -> None:
-        row: dict[str, Any] = {
-            "ticket_id": view.ticket_id,
-            "phase": view.phase,
-            "priority": view.priority,
-            "urgent": view.urgent,
-            "language": view.language,
-            "customer_ref": view.customer_ref,
-            "opened_at": view.opened_at,
-            "last_update_at": view.last_update_at,
-            "next_due": view.next_progress_due(self.cadence),
-            "updated_at": now,
-        }
-        if sequence is not None:
-            row["last_sequence"] = sequence
-        if partition is not None:
-            row["partition"] = partition
-            row.setdefault("last_sequence", 0)
-            await upsert(connection, notifier_cases, row, "ticket_id")
-        else:
-            await connection.execute(
-                update(notifier_cases)
-                .where(notifier_cases.c.ticket_id == view.ticket_id)
-                .values(**row)
-            )
-
-    async def _pending(self, connection: AsyncConnection, ticket_id: str) -> Any:
-        """An update queued for the ticket and not yet attempted, if any."""
-        return (
-            await connection.execute(
-                select(notifications).where(
-                    and_(
-                        notifications.c.ticket_id == ticket_id,
-                        notifications.c.status == "pending",
-                        notifications.c.attempts == 0,
-                    )
-                )
-            )
-        ).first()
 
     async def _queue_change(
         self,
@@ -182,30 +110,20 @@ class Notifier:
         event: CloudEvent,
         now: datetime,
     ) -> None:
-        pending = await self._pending(connection, ticket_id)
+        pending = await outbox.untried(connection, ticket_id)
         if pending is not None:  # coalesce: one update about the latest change
-            await connection.execute(
-                update(notifications)
-                .where(notifications.c.id == pending.id)
-                .values(kind="change", template=template, event=event.data)
-            )
+            await outbox.fold_into(connection, pending.id, template, event.data)
             return
-        await insert_if_absent(  # a redelivered event finds its update already there
+        await outbox.queue(  # a redelivered event finds its update already there
             connection,
-            notifications,
-            {
-                "id": str(uuid.uuid5(_NAMESPACE, f"change/{event.id}")),
-                "ticket_id": ticket_id,
-                "kind": "change",
-                "template": template,
-                "trigger_key": f"change:{event.id}",
-                "event": event.data,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now + self.tuning.coalesce,
-                "recorded": False,
-                "created_at": now,
-            },
+            id_seed=f"change/{event.id}",
+            trigger_key=f"change:{event.id}",
+            ticket_id=ticket_id,
+            kind="change",
+            template=template,
+            event=event.data,
+            send_at=now + self.tuning.coalesce,
+            now=now,
         )
 
     # --- the cadence -------------------------------------------------------------------
@@ -214,41 +132,24 @@ class Notifier:
         """Queue the routine updates that are due (for cases of ``partitions``)."""
         if partitions is not None and not partitions:
             return 0
-        now = self.clock.now()
-        query = select(notifier_cases).where(notifier_cases.c.next_due <= now)
-        if partitions is not None:
-            query = query.where(notifier_cases.c.partition.in_(list(partitions)))
-        queued = 0
+        now, queued = self.clock.now(), 0
         async with transaction(self.engine) as connection:
-            due = await connection.execute(
-                query.order_by(notifier_cases.c.next_due).limit(self.tuning.batch * 10)
-            )
-            for case in due.all():
-                if await self._pending(connection, case.ticket_id) is None:
+            for case in await cases.due_cases(connection, now, partitions, self.tuning.batch * 10):
+                if await outbox.untried(connection, case.ticket_id) is None:
                     key = f"progress:{case.ticket_id}:{case.next_due.isoformat()}"
-                    queued += await insert_if_absent(
+                    queued += await outbox.queue(
                         connection,
-                        notifications,
-                        {
-                            "id": str(uuid.uuid5(_NAMESPACE, key)),
-                            "ticket_id": case.ticket_id,
-                            "kind": "progress",
-                            "template": "progress",
-                            "trigger_key": key,
-                            "event": {},
-                            "status": "pending",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "recorded": False,
-                            "created_at": now,
-                        },
+                        id_seed=key,
+                        trigger_key=key,
+                        ticket_id=case.ticket_id,
+                        kind="progress",
+                        template="progress",
+                        event={},
+                        send_at=now,
+                        now=now,
                     )
                 # The next one is owed after this update goes out (the anchor moves).
-                await connection.execute(
-                    update(notifier_cases)
-                    .where(notifier_cases.c.ticket_id == case.ticket_id)
-                    .values(next_due=None, updated_at=now)
-                )
+                await cases.set_next_due(connection, case.ticket_id, None, now)
         return queued
 
     async def seconds_until_due(self, partitions: Collection[int] | None = None) -> float | None:
@@ -267,118 +168,108 @@ class Notifier:
         return len(claimed) + recorded
 
     async def _claim(self) -> list[Any]:
-        now = self.clock.now()
-        async with transaction(self.engine) as connection:
-            query = (
-                select(notifications)
-                .where(
-                    and_(
-                        notifications.c.status == "pending",
-                        notifications.c.next_attempt_at <= now,
-                    )
-                )
-                .order_by(notifications.c.next_attempt_at)
-                .limit(self.tuning.batch)
-            )
-            if connection.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list((await connection.execute(query)).all())
-            for row in rows:
-                await connection.execute(
-                    update(notifications)
-                    .where(notifications.c.id == row.id)
-                    .values(next_attempt_at=now + self.tuning.lease, attempts=row.attempts + 1)
-                )
-        return rows
+        return await outbox.claim_due(
+            self.engine, self.clock.now(), self.tuning.lease, self.tuning.batch
+        )
 
     async def _finish(self, notification_id: str, **values: Any) -> None:
-        async with self.engine.begin() as connection:
-            await connection.execute(
-                update(notifications).where(notifications.c.id == notification_id).values(**values)
-            )
+        await outbox.finish(self.engine, notification_id, **values)
 
     async def _send(self, row: Any) -> None:
-        now = self.clock.now()
-        try:
-            ticket = await self.api.ticket(row.ticket_id)
-            contact = await self.api.contact(row.ticket_id)
-        except TicketGone:
-            await self._fail(row, "the ticket service does not know this ticket", permanent=True)
+        """One claimed update: read the case, render it, deliver it, mark it, record it."""
+        case = await self._case_of(row)
+        if case is None:
             return
-        except Refused as error:
-            await self._fail(row, str(error), permanent=True)
-            return
-        except (httpx.HTTPError, OSError) as error:
-            await self._fail(row, f"ticket service unavailable: {error!r}")
-            return
+        ticket, contact = case
         if row.kind == "progress" and ticket["state"] in QUIET_STATES:
-            await self._finish(
-                row.id,
-                status="cancelled",
-                next_attempt_at=None,
-                last_error=f"no routine update while the ticket is {ticket['state']}",
-            )
+            reason = f"no routine update while the ticket is {ticket['state']}"
+            await self._finish(row.id, status="cancelled", next_attempt_at=None, last_error=reason)
             UPDATES.labels("cancelled", row.kind).inc()
             return
+        prepared = await self._prepare(row, ticket, contact)
+        if prepared is None:
+            return
+        channels, update_ = prepared
+        delivered, errors = await _deliver(channels, update_, contact)
+        if not delivered:
+            await self._fail(row, "; ".join(errors))
+            return
+        now = self.clock.now()
+        await self._mark_sent(row, update_, delivered, errors, now)
+        await self._record(row.id, row.ticket_id, update_.subject, delivered[0].name, now)
+
+    async def _case_of(self, row: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The ticket and its contact from the ticket service; None (and the row failed or
+        put back) when they cannot be had."""
+        try:
+            return await self.api.ticket(row.ticket_id), await self.api.contact(row.ticket_id)
+        except TicketGone:
+            await self._fail(row, "the ticket service does not know this ticket", permanent=True)
+        except Refused as error:
+            await self._fail(row, str(error), permanent=True)
+        except (httpx.HTTPError, OSError) as error:
+            await self._fail(row, f"ticket service unavailable: {error!r}")
+        return None
+
+    async def _prepare(
+        self, row: Any, ticket: dict[str, Any], contact: dict[str, Any]
+    ) -> tuple[list[CustomerChannel], Update] | None:
+        """The channels that reach this customer and the rendered update; None (and the
+        row failed for good) when there is no channel or the template fails."""
         channels = customer_channels(
             contact, ticket.get("customer_ref"), self.smtp, self.customer_webhooks, self.http
         )
         if not channels:
-            await self._fail(
-                row,
-                "no channel reaches this customer (no email address, no webhook configured)",
-                permanent=True,
-            )
-            return
+            reason = "no channel reaches this customer (no email address, no webhook configured)"
+            await self._fail(row, reason, permanent=True)
+            return None
+        language = ticket.get("language", "zh-CN")
         try:
             subject, body = self.templates.render(
-                ticket.get("language", "zh-CN"),
+                language,
                 row.template,
                 {"ticket": ticket, "contact_name": contact.get("name", ""), "event": row.event},
             )
         except Exception as error:
             reason = redact(f"template {row.template}: {error}", contact.get("name"))
             await self._fail(row, reason, permanent=True)
-            return
+            return None
         update_ = Update(
             notification_id=row.id,
             ticket_id=row.ticket_id,
             customer_ref=ticket.get("customer_ref"),
             template=row.template,
-            language=ticket.get("language", "zh-CN"),
+            language=language,
             subject=subject,
             body=body,
             ticket_state=ticket["state"],
         )
-        delivered, errors = [], []
-        known = (contact.get("name"), contact.get("phone"), contact.get("email"))
-        for channel in channels:
-            try:
-                await channel.deliver(update_)
-            except Exception as error:
-                errors.append(redact(f"{channel.name}: {error!r}", *known))
-            else:
-                delivered.append(channel)
-        if not delivered:
-            await self._fail(row, "; ".join(errors))
-            return
+        return channels, update_
+
+    async def _mark_sent(
+        self,
+        row: Any,
+        update_: Update,
+        delivered: list[CustomerChannel],
+        errors: list[str],
+        now: datetime,
+    ) -> None:
+        """Sent, and the case's cadence restarts from now, in one transaction."""
         async with transaction(self.engine) as connection:
-            await connection.execute(
-                update(notifications)
-                .where(notifications.c.id == row.id)
-                .values(
-                    status="sent",
-                    sent_at=now,
-                    next_attempt_at=None,
-                    channels=",".join(c.name for c in delivered),
-                    recipients=", ".join(c.recipient for c in delivered),
-                    subject=subject,
-                    language=update_.language,
-                    last_error="; ".join(errors) or None,
-                )
+            await outbox.mark(
+                connection,
+                row.id,
+                status="sent",
+                sent_at=now,
+                next_attempt_at=None,
+                channels=",".join(c.name for c in delivered),
+                recipients=", ".join(c.recipient for c in delivered),
+                subject=update_.subject,
+                language=update_.language,
+                last_error="; ".join(errors) or None,
             )
-            view = (await self._view(connection, row.ticket_id)).updated(now)
-            await self._save_view(connection, view, None, now)
+            view = (await cases.load_view(connection, row.ticket_id)).updated(now)
+            await cases.save_view(connection, view, view.next_progress_due(self.cadence), now)
         UPDATES.labels("sent", row.kind).inc()
         log.info(
             "customer updated",
@@ -386,7 +277,6 @@ class Notifier:
             template=row.template,
             channels=[c.name for c in delivered],
         )
-        await self._record(row.id, row.ticket_id, subject, delivered[0].name, now)
 
     async def _record(
         self, notification_id: str, ticket_id: str, subject: str, channel: str, at: datetime
@@ -408,18 +298,13 @@ class Notifier:
     async def _record_later(self, notification_id: str, ticket_id: str, error: Exception) -> None:
         """A transient failure: the next try waits longer each time, up to the cap."""
         async with self.engine.begin() as connection:
-            attempts = (
-                await connection.execute(
-                    select(notifications.c.record_attempts).where(
-                        notifications.c.id == notification_id
-                    )
-                )
-            ).scalar_one()
+            attempts = await outbox.record_attempts(connection, notification_id)
             delay = min(self.tuning.retry_backoff * 2**attempts, self.tuning.max_backoff)
-            await connection.execute(
-                update(notifications)
-                .where(notifications.c.id == notification_id)
-                .values(record_attempts=attempts + 1, next_attempt_at=self.clock.now() + delay)
+            await outbox.mark(
+                connection,
+                notification_id,
+                record_attempts=attempts + 1,
+                next_attempt_at=self.clock.now() + delay,
             )
         log.warning(
             "progress not recorded yet",
@@ -429,27 +314,8 @@ class Notifier:
         )
 
     async def _record_unrecorded(self) -> int:
-        now = self.clock.now()
-        async with self.engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(notifications)
-                    .where(
-                        and_(
-                            notifications.c.status == "sent",
-                            notifications.c.recorded.is_(False),
-                            notifications.c.record_error.is_(None),
-                            or_(
-                                notifications.c.next_attempt_at.is_(None),
-                                notifications.c.next_attempt_at <= now,
-                            ),
-                        )
-                    )
-                    .limit(self.tuning.batch)
-                )
-            ).all()
         done = 0
-        for row in rows:
+        for row in await outbox.unrecorded(self.engine, self.clock.now(), self.tuning.batch):
             channel = (row.channels or "email").split(",")[0]
             done += await self._record(
                 row.id, row.ticket_id, row.subject or "", channel, row.sent_at
@@ -473,15 +339,11 @@ class Notifier:
         """A failed update must not silence the case: the cadence goes on from now."""
         now = self.clock.now()
         async with transaction(self.engine) as connection:
-            view = await self._view(connection, ticket_id)
+            view = await cases.load_view(connection, ticket_id)
             due = None
             if view.phase == "open":
                 due = now + self.cadence.interval(view.priority, view.urgent)
-            await connection.execute(
-                update(notifier_cases)
-                .where(notifier_cases.c.ticket_id == ticket_id)
-                .values(next_due=due, updated_at=now)
-            )
+            await cases.set_next_due(connection, ticket_id, due, now)
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""
@@ -493,3 +355,20 @@ class Notifier:
                 handled = 0
             if not handled:
                 await asyncio.sleep(idle_wait)
+
+
+async def _deliver(
+    channels: list[CustomerChannel], update_: Update, contact: dict[str, Any]
+) -> tuple[list[CustomerChannel], list[str]]:
+    """Every channel tried; the ones that took the update, and why the others did not
+    (personal data masked: P-PII)."""
+    delivered, errors = [], []
+    known = (contact.get("name"), contact.get("phone"), contact.get("email"))
+    for channel in channels:
+        try:
+            await channel.deliver(update_)
+        except Exception as error:
+            errors.append(redact(f"{channel.name}: {error!r}", *known))
+        else:
+            delivered.append(channel)
+    return delivered, errors
