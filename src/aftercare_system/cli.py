@@ -38,7 +38,7 @@ def _configure_logging(level: str) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(threshold))
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aftercare", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="migrate, then start the whole system")
@@ -71,7 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     schemas.add_argument("--dir", type=Path, default=Path("schemas"))
     schemas.add_argument("--check", action="store_true", help="exit 1 if a file is out of date")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     settings = Settings()
     _configure_logging(settings.log_level)
     if args.command == "run":
