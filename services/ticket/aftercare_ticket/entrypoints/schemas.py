@@ -69,45 +69,19 @@ class TicketOut(BaseModel):
             data = event.model_dump(mode="json", exclude_none=True, exclude={"ticket_id"})
             return without_personal_data(type(event).__name__, data)
 
+        values = {name: getattr(ticket, name) for name in cls.model_fields if name not in _DERIVED}
         return cls(
-            id=ticket.id,
-            version=ticket.version,
-            state=ticket.state,
-            kind=ticket.kind,
-            channel=ticket.channel,
-            priority=ticket.priority,
-            urgent=ticket.urgent,
-            customer_ref=ticket.customer_ref,
-            language=ticket.language,
-            region=ticket.region,
-            subject=ticket.subject,
-            description=ticket.description,
-            product=ticket.product,
-            attachments=list(ticket.attachments),
-            return_details=ticket.return_details,
-            requested_at=ticket.requested_at,
-            created_at=ticket.created_at,
-            updated_at=ticket.updated_at,
+            **values,
             allowed_commands=[name.replace("_", "-") for name in ticket.allowed_commands],
-            plan=ticket.plan,
-            expected_resolution_at=ticket.expected_resolution_at,
-            risks=ticket.risks,
-            complaint_grade=ticket.complaint_grade,
             diagnosis=facts(ticket.diagnosis),
-            workaround=ticket.workaround,
             resolution=facts(ticket.resolution),
-            satisfaction=ticket.satisfaction,
-            reopen_count=ticket.reopen_count,
-            escalation_level=ticket.escalation_level,
-            assignee=ticket.assignee,
-            team=ticket.team,
             visit=facts(ticket.visit),
-            last_progress_at=ticket.last_progress_at,
-            product_received_at=ticket.product_received_at,
-            waiting_since=ticket.waiting_since,
-            closed_reason=ticket.closed_reason,
-            declined_rule=ticket.declined_rule,
         )
+
+
+_DERIVED = frozenset({"allowed_commands", "diagnosis", "resolution", "visit"})
+"""``TicketOut`` fields not copied from the ticket by name: commands as in the URLs, and
+the facts of the steps with personal data removed (P-PII)."""
 
 
 class TicketSummary(BaseModel):
