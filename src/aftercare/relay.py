@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
 from collections import deque
-from collections.abc import Callable, Collection
+from collections.abc import AsyncIterator, Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -29,17 +28,21 @@ from aiokafka.errors import (
     RecordListTooLargeError,
     RecordTooLargeError,
 )
-from sqlalchemy import BigInteger, Column, MetaData, String, Table, delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
-from aftercare.db import upsert
 from aftercare.deadletters import record_dead_letters
 from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore
 from aftercare.eventstore.sql import events
+from aftercare.follower import (
+    LogFollower,
+    relay_checkpoints,
+    store_checkpoint,
+)
 from aftercare.metrics import (
     PUBLISH_LAG,
     PUBLISHED,
@@ -47,19 +50,8 @@ from aftercare.metrics import (
     RELAY_CHECKPOINT,
     RELAY_FAILURES,
 )
-from aftercare.sqltypes import Position, UtcDateTime
 
 log = structlog.get_logger(__name__)
-
-metadata = MetaData()
-relay_checkpoints = Table(
-    "relay_checkpoints",
-    metadata,
-    Column("name", String(100), primary_key=True),
-    Column("position", Position, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("transaction_id", BigInteger, nullable=False, server_default=text("0")),
-)
 
 UNPUBLISHABLE: tuple[type[BaseException], ...] = (
     MessageSizeTooLargeError,  # larger than the producer's or the broker's limit
@@ -83,35 +75,6 @@ class RelayStats:
     """Commit → broker acknowledgement of the most recent published events."""
 
 
-async def load_checkpoint(connection: AsyncConnection, name: str) -> LogCursor | None:
-    """Where the follower ``name`` has got to; None before its first save."""
-    row = (
-        await connection.execute(
-            select(relay_checkpoints.c.transaction_id, relay_checkpoints.c.position).where(
-                relay_checkpoints.c.name == name
-            )
-        )
-    ).first()
-    return LogCursor(row.transaction_id, row.position) if row else None
-
-
-async def store_checkpoint(
-    connection: AsyncConnection, name: str, cursor: LogCursor, now: datetime
-) -> None:
-    row = {
-        "name": name,
-        "transaction_id": cursor.transaction_id,
-        "position": cursor.global_position,
-        "updated_at": now,
-    }
-    await upsert(connection, relay_checkpoints, row, "name")
-
-
-async def save_checkpoint(engine: AsyncEngine, name: str, cursor: LogCursor, now: datetime) -> None:
-    async with engine.begin() as connection:
-        await store_checkpoint(connection, name, cursor, now)
-
-
 async def restart_relay(engine: AsyncEngine, name: str, types: Collection[str]) -> int:
     """Move relay ``name`` back to the start of the log (its topic lost what it held);
     returns how many events of ``types`` the log holds: it will publish them all again."""
@@ -125,7 +88,7 @@ async def restart_relay(engine: AsyncEngine, name: str, types: Collection[str]) 
     return int(count)
 
 
-class OutboxRelay:
+class OutboxRelay(LogFollower):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -141,6 +104,7 @@ class OutboxRelay:
         clock: Clock | None = None,
         event_types: Collection[str] | None = None,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.event_types = event_types
         self.store = SqlEventStore(engine)
@@ -155,11 +119,9 @@ class OutboxRelay:
         self.clock = clock or SystemClock()
         self.stats = RelayStats()
         RECENT_PUBLISH_LAG.track(name, self.stats.lag_ms)
-        self._wake = asyncio.Event()
 
-    def wake(self) -> None:
-        """New events were committed: look now rather than after the idle wait."""
-        self._wake.set()
+    # The broker or the database is away: nothing moved, try again later.
+    outages = (KafkaError, OSError, TimeoutError, DBAPIError, PoolTimeout)
 
     def _producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -170,44 +132,22 @@ class OutboxRelay:
             linger_ms=2,
         )
 
-    async def run(self) -> None:
-        """Publish for ever; returns only when cancelled."""
-        backoff = 0.1
-        while True:
-            try:
-                async with self._leadership():
-                    # Only the leader writes the checkpoint, so it is read once per term.
-                    async with self.engine.connect() as connection:
-                        saved = await load_checkpoint(connection, self.name)
-                    checkpoint = saved or LogCursor.START
-                    producer = self._producer()
-                    await producer.start()
-                    try:
-                        while True:
-                            reached = await self.publish_batch(producer, checkpoint)
-                            backoff = 0.1
-                            if reached == checkpoint:
-                                await self._idle()
-                            checkpoint = reached
-                    finally:
-                        await producer.stop()
-            except (KafkaError, OSError, TimeoutError, DBAPIError, PoolTimeout) as error:
-                # The broker or the database is away: nothing moved, try again later.
-                self.stats.failures += 1
-                RELAY_FAILURES.labels(self.name).inc()
-                log.warning(
-                    "relay cannot publish; will retry", error=repr(error), retry_in_s=backoff
-                )
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff)
+    @contextlib.asynccontextmanager
+    async def opened(self) -> AsyncIterator[AIOKafkaProducer]:
+        producer = self._producer()
+        await producer.start()
+        try:
+            yield producer
+        finally:
+            await producer.stop()
 
-    async def _idle(self) -> None:
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self.idle_wait)
+    async def step(self, resource: Any, checkpoint: LogCursor) -> LogCursor:
+        return await self.publish_batch(resource, checkpoint)
 
-    def _leadership(self) -> Leadership:
-        return Leadership(self.engine, self.name)
+    def failed(self, error: BaseException, retry_in: float) -> None:
+        self.stats.failures += 1
+        RELAY_FAILURES.labels(self.name).inc()
+        log.warning("relay cannot publish; will retry", error=repr(error), retry_in_s=retry_in)
 
     async def publish_batch(self, producer: AIOKafkaProducer, checkpoint: LogCursor) -> LogCursor:
         """Publish what follows ``checkpoint`` and store the new one, which it returns.
@@ -274,41 +214,3 @@ class OutboxRelay:
 def _outcome_ignored(future: asyncio.Future[object]) -> None:
     if not future.cancelled():
         future.exception()
-
-
-class Leadership:
-    """On PostgreSQL, hold a session advisory lock so only one follower of a name works."""
-
-    def __init__(self, engine: AsyncEngine, name: str) -> None:
-        self.engine = engine
-        self.key = zlib.crc32(f"relay:{name}".encode())
-        self.connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        self.connection = await self.engine.connect()
-        try:
-            while True:
-                result = await self.connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
-                )
-                await self.connection.commit()
-                if result.scalar_one():
-                    return
-                await asyncio.sleep(1.0)
-        except BaseException:  # cancelled while waiting: give the connection back
-            await self.connection.close()
-            self.connection = None
-            raise
-
-    async def __aexit__(self, *_: object) -> None:
-        if self.connection is not None:
-            try:
-                await self.connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
-                )
-                await self.connection.commit()
-            finally:
-                await self.connection.close()
-                self.connection = None

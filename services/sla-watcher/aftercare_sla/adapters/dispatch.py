@@ -7,8 +7,6 @@ and saving the checkpoint pages again, which beats not paging.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Mapping, Sequence
 
 import structlog
@@ -17,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.eventstore import LogCursor, SqlEventStore, log_end
-from aftercare.relay import Leadership, load_checkpoint, save_checkpoint
+from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
 from aftercare_sla.adapters.alerts import Pager, alert_from
 
 log = structlog.get_logger(__name__)
@@ -25,7 +23,7 @@ log = structlog.get_logger(__name__)
 PAGED = frozenset({"SlaWarning", "SlaBreached"})
 
 
-class AlertDispatcher:
+class AlertDispatcher(LogFollower):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -37,6 +35,7 @@ class AlertDispatcher:
         name: str = "sla-alerts",
         idle_wait: float = 0.2,
     ) -> None:
+        super().__init__()
         self.engine = engine
         self.store = SqlEventStore(engine)
         self.pager = pager
@@ -45,31 +44,17 @@ class AlertDispatcher:
         self.clock = clock
         self.name = name
         self.idle_wait = idle_wait
-        self._stopping = asyncio.Event()
+        self.max_backoff = 10.0
 
-    def request_stop(self) -> None:
-        """Finish the alert in hand, save the position, return: nothing paged twice."""
-        self._stopping.set()
+    outages = (DBAPIError, OSError)
 
-    async def run(self) -> None:
-        backoff = 0.1
-        while not self._stopping.is_set():
-            try:
-                async with Leadership(self.engine, self.name):
-                    checkpoint = await self._start_position()
-                    while not self._stopping.is_set():
-                        reached = await self.dispatch_batch(checkpoint)
-                        backoff = 0.1
-                        if reached == checkpoint:
-                            with contextlib.suppress(TimeoutError):
-                                await asyncio.wait_for(self._stopping.wait(), self.idle_wait)
-                        checkpoint = reached
-            except (DBAPIError, OSError) as error:
-                log.warning("alert dispatcher cannot read verdicts", error=repr(error))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+    def failed(self, error: BaseException, retry_in: float) -> None:
+        log.warning("alert dispatcher cannot read verdicts", error=repr(error))
 
-    async def _start_position(self) -> LogCursor:
+    async def step(self, resource: object, checkpoint: LogCursor) -> LogCursor:
+        return await self.dispatch_batch(checkpoint)
+
+    async def start_position(self) -> LogCursor:
         """The saved checkpoint; a first start begins at the end, not with old verdicts."""
         async with self.engine.connect() as connection:
             saved = await load_checkpoint(connection, self.name)
