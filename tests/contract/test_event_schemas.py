@@ -23,7 +23,8 @@ from aftercare_system.contracts import generated_contracts
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.decide import decide
-from aftercare_ticket.domain.events import EVENT_TYPES, PERSONAL_PATHS, TicketEvent, encode
+from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, encode
+from aftercare_ticket.domain.personal import PERSONAL_PATHS
 from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.domain.vocabulary import Kind, State
 from aftercare_ticket.examples import T0, context, in_state, raise_body, raised, run, sample

@@ -13,11 +13,9 @@ from prometheus_client import REGISTRY
 from aftercare.broker import free_port
 from aftercare.mail import SmtpSettings
 from aftercare.webhooks import sign_webhook
-from aftercare_sla.adapters.alerts import (
-    Alert,
-    Pager,
-    build_channels,
-)
+from aftercare_sla.adapters.alert_channels import build_channels
+from aftercare_sla.adapters.alerts import Alert
+from aftercare_sla.adapters.pager import Pager
 from tests.support.receivers import smtp_sink, webhook_receiver
 
 ALERT = Alert(

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 
 from aftercare.schemas import PERSONAL_MARKER
 from aftercare_ticket.domain import vocabulary
-from aftercare_ticket.domain.events import EVENT_TYPES, PERSONAL_PATHS
+from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.domain.personal import PERSONAL_PATHS
 
 CLOUDEVENT_TYPE_PREFIX = "com.aftercare.ticket."
 """Every ticket event's ``ce_type`` is ``<prefix><EventName>.v<version>``."""

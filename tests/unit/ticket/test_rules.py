@@ -12,6 +12,7 @@ from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain import events as ev
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.errors import Refusal
+from aftercare_ticket.domain.personal import without_personal_data
 from aftercare_ticket.domain.values import ReturnDetails
 from aftercare_ticket.domain.vocabulary import Kind, Priority, State
 from aftercare_ticket.examples import T0, context, raise_body, raised, run, sample
@@ -284,7 +285,7 @@ class TestSettlement:
 
 def test_personal_data_is_declared_in_the_schema_and_stripped() -> None:  # P-PII
     event = raise_request("t", raise_body(), context(T0))
-    public = ev.without_personal_data("RequestRaised", ev.encode(event))
+    public = without_personal_data("RequestRaised", ev.encode(event))
     assert "contact" not in public
     assert public["customer_ref"] == "C-1"
     assert "王伟" not in str(public)

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.clock import Clock
 from aftercare.eventstore import LogCursor, SqlEventStore, log_end
 from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
-from aftercare_sla.adapters.alerts import Pager, alert_from
+from aftercare_sla.adapters.alerts import alert_from
+from aftercare_sla.adapters.pager import Pager
 
 log = structlog.get_logger(__name__)
 

@@ -17,9 +17,10 @@ from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
 from aftercare.settings import Settings
-from aftercare_sla.adapters.alerts import Pager, build_channels
+from aftercare_sla.adapters.alert_channels import build_channels
 from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.dispatch import AlertDispatcher
+from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import sla_cloudevent
 from aftercare_sla.domain.events import SLA_EVENT_TYPES

@@ -7,7 +7,8 @@ from typing import Any
 from aftercare.schemas import ChannelContract, MessageContract, event_schema
 from aftercare_ticket.adapters.publishing import SCHEMA_BASE, SOURCE, schema_file
 from aftercare_ticket.contract import ce_type
-from aftercare_ticket.domain.events import EVENT_TYPES, PERSONAL_PATHS
+from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.domain.personal import PERSONAL_PATHS
 
 
 def ticket_event_schemas() -> dict[str, dict[str, Any]]:

@@ -7,7 +7,8 @@ from datetime import datetime
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import RecordedEvent
 from aftercare_ticket.contract import ce_type
-from aftercare_ticket.domain.events import EVENT_TYPES, without_personal_data
+from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.domain.personal import without_personal_data
 
 SOURCE = "/aftercare/ticket"
 SCHEMA_BASE = "https://aftercare.dev/schemas/events/"

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from aftercare.eventstore import RecordedEvent
-from aftercare_ticket.domain.events import without_personal_data
+from aftercare_ticket.domain.personal import without_personal_data
 from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.domain.values import Attachment, Product, ReturnDetails
 from aftercare_ticket.domain.vocabulary import (
