@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from aftercare_ticket.domain import commands as cmd
-from aftercare_ticket.domain.decide import Context, decide, raise_request
+from aftercare_ticket.domain.decide import decide, raise_request
+from aftercare_ticket.domain.decision import Context
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket, apply
 from aftercare_ticket.domain.vocabulary import Kind, State

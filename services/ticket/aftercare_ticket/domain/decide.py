@@ -6,17 +6,17 @@ checks the rules it serves, then returns the events; it never changes anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
-from functools import singledispatch
 
 from aftercare_ticket.domain import commands as cmd
+
+# Each module registers its commands' decisions on ``decision`` when imported.
+from aftercare_ticket.domain import coordination, waits  # noqa: F401
 from aftercare_ticket.domain import events as ev
+from aftercare_ticket.domain.decision import Context, decision
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
 from aftercare_ticket.domain.machine import destinations
 from aftercare_ticket.domain.rules import (
-    Policy,
-    check_dispute_step,
     check_product_dates,
     check_replacement,
     check_return_application,
@@ -31,14 +31,7 @@ from aftercare_ticket.domain.vocabulary import (
     EscalationLevel,
     Kind,
     Priority,
-    State,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    now: datetime
-    policy: Policy = field(default_factory=Policy)
 
 
 def raise_request(ticket_id: str, request: cmd.RaiseRequest, context: Context) -> ev.RequestRaised:
@@ -99,17 +92,10 @@ def decide(ticket: Ticket, command: cmd.Command, context: Context) -> list[ev.Ti
         field_name="occurred_at",
         max_backdate=context.policy.max_backdate,
     )
-    return _decide(command, ticket, at, context)
+    return decision(command, ticket, at, context)
 
 
-@singledispatch
-def _decide(
-    command: cmd.Command, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    raise TypeError(f"no decision for {type(command).__name__}")
-
-
-@_decide.register
+@decision.register
 def _acknowledge(
     command: cmd.Acknowledge, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -150,7 +136,7 @@ def _acknowledge(
     return events
 
 
-@_decide.register
+@decision.register
 def _diagnose(
     command: cmd.Diagnose, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -199,7 +185,7 @@ def _diagnose(
     ]
 
 
-@_decide.register
+@decision.register
 def _workaround(
     command: cmd.ProvideWorkaround, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -208,7 +194,7 @@ def _workaround(
     ]
 
 
-@_decide.register
+@decision.register
 def _resolve(
     command: cmd.Resolve, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -241,7 +227,7 @@ def _resolve(
     ]
 
 
-@_decide.register
+@decision.register
 def _revisit(
     command: cmd.Revisit, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -262,28 +248,28 @@ def _revisit(
     return [revisited, *decide(after, follow_up, context)]
 
 
-@_decide.register
+@decision.register
 def _reopen(
     command: cmd.Reopen, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
     return [ev.Reopened(ticket_id=ticket.id, occurred_at=at, reason=command.reason)]
 
 
-@_decide.register
+@decision.register
 def _close(
     command: cmd.Close, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
     return [ev.Closed(ticket_id=ticket.id, occurred_at=at, reason=command.reason)]
 
 
-@_decide.register
+@decision.register
 def _withdraw(
     command: cmd.Withdraw, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
     return [ev.Withdrawn(ticket_id=ticket.id, occurred_at=at, reason=command.reason)]
 
 
-@_decide.register
+@decision.register
 def _decline(
     command: cmd.Decline, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
@@ -292,156 +278,3 @@ def _decline(
             ticket_id=ticket.id, occurred_at=at, rule=command.rule, explanation=command.explanation
         )
     ]
-
-
-@_decide.register
-def _request_info(
-    command: cmd.RequestInfo, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    return [
-        ev.CustomerInfoRequested(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            requested=command.requested,
-            paused_from=ticket.state,
-        )
-    ]
-
-
-@_decide.register
-def _provide_info(
-    command: cmd.ProvideInfo, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    resumed_to = _resume_state(ticket, "provide_info")
-    return [
-        ev.CustomerInfoProvided(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            information=command.information,
-            attachments=command.attachments,
-            resumed_to=resumed_to,
-        )
-    ]
-
-
-@_decide.register
-def _await_parts(
-    command: cmd.AwaitParts, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    if command.expected_at is not None and command.expected_at < at:
-        raise Refusal(
-            "B-TIME-ORDER", "parts cannot be expected before they are ordered", "expected_at"
-        )
-    return [
-        ev.PartsAwaited(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            parts=command.parts,
-            expected_at=command.expected_at,
-            paused_from=ticket.state,
-        )
-    ]
-
-
-@_decide.register
-def _parts_arrived(
-    command: cmd.PartsArrived, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    resumed_to = _resume_state(ticket, "parts_arrived")
-    assert resumed_to is not None
-    return [
-        ev.PartsArrived(
-            ticket_id=ticket.id, occurred_at=at, note=command.note, resumed_to=resumed_to
-        )
-    ]
-
-
-@_decide.register
-def _escalate(
-    command: cmd.Escalate, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    check_dispute_step(ticket.escalation_history, command.level)
-    if command.priority is not None:
-        priority = command.priority
-    elif command.level is EscalationLevel.EMERGENCY_TEAM:  # F-8
-        priority = Priority.URGENT
-    else:
-        priority = ticket.priority
-    return [
-        ev.Escalated(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            level=command.level,
-            reason=command.reason,
-            priority=priority,
-        )
-    ]
-
-
-@_decide.register
-def _assign(
-    command: cmd.Assign, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    return [
-        ev.Assigned(
-            ticket_id=ticket.id, occurred_at=at, assignee=command.assignee, team=command.team
-        )
-    ]
-
-
-@_decide.register
-def _report_progress(
-    command: cmd.ReportProgress, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    if command.report_key and command.report_key in ticket.progress_report_keys:
-        return []  # already recorded: reporting is idempotent by key
-    return [
-        ev.ProgressReported(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            message=command.message,
-            channel=command.channel,
-            report_key=command.report_key,
-        )
-    ]
-
-
-@_decide.register
-def _schedule_visit(
-    command: cmd.ScheduleVisit, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    if command.appointment_at < at:
-        raise Refusal("B-TIME-ORDER", "the appointment is in the past", "appointment_at")
-    return [
-        ev.OnSiteVisitScheduled(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            appointment_at=command.appointment_at,
-            engineer=command.engineer,
-            site=command.site,
-        )
-    ]
-
-
-@_decide.register
-def _receive_product(
-    command: cmd.ReceiveProduct, ticket: Ticket, at: datetime, context: Context
-) -> list[ev.TicketEvent]:
-    return [
-        ev.ProductReceived(
-            ticket_id=ticket.id,
-            occurred_at=at,
-            tracking_ref=command.tracking_ref,
-            condition=command.condition,
-        )
-    ]
-
-
-def _resume_state(ticket: Ticket, command: str) -> State | None:
-    """The state a waiting ticket goes back to; ``None`` when it is not waiting."""
-    targets = destinations(command, ticket.state)
-    if targets == [ticket.state]:
-        return None
-    if ticket.resume_state in targets:
-        return ticket.resume_state
-    return targets[0]

@@ -26,7 +26,8 @@ from aftercare.instants import to_utc
 from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.domain.commands import Command, RaiseRequest
-from aftercare_ticket.domain.decide import Context, decide, raise_request
+from aftercare_ticket.domain.decide import decide, raise_request
+from aftercare_ticket.domain.decision import Context
 from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
