@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import httpx
 
 from aftercare.mail import SmtpSettings, send_email
-from aftercare.redact import mask_email
+from aftercare.redact import mask_email, redact
 from aftercare.webhooks import post_signed
 
 
@@ -98,3 +98,20 @@ def customer_channels(
     if contact.get("email") and smtp is not None:
         channels.append(EmailDelivery(smtp, contact["email"]))
     return channels
+
+
+async def deliver_all(
+    channels: list[CustomerChannel], update_: Update, contact: dict[str, Any]
+) -> tuple[list[CustomerChannel], list[str]]:
+    """Every channel tried; the ones that took the update, and why the others did not
+    (personal data masked: P-PII)."""
+    delivered, errors = [], []
+    known = (contact.get("name"), contact.get("phone"), contact.get("email"))
+    for channel in channels:
+        try:
+            await channel.deliver(update_)
+        except Exception as error:
+            errors.append(redact(f"{channel.name}: {error!r}", *known))
+        else:
+            delivered.append(channel)
+    return delivered, errors

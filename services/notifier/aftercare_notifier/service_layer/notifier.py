@@ -30,11 +30,17 @@ from aftercare.db import seconds_until_due, transaction
 from aftercare.mail import SmtpSettings
 from aftercare.redact import redact
 from aftercare_notifier.adapters import cases, outbox
-from aftercare_notifier.adapters.channels import CustomerChannel, Update, customer_channels
+from aftercare_notifier.adapters.channels import (
+    CustomerChannel,
+    Update,
+    customer_channels,
+    deliver_all,
+)
 from aftercare_notifier.adapters.tables import notifier_cases
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
 from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence
+from aftercare_notifier.service_layer.recording import ProgressRecording
 from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
@@ -58,7 +64,7 @@ class NotifierTuning:
     batch: int = 50
 
 
-class Notifier:
+class Notifier(ProgressRecording):
     def __init__(
         self,
         engine: AsyncEngine,
@@ -172,9 +178,6 @@ class Notifier:
             self.engine, self.clock.now(), self.tuning.lease, self.tuning.batch
         )
 
-    async def _finish(self, notification_id: str, **values: Any) -> None:
-        await outbox.finish(self.engine, notification_id, **values)
-
     async def _send(self, row: Any) -> None:
         """One claimed update: read the case, render it, deliver it, mark it, record it."""
         case = await self._case_of(row)
@@ -190,7 +193,7 @@ class Notifier:
         if prepared is None:
             return
         channels, update_ = prepared
-        delivered, errors = await _deliver(channels, update_, contact)
+        delivered, errors = await deliver_all(channels, update_, contact)
         if not delivered:
             await self._fail(row, "; ".join(errors))
             return
@@ -278,50 +281,6 @@ class Notifier:
             channels=[c.name for c in delivered],
         )
 
-    async def _record(
-        self, notification_id: str, ticket_id: str, subject: str, channel: str, at: datetime
-    ) -> bool:
-        try:
-            await self.api.record_progress(ticket_id, notification_id, subject, channel, at)
-        except (Refused, TicketGone) as error:
-            # The update went out; the ticket service will never take the record (the
-            # ticket is gone, or no command is allowed on it): stop asking.
-            log.error("progress cannot be recorded", ticket_id=ticket_id, error=str(error))
-            await self._finish(notification_id, record_error=str(error), next_attempt_at=None)
-            return False
-        except (httpx.HTTPError, OSError) as error:
-            await self._record_later(notification_id, ticket_id, error)
-            return False
-        await self._finish(notification_id, recorded=True, next_attempt_at=None)
-        return True
-
-    async def _record_later(self, notification_id: str, ticket_id: str, error: Exception) -> None:
-        """A transient failure: the next try waits longer each time, up to the cap."""
-        async with self.engine.begin() as connection:
-            attempts = await outbox.record_attempts(connection, notification_id)
-            delay = min(self.tuning.retry_backoff * 2**attempts, self.tuning.max_backoff)
-            await outbox.mark(
-                connection,
-                notification_id,
-                record_attempts=attempts + 1,
-                next_attempt_at=self.clock.now() + delay,
-            )
-        log.warning(
-            "progress not recorded yet",
-            ticket_id=ticket_id,
-            error=type(error).__name__,
-            retry_in_s=delay.total_seconds(),
-        )
-
-    async def _record_unrecorded(self) -> int:
-        done = 0
-        for row in await outbox.unrecorded(self.engine, self.clock.now(), self.tuning.batch):
-            channel = (row.channels or "email").split(",")[0]
-            done += await self._record(
-                row.id, row.ticket_id, row.subject or "", channel, row.sent_at
-            )
-        return done
-
     async def _fail(self, row: Any, reason: str, *, permanent: bool = False) -> None:
         reason = redact(reason)
         attempts = row.attempts + 1
@@ -355,20 +314,3 @@ class Notifier:
                 handled = 0
             if not handled:
                 await asyncio.sleep(idle_wait)
-
-
-async def _deliver(
-    channels: list[CustomerChannel], update_: Update, contact: dict[str, Any]
-) -> tuple[list[CustomerChannel], list[str]]:
-    """Every channel tried; the ones that took the update, and why the others did not
-    (personal data masked: P-PII)."""
-    delivered, errors = [], []
-    known = (contact.get("name"), contact.get("phone"), contact.get("email"))
-    for channel in channels:
-        try:
-            await channel.deliver(update_)
-        except Exception as error:
-            errors.append(redact(f"{channel.name}: {error!r}", *known))
-        else:
-            delivered.append(channel)
-    return delivered, errors
