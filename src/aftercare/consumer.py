@@ -24,7 +24,6 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
-from sqlalchemy import Column, Index, MetaData, String, Table, delete
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -32,21 +31,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
-from aftercare.db import insert_if_absent, transaction
+from aftercare.db import transaction
 from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
-from aftercare.sqltypes import UtcDateTime
+from aftercare.processed import (
+    DEAD_LETTER_SUFFIX,
+    forget_before,
+    remember,
+    send_to_dead_letters,
+)
 
 log = structlog.get_logger(__name__)
-
-metadata = MetaData()
-processed_events = Table(
-    "processed_events",
-    metadata,
-    Column("consumer", String(100), primary_key=True),
-    Column("event_id", String(100), primary_key=True),
-    Column("processed_at", UtcDateTime, nullable=False),
-    Index("ix_processed_events_processed_at", "processed_at"),
-)
 
 Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
 """Applies one event; writes its effects through the given connection (one transaction)."""
@@ -54,8 +48,6 @@ PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
 BetweenPolls = Callable[[], Awaitable[float | None]]
 """Work done in the consumer's loop between fetches (timers); returns how soon (seconds)
 it wants to run again, which shortens the next fetch's wait."""
-
-DEAD_LETTER_SUFFIX = ".dlq"
 
 
 class TransientError(Exception):
@@ -176,15 +168,9 @@ class IdempotentConsumer:
 
     async def prune(self) -> int:
         """Forget applied event ids older than ``remember_for``; returns how many."""
-        before = self.clock.now() - self.tuning.remember_for
-        async with transaction(self.engine) as connection:
-            result = await connection.execute(
-                delete(processed_events).where(
-                    processed_events.c.consumer == self.name,
-                    processed_events.c.processed_at < before,
-                )
-            )
-        return int(result.rowcount or 0)
+        return await forget_before(
+            self.engine, self.name, self.clock.now() - self.tuning.remember_for
+        )
 
     async def _prune_now_and_then(self) -> None:
         now = self.clock.now()
@@ -254,7 +240,7 @@ class IdempotentConsumer:
         """Apply one message inside ``connection``'s transaction; False if seen before."""
         event = from_kafka(list(record.headers), record.value)
         row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
-        if not await insert_if_absent(connection, processed_events, row):
+        if not await remember(connection, row):
             return False
         await self.handler(connection, event, record)
         return True
@@ -324,18 +310,8 @@ class IdempotentConsumer:
 
     async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
         assert self._producer is not None
-        headers = [
-            *record.headers,
-            ("dlq_error", f"{type(error).__name__}: {error}"[:2000].encode()),
-            ("dlq_consumer", self.name.encode()),
-            ("dlq_original_topic", record.topic.encode()),
-            ("dlq_original_partition", str(record.partition).encode()),
-            ("dlq_original_offset", str(record.offset).encode()),
-            ("dlq_attempts", str(attempts).encode()),
-            ("dlq_failed_at", self.clock.now().isoformat().encode()),
-        ]
-        await self._producer.send_and_wait(
-            record.topic + DEAD_LETTER_SUFFIX, value=record.value, key=record.key, headers=headers
+        await send_to_dead_letters(
+            self._producer, record, error, self.name, attempts, self.clock.now()
         )
         self.stats.dead_lettered += 1
         CONSUMED.labels(self.name, "dead_lettered").inc()

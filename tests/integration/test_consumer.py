@@ -18,13 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
-from aftercare.consumer import (
-    DEAD_LETTER_SUFFIX,
-    ConsumerTuning,
-    IdempotentConsumer,
-    TransientError,
-    processed_events,
-)
+from aftercare.consumer import ConsumerTuning, IdempotentConsumer, TransientError
+from aftercare.processed import DEAD_LETTER_SUFFIX, processed_events
 from tests.support.kafka import eventually, publish, read_raw
 
 FAST = ConsumerTuning(

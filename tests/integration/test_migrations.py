@@ -9,10 +9,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.consumer import metadata as consumer_tables
 from aftercare.deadletters import metadata as dead_letter_tables
 from aftercare.eventstore.sql import metadata as event_tables
 from aftercare.follower import metadata as relay_tables
+from aftercare.processed import metadata as consumer_tables
 from aftercare_notifier.adapters.tables import metadata as notifier_tables
 from aftercare_sla.adapters.tables import metadata as sla_tables
 from aftercare_ticket.adapters.tables import metadata as ticket_tables
