@@ -193,11 +193,13 @@ class Notifier(ProgressRecording):
         if prepared is None:
             return
         channels, update_ = prepared
+        # The update counts from when it was handed to the channels: a slow server must
+        # not move the cadence's anchor later than the customer was told (T-PROGRESS).
+        now = self.clock.now()
         delivered, errors = await deliver_all(channels, update_, contact)
         if not delivered:
             await self._fail(row, "; ".join(errors))
             return
-        now = self.clock.now()
         await self._mark_sent(row, update_, delivered, errors, now)
         await self._record(row.id, row.ticket_id, update_.subject, delivered[0].name, now)
 
