@@ -70,7 +70,7 @@ async def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-async def _empty_tables(engine: AsyncEngine) -> None:
+async def empty_tables(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             rows = await connection.execute(
@@ -104,7 +104,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
-    await _empty_tables(engine)
+    await empty_tables(engine)
     try:
         yield engine
     finally:

@@ -16,12 +16,29 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Table, event, func, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 WRITE = {"aftercare_write": True}
+
+OUTAGES: tuple[type[BaseException], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,  # the pool found no connection in time
+    OSError,
+    TimeoutError,
+)
+"""Driver errors that mean the database is away rather than the request being wrong."""
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when ``error`` says the database cannot be reached (trying later may work)."""
+    return isinstance(error, OUTAGES) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    )
 
 
 async def seconds_until_due(

@@ -7,8 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import exc as sa
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aftercare.db import is_outage
+from aftercare.eventstore.model import StoreUnavailable
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://aftercare.dev/problems/"
@@ -111,23 +113,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         ).response(request.url.path)
 
 
-_OUTAGES: tuple[type[BaseException], ...] = (
-    sa.OperationalError,
-    sa.InterfaceError,
-    sa.TimeoutError,  # the pool found no connection in time
-    OSError,
-    TimeoutError,
-)
-
-
 def unavailable(error: BaseException) -> Problem | None:
     """503 when ``error`` says a dependency (the database) is unreachable, else None. The
     request may or may not have been committed (a connection lost during COMMIT cannot
     tell), never half of it: repeating it with the same Idempotency-Key is always safe."""
-    outage = isinstance(error, _OUTAGES) or (
-        isinstance(error, sa.DBAPIError) and error.connection_invalidated
-    )
-    if not outage:
+    if not (is_outage(error) or isinstance(error, StoreUnavailable)):
         cause = error.__cause__ or error.__context__
         return unavailable(cause) if isinstance(cause, Exception) else None
     return Problem(

@@ -12,7 +12,7 @@ from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare.settings import Settings
 from aftercare_ticket.entrypoints.app import create_app
-from tests.conftest import _empty_tables
+from tests.conftest import empty_tables
 
 KEYS = {
     "admin": "k-admin",
@@ -43,6 +43,6 @@ async def pg_engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
     """An engine straight to the test database on PostgreSQL, its tables emptied: for
     tests whose services run in their own processes or behind a proxy."""
     engine = create_engine(postgres_url)
-    await _empty_tables(engine)
+    await empty_tables(engine)
     yield engine
     await engine.dispose()

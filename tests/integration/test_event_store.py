@@ -1,35 +1,56 @@
-"""The event store contract, run against SQLite and the real PostgreSQL alike."""
+"""The event store contract, one suite for every adapter of the port: SQLite, the real
+PostgreSQL, and the in-memory store the service layers' unit tests use."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from uuid import uuid4
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare.db import writing
+from aftercare.db import create_engine
 from aftercare.eventstore import (
     ConcurrencyError,
+    EventStore,
     LogCursor,
+    MemoryEventStore,
     NewEvent,
     SqlEventStore,
-    append_events,
 )
+from tests.conftest import empty_tables
 
 
 def _event(n: int) -> NewEvent:
     return NewEvent(type="Noted", data={"n": n}, metadata={"actor": "test"})
 
 
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def adapter(request: pytest.FixtureRequest) -> str:
+    """Which adapter: ``memory``, or the URL of the database behind the SQL one."""
+    if request.param == "memory":
+        return "memory"
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
 @pytest.fixture
-def store(engine: AsyncEngine, clock: FixedClock) -> SqlEventStore:
-    return SqlEventStore(engine, clock)
+async def store(adapter: str, clock: FixedClock) -> AsyncIterator[EventStore]:
+    """The same test on each adapter of the port."""
+    if adapter == "memory":
+        yield MemoryEventStore(clock)
+        return
+    engine = create_engine(adapter)
+    await empty_tables(engine)
+    try:
+        yield SqlEventStore(engine, clock)
+    finally:
+        await engine.dispose()
 
 
-async def test_append_then_read_back_in_order(store: SqlEventStore) -> None:
+async def test_append_then_read_back_in_order(store: EventStore) -> None:
     recorded = await store.append("s-1", 0, [_event(1), _event(2)])
     assert [e.version for e in recorded] == [1, 2]
     more = await store.append("s-1", 2, [_event(3)])
@@ -45,7 +66,7 @@ async def test_append_then_read_back_in_order(store: SqlEventStore) -> None:
 
 
 async def test_stale_expected_version_is_refused_and_nothing_is_written(
-    store: SqlEventStore,
+    store: EventStore,
 ) -> None:
     await store.append("s-1", 0, [_event(1)])
     with pytest.raises(ConcurrencyError) as caught:
@@ -56,7 +77,7 @@ async def test_stale_expected_version_is_refused_and_nothing_is_written(
     assert [e.data["n"] for e in await store.read_stream("s-1")] == [1]
 
 
-async def test_duplicate_event_id_writes_nothing(store: SqlEventStore) -> None:
+async def test_duplicate_event_id_writes_nothing(store: EventStore) -> None:
     first = _event(1)
     await store.append("s-1", 0, [first])
     with pytest.raises(ConcurrencyError):
@@ -64,7 +85,7 @@ async def test_duplicate_event_id_writes_nothing(store: SqlEventStore) -> None:
     assert await store.read_stream("s-2") == []
 
 
-async def test_read_stream_up_to_version_and_time(store: SqlEventStore, clock: FixedClock) -> None:
+async def test_read_stream_up_to_version_and_time(store: EventStore, clock: FixedClock) -> None:
     start = clock.now()
     await store.append("s-1", 0, [_event(1)])
     clock.advance(timedelta(minutes=5))
@@ -82,7 +103,7 @@ async def test_read_stream_up_to_version_and_time(store: SqlEventStore, clock: F
 
 
 async def test_read_all_pages_through_every_stream_in_global_order(
-    store: SqlEventStore,
+    store: EventStore,
 ) -> None:
     for i in range(5):
         await store.append(f"s-{i}", 0, [_event(i), _event(i + 100)])
@@ -96,7 +117,7 @@ async def test_read_all_pages_through_every_stream_in_global_order(
 
 
 async def test_fifty_concurrent_appends_one_winner_per_version_none_lost(
-    store: SqlEventStore,
+    store: EventStore,
 ) -> None:
     """50 writers race for one stream: each version has exactly one winner, the losers
     retry from the version they read, and every writer's event ends up stored once."""
@@ -126,7 +147,7 @@ async def test_fifty_concurrent_appends_one_winner_per_version_none_lost(
 
 
 async def test_a_follower_of_the_log_misses_nothing_under_concurrent_appends(
-    store: SqlEventStore,
+    store: EventStore, clock: FixedClock
 ) -> None:
     """A reader following ``read_all`` sees every event once, in log order, while ten
     writers append in parallel and one transaction commits long after later ones."""
@@ -150,24 +171,75 @@ async def test_a_follower_of_the_log_misses_nothing_under_concurrent_appends(
             await store.append(stream, i, [_event(i)])
 
     async def slow_committer() -> None:
-        """Takes its position first and commits last: the case that loses events."""
-        async with store.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                await append_events(connection, "slow", 0, [_event(999)], store.clock.now())
-                await asyncio.sleep(0.3)
+        """Takes its position first and commits last: the case that loses events (on a
+        single-writer store the others queue behind it instead)."""
+        async with store.transaction() as session:
+            await session.append("slow", 0, [_event(999)], clock.now())
+            await asyncio.sleep(0.3)
 
     reader = asyncio.create_task(follower())
-    if store.engine.dialect.name == "postgresql":  # SQLite has one writer at a time
-        slow = asyncio.create_task(slow_committer())
-        await asyncio.sleep(0.05)
+    slow = asyncio.create_task(slow_committer())
+    await asyncio.sleep(0.05)
     await asyncio.gather(*(appender(f"stream-{uuid4()}") for _ in range(10)))
-    if store.engine.dialect.name == "postgresql":
-        await slow
+    await slow
     done.set()
     await reader
     everything = await store.read_all(LogCursor.START, limit=10_000)
-    expected = 101 if store.engine.dialect.name == "postgresql" else 100
-    assert len(everything) == expected
+    assert len(everything) == 101
     assert seen == [LogCursor.of(e) for e in everything]
     assert seen == sorted(seen)
+
+
+async def test_a_transaction_sees_its_own_appends_and_a_rollback_leaves_none(
+    store: EventStore, clock: FixedClock
+) -> None:
+    class Abandoned(Exception):
+        pass
+
+    async def abandoned_transaction() -> None:
+        async with store.transaction() as session:
+            await session.lock("s-1")
+            await session.append("s-1", 0, [_event(1)], clock.now())
+            assert await session.stream_version("s-1") == 1
+            assert [e.data["n"] for e in await session.read_stream("s-1")] == [1]
+            assert await store.read_stream("s-1") == []  # not committed: nobody else sees it
+            raise Abandoned
+
+    with pytest.raises(Abandoned):
+        await abandoned_transaction()
+    assert await store.read_stream("s-1") == []
+    assert await store.read_all() == []
+    assert await store.log_end() == LogCursor.START
+
+    await store.append("s-1", 0, [_event(2)])
+    (kept,) = await store.read_all()
+    assert (kept.data, kept.version) == ({"n": 2}, 1)
+    assert await store.log_end() == LogCursor.of(kept)
+
+
+async def test_append_at_end_and_unverified_appends(store: EventStore, clock: FixedClock) -> None:
+    async with store.transaction() as session:
+        await session.append_at_end("verdicts", [_event(1)], clock.now())
+        await session.append_at_end("verdicts", [_event(2), _event(3)], clock.now())
+    assert [e.version for e in await store.read_stream("verdicts")] == [1, 2, 3]
+
+    # An unverified append trusts the version it was given; only a taken one fails.
+    with pytest.raises(ConcurrencyError) as caught:
+        async with store.transaction() as session:
+            await session.append("verdicts", 2, [_event(4)], clock.now(), verify=False)
+    assert (await store.with_actual_version(caught.value)).actual_version == 3
+    assert len(await store.read_stream("verdicts")) == 3
+
+
+async def test_reading_cannot_append_and_read_all_filters_by_type(
+    store: EventStore, clock: FixedClock
+) -> None:
+    await store.append("s-1", 0, [_event(1), NewEvent(type="Other", data={}), _event(2)])
+    assert [e.type for e in await store.read_all(types={"Other"})] == ["Other"]
+    assert [e.data["n"] for e in await store.read_all(types={"Noted"}, limit=1)] == [1]
+    assert await store.stream_version("s-1") == 3
+    assert await store.stream_version("nothing") == 0
+    with pytest.raises(RuntimeError, match="outside a write transaction"):
+        async with store.reading() as session:
+            await session.append("s-1", 3, [_event(3)], clock.now())
+    assert await store.stream_version("s-1") == 3

@@ -17,6 +17,7 @@ from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.relay import OutboxRelay
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.examples import raise_body
@@ -89,7 +90,7 @@ async def test_committed_events_arrive_as_cloudevents_in_ticket_order(
     topic: str,
     running_relay: OutboxRelay,
 ) -> None:
-    service = TicketService(engine, clock, Policy())
+    service = TicketService(SqlTicketStore(engine), clock, Policy())
     written = await walk_tickets(service, clock, 5)
     await wait_published(running_relay, written)
 
@@ -119,7 +120,7 @@ async def test_broker_outage_loses_nothing(
     topic: str,
     running_relay: OutboxRelay,
 ) -> None:
-    service = TicketService(engine, clock, Policy())
+    service = TicketService(SqlTicketStore(engine), clock, Policy())
     before = await walk_tickets(service, clock, 2)
     await wait_published(running_relay, before)
 
@@ -156,7 +157,7 @@ async def test_two_relays_do_not_double_publish(
     ]
     tasks = [asyncio.create_task(relay.run()) for relay in relays]
     try:
-        service = TicketService(engine, clock, Policy())
+        service = TicketService(SqlTicketStore(engine), clock, Policy())
         written = await walk_tickets(service, clock, 4)
         await eventually(lambda: sum(r.stats.published for r in relays) >= written, 30)
         await asyncio.sleep(0.5)  # give a second publisher the chance to misbehave

@@ -16,6 +16,7 @@ from aftercare.eventstore import NewEvent, RecordedEvent, SqlEventStore
 from aftercare.relay import OutboxRelay
 from aftercare.settings import Settings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.app import create_app
 from aftercare_ticket.examples import raise_body
@@ -27,7 +28,7 @@ from tests.support.kafka import eventually, publish, read_topic
 async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows(
     engine: AsyncEngine, clock: FixedClock, broker: EmbeddedBroker, topic: str
 ) -> None:
-    service = TicketService(engine, clock, Policy())
+    service = TicketService(SqlTicketStore(engine), clock, Policy())
     before = await walk_tickets(service, clock, 1)
     # An event stored before the write side had limits: 2 MB, over the 1 MiB request limit.
     store = SqlEventStore(engine, clock)
@@ -65,7 +66,7 @@ async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows
 async def test_an_event_that_does_not_encode_is_set_aside_then_replayed(
     engine: AsyncEngine, clock: FixedClock, broker: EmbeddedBroker, topic: str
 ) -> None:
-    service = TicketService(engine, clock, Policy())
+    service = TicketService(SqlTicketStore(engine), clock, Policy())
     broken_ticket = (
         await service.raise_request(raise_body(requested_at=clock.now()), CALLER)
     ).ticket.id

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
 from aftercare.eventstore import ConcurrencyError, SqlEventStore
+from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.examples import raise_body
@@ -19,7 +20,7 @@ CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="r")
 async def test_a_stale_recent_copy_never_loses_or_overwrites_a_write(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    first, second = (TicketService(engine, clock, Policy()) for _ in range(2))
+    first, second = (TicketService(SqlTicketStore(engine), clock, Policy()) for _ in range(2))
     raised = await first.raise_request(raise_body(requested_at=clock.now()), CALLER)
     ticket_id = raised.ticket.id
     progress = cmd.ReportProgress(message="looking into it")
@@ -41,9 +42,8 @@ async def test_states_read_from_snapshots_equal_a_full_refold(
 ) -> None:
     from datetime import timedelta
 
-    from aftercare_ticket.adapters.repository import load
-
-    service = TicketService(engine, clock, Policy())
+    store = SqlTicketStore(engine)
+    service = TicketService(store, clock, Policy())
     service.snapshots.every = 10
     raised = await service.raise_request(raise_body(requested_at=clock.now()), CALLER)
     ticket_id = raised.ticket.id
@@ -57,6 +57,6 @@ async def test_states_read_from_snapshots_equal_a_full_refold(
     assert [s.version for s in kept] == [10, 20, 30]
     for moment in [moments[3], moments[8], moments[9], moments[20], moments[34], None]:
         from_snapshot = await service.get(ticket_id, moment)
-        async with engine.connect() as connection:
-            refolded, _ = await load(connection, ticket_id, moment)
+        async with store.reading() as unit:
+            refolded, _ = await unit.tickets.load(ticket_id, moment)
         assert from_snapshot == refolded

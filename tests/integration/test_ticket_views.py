@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare_ticket.adapters.repository import rebuild_views
+from aftercare_ticket.adapters.sql_store import SqlTicketStore, rebuild_views
 from aftercare_ticket.adapters.tables import ticket_views
 from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.rules import Policy
@@ -20,7 +20,7 @@ CALLER = Caller(actor="test", role="admin", request_id="r", correlation_id="c")
 async def test_rebuilt_list_equals_the_one_kept_in_step(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    service = TicketService(engine, clock, Policy())
+    service = TicketService(SqlTicketStore(engine), clock, Policy())
     ids = []
     for n in range(3):
         outcome = await service.raise_request(

@@ -30,7 +30,7 @@ async def migrate(settings: Settings) -> None:
 
 async def rebuild_views(settings: Settings) -> int:
     from aftercare.db import create_engine
-    from aftercare_ticket.adapters.repository import rebuild_views as rebuild
+    from aftercare_ticket.adapters.sql_store import rebuild_views as rebuild
 
     engine = create_engine(settings.database_url)
     try:

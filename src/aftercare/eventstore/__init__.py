@@ -1,35 +1,40 @@
 """The event store: append-only streams with optimistic concurrency, one global order."""
 
+from aftercare.eventstore.memory import MemoryEventStore
 from aftercare.eventstore.model import (
     ConcurrencyError,
     EventStore,
     LogCursor,
     NewEvent,
     RecordedEvent,
+    StoreUnavailable,
+    StreamSession,
 )
 from aftercare.eventstore.sql import (
-    SqlEventStore,
     append_at_end,
     append_events,
     lock_stream,
     log_end,
     read_all,
     read_stream,
-    with_actual_version,
 )
+from aftercare.eventstore.sql_store import SqlEventStore, SqlStreamSession
 
 __all__ = [
     "ConcurrencyError",
     "EventStore",
     "LogCursor",
+    "MemoryEventStore",
     "NewEvent",
     "RecordedEvent",
     "SqlEventStore",
+    "SqlStreamSession",
+    "StoreUnavailable",
+    "StreamSession",
     "append_at_end",
     "append_events",
     "lock_stream",
     "log_end",
     "read_all",
     "read_stream",
-    "with_actual_version",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar, Protocol
@@ -53,6 +54,10 @@ class RecordedEvent:
     transaction_id: int = 0
 
 
+class StoreUnavailable(Exception):
+    """The database behind the store cannot be reached now; trying again later may work."""
+
+
 class ConcurrencyError(Exception):
     """The stream is not at the version the writer decided on (someone else wrote first)."""
 
@@ -64,13 +69,64 @@ class ConcurrencyError(Exception):
         self.actual_version = actual_version
 
 
+class StreamSession(Protocol):
+    """The store inside one transaction: what is appended commits with everything else
+    the caller writes in it (a read model, an idempotency record), or not at all."""
+
+    async def lock(self, stream_id: str) -> None:
+        """Writers of ``stream_id`` queue behind this one until its transaction ends."""
+        ...
+
+    async def stream_version(self, stream_id: str) -> int: ...
+
+    async def read_stream(
+        self,
+        stream_id: str,
+        *,
+        up_to_version: int | None = None,
+        up_to_time: datetime | None = None,
+        after_version: int = 0,
+    ) -> list[RecordedEvent]: ...
+
+    async def append(
+        self,
+        stream_id: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
+        recorded_at: datetime,
+        *,
+        verify: bool = True,
+    ) -> list[RecordedEvent]:
+        """Append if the stream is at ``expected_version`` (0: a new stream), else raise
+        ``ConcurrencyError``; ``verify=False`` trusts a version just read in this
+        transaction and lets only a concurrent writer of the same version fail."""
+        ...
+
+    async def append_at_end(
+        self, stream_id: str, events: Sequence[NewEvent], recorded_at: datetime
+    ) -> list[RecordedEvent]:
+        """Append after whatever the stream holds (streams with a single writer)."""
+        ...
+
+
 class EventStore(Protocol):
-    """What the services need from an event store, whichever database is behind it."""
+    """What the services need from an event store, whichever database is behind it:
+    transactions for writers, reads of a stream, and the log in order for followers.
+    Only ``ConcurrencyError`` and ``StoreUnavailable`` come out of it, never a driver's
+    exception."""
+
+    def transaction(self) -> AbstractAsyncContextManager[StreamSession]:
+        """A write transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[StreamSession]:
+        """A read-only view (appending in it is an error)."""
+        ...
 
     async def append(
         self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
     ) -> list[RecordedEvent]:
-        """Append atomically if the stream is at ``expected_version`` (0: a new stream)."""
+        """One-shot append in its own transaction; a conflict names the actual version."""
         ...
 
     async def read_stream(
@@ -81,11 +137,21 @@ class EventStore(Protocol):
         up_to_time: datetime | None = None,
     ) -> list[RecordedEvent]: ...
 
+    async def stream_version(self, stream_id: str) -> int: ...
+
     async def read_all(
         self,
         after: LogCursor = LogCursor.START,
         limit: int = 1000,
         types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
-        """Events in log order after ``after``; see ``eventstore.sql`` on ordering."""
+        """Events in log order after ``after``, only as far as nothing can still change."""
+        ...
+
+    async def log_end(self) -> LogCursor:
+        """The cursor of the last event in log order (the start when the log is empty)."""
+        ...
+
+    async def with_actual_version(self, error: ConcurrencyError) -> ConcurrencyError:
+        """The same conflict, saying where the stream is now (read after the rollback)."""
         ...

@@ -44,10 +44,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from aftercare.clock import Clock, SystemClock
-from aftercare.db import transaction
 from aftercare.eventstore.model import ConcurrencyError, LogCursor, NewEvent, RecordedEvent
 from aftercare.sqltypes import JsonDocument, Position, UtcDateTime
 
@@ -179,15 +177,6 @@ async def append_events(
     ]
 
 
-async def with_actual_version(engine: AsyncEngine, error: ConcurrencyError) -> ConcurrencyError:
-    """The same conflict, saying where the stream is now (read after the rollback)."""
-    if error.actual_version is not None:
-        return error
-    async with engine.connect() as connection:
-        actual = await stream_version(connection, error.stream_id)
-    return ConcurrencyError(error.stream_id, error.expected_version, actual)
-
-
 async def append_at_end(
     connection: AsyncConnection,
     stream_id: str,
@@ -259,47 +248,3 @@ async def log_end(connection: AsyncConnection) -> LogCursor:
         )
     ).first()
     return LogCursor(row.transaction_id, row.global_position) if row else LogCursor.START
-
-
-class SqlEventStore:
-    """``EventStore`` over an async SQLAlchemy engine (PostgreSQL or SQLite)."""
-
-    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
-        self.engine = engine
-        self.clock = clock or SystemClock()
-
-    async def append(
-        self, stream_id: str, expected_version: int, events: Sequence[NewEvent]
-    ) -> list[RecordedEvent]:
-        try:
-            async with transaction(self.engine) as connection:
-                return await append_events(
-                    connection, stream_id, expected_version, events, self.clock.now()
-                )
-        except ConcurrencyError as error:
-            raise await with_actual_version(self.engine, error) from error
-
-    async def read_stream(
-        self,
-        stream_id: str,
-        *,
-        up_to_version: int | None = None,
-        up_to_time: datetime | None = None,
-    ) -> list[RecordedEvent]:
-        async with self.engine.connect() as connection:
-            return await read_stream(
-                connection, stream_id, up_to_version=up_to_version, up_to_time=up_to_time
-            )
-
-    async def read_all(
-        self,
-        after: LogCursor = LogCursor.START,
-        limit: int = 1000,
-        types: Collection[str] | None = None,
-    ) -> list[RecordedEvent]:
-        async with self.engine.connect() as connection:
-            return await read_all(connection, after, limit, types)
-
-    async def stream_version(self, stream_id: str) -> int:
-        async with self.engine.connect() as connection:
-            return await stream_version(connection, stream_id)

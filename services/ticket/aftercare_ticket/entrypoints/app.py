@@ -18,6 +18,7 @@ from aftercare.http import create_service_app, door_limits
 from aftercare.problems import Problem
 from aftercare.settings import Settings
 from aftercare_ticket.adapters.repository import EventTooLarge
+from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.routes import etag, router
@@ -65,10 +66,9 @@ def create_app(
         readiness=dead_letter_readiness(engine),
     )
     app.state.ticket_service = TicketService(
-        engine,
+        SqlTicketStore(engine, max_event_bytes=settings.max_event_bytes),
         clock or SystemClock(),
         policy_of(settings),
-        max_event_bytes=settings.max_event_bytes,
     )
     _install_domain_errors(app)
     app.include_router(router)

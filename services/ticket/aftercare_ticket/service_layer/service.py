@@ -10,21 +10,13 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
-from aftercare.db import writing
-from aftercare.eventstore import (
-    ConcurrencyError,
-    RecordedEvent,
-    lock_stream,
-    read_stream,
-    with_actual_version,
-)
+from aftercare.eventstore import ConcurrencyError, RecordedEvent
 from aftercare.instants import to_utc
 from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
+from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketStore, TicketUnitOfWork
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.decision import Context
@@ -32,7 +24,7 @@ from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
 
-Decision = Callable[[AsyncConnection, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]]]]
+Decision = Callable[[TicketUnitOfWork, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]]]]
 """Inside the write transaction: the ticket as loaded and the events decided for it; the
 flag asks for the ticket fresh from the store (after a lost race)."""
 
@@ -114,16 +106,10 @@ class RecentTickets:
 
 
 class TicketService:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        clock: Clock,
-        policy: Policy,
-        *,
-        max_event_bytes: int | None = None,
-    ) -> None:
-        self.engine = engine
-        self.max_event_bytes = max_event_bytes
+    """The ticket's use cases over a ``TicketStore`` (the database's, or one in memory)."""
+
+    def __init__(self, store: TicketStore, clock: Clock, policy: Policy) -> None:
+        self.store = store
         self.clock = clock
         self.policy = policy
         self.recent = RecentTickets()
@@ -136,7 +122,7 @@ class TicketService:
         self, request: RaiseRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Outcome:
         async def decision(
-            _: AsyncConnection, context: Context, fresh: bool
+            _: TicketUnitOfWork, context: Context, fresh: bool
         ) -> tuple[Ticket, list[TicketEvent]]:
             ticket = Ticket(id=str(uuid.uuid4()))
             return ticket, [raise_request(ticket.id, request, context)]
@@ -159,11 +145,11 @@ class TicketService:
         the store; with one, a stale version is a conflict (409)."""
 
         async def decision(
-            connection: AsyncConnection, context: Context, fresh: bool
+            unit: TicketUnitOfWork, context: Context, fresh: bool
         ) -> tuple[Ticket, list[TicketEvent]]:
             ticket = None if fresh else self.recent.get(ticket_id, expected_version)
             if ticket is None:
-                ticket, _ = await repository.load(connection, ticket_id)
+                ticket, _ = await unit.tickets.load(ticket_id)
             if ticket is None:
                 raise TicketNotFound(ticket_id)
             if expected_version is not None and expected_version != ticket.version:
@@ -203,72 +189,64 @@ class TicketService:
                 earlier = await self._replay(idempotency_key, print_)
                 if earlier:
                     return earlier
-            async with self.engine.connect() as connection:
-                connection = await writing(connection)
-                try:
-                    async with connection.begin():
-                        if stream is not None:
-                            await lock_stream(connection, stream)
-                        context = self._context()
-                        ticket, decided = await decision(connection, context, attempt > 1)
-                        recorded: list[RecordedEvent] = []
-                        if decided:
-                            ticket, recorded = await repository.save(
-                                connection,
-                                ticket,
-                                decided,
-                                caller.metadata(),
-                                context.now,
-                                self.max_event_bytes,
-                            )
-                        if idempotency_key:
-                            await repository.remember_idempotent(
-                                connection, idempotency_key, print_, ticket.id, context.now
-                            )
-                    self.recent.put(ticket)  # committed
-                    return Outcome(ticket, recorded)
-                except ConcurrencyError as error:
-                    self.recent.forget(error.stream_id)
-                    if not retry or attempt > 1:
-                        raise await with_actual_version(self.engine, error) from error
-                except IntegrityError:
-                    if not idempotency_key or attempt > 2:
-                        raise
+            try:
+                async with self.store.transaction() as unit:
+                    if stream is not None:
+                        await unit.events.lock(stream)
+                    context = self._context()
+                    ticket, decided = await decision(unit, context, attempt > 1)
+                    recorded: list[RecordedEvent] = []
+                    if decided:
+                        metadata = caller.metadata()
+                        ticket, recorded = await unit.tickets.save(
+                            ticket, decided, metadata, context.now
+                        )
+                    if idempotency_key:
+                        await unit.records.remember_idempotent(
+                            idempotency_key, print_, ticket.id, context.now
+                        )
+                self.recent.put(ticket)  # committed
+                return Outcome(ticket, recorded)
+            except ConcurrencyError as error:
+                self.recent.forget(error.stream_id)
+                if not retry or attempt > 1:
+                    raise await self.store.with_actual_version(error) from error
+            except DuplicateRequest:
+                if not idempotency_key or attempt > 2:
+                    raise
         raise RuntimeError("a request neither committed nor found its idempotency record")
 
     async def _replay(self, key: str, print_: str) -> Outcome | None:
         """The earlier answer to a repeated request; the key's own body must match."""
-        async with self.engine.connect() as connection:
-            earlier = await repository.find_idempotent(connection, key)
+        async with self.store.reading() as unit:
+            earlier = await unit.records.find_idempotent(key)
             if earlier is None:
                 return None
             recorded_print, ticket_id = earlier
             if recorded_print != print_:
                 raise IdempotencyKeyReused(key)
-            ticket, _ = await repository.load(connection, ticket_id)
+            ticket, _ = await unit.tickets.load(ticket_id)
         assert ticket is not None
         return Outcome(ticket, [], replayed=True)
 
     async def get(self, ticket_id: str, as_of: datetime | None = None) -> Ticket:
-        async with self.engine.connect() as connection:
-            ticket = await repository.load_from_snapshot(
-                connection, ticket_id, self.snapshots, as_of
-            )
+        async with self.store.reading() as unit:
+            ticket = await unit.tickets.load_from_snapshot(ticket_id, self.snapshots, as_of)
         if ticket is None:
             raise TicketNotFound(ticket_id, as_of)
         return ticket
 
     async def history(self, ticket_id: str) -> list[RecordedEvent]:
-        async with self.engine.connect() as connection:
-            recorded = await read_stream(connection, ticket_id)
+        async with self.store.reading() as unit:
+            recorded = await unit.events.read_stream(ticket_id)
         if not recorded:
             raise TicketNotFound(ticket_id)
         return recorded
 
     async def list(self, filters: dict[str, Any], cursor: str | None, limit: int) -> Page:
         after = decode_cursor(cursor) if cursor else None
-        async with self.engine.connect() as connection:
-            rows = await repository.list_views(connection, filters, after, limit + 1)
+        async with self.store.reading() as unit:
+            rows = await unit.records.list_views(filters, after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None

@@ -1,0 +1,83 @@
+"""The ticket's unit of work in memory: the in-memory event store with the read model
+and idempotency records beside it, committed together. It passes the same tests as the
+SQL store, so the service layer's branches (lost races, repeated and reused
+Idempotency-Keys, conflicts) can be tested in milliseconds without a database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from aftercare.clock import Clock
+from aftercare.eventstore import ConcurrencyError, MemoryEventStore
+from aftercare_ticket.adapters.repository import Tickets
+from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketUnitOfWork
+
+
+class MemoryTicketRecords:
+    """Reads see what is committed plus this transaction's own writes."""
+
+    def __init__(self, store: MemoryTicketStore) -> None:
+        self._store = store
+        self.views: dict[str, dict[str, Any]] = {}
+        self.keys: dict[str, tuple[str, str]] = {}
+
+    def _views(self) -> dict[str, dict[str, Any]]:
+        return {**self._store.views, **self.views}
+
+    async def upsert_view(self, row: dict[str, Any]) -> None:
+        self.views[row["id"]] = dict(row)
+
+    async def list_views(
+        self, filters: dict[str, Any], after: tuple[datetime, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        rows = [
+            row
+            for row in self._views().values()
+            if all(row[column] == value for column, value in filters.items())
+            and (after is None or (row["created_at"], row["id"]) < after)
+        ]
+        rows.sort(key=lambda row: (row["created_at"], row["id"]), reverse=True)
+        return [dict(row) for row in rows[:limit]]
+
+    async def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        return self.keys.get(key) or self._store.keys.get(key)
+
+    async def remember_idempotent(
+        self, key: str, fingerprint: str, ticket_id: str, at: datetime
+    ) -> None:
+        if await self.find_idempotent(key) is not None:
+            raise DuplicateRequest(key)
+        self.keys[key] = (fingerprint, ticket_id)
+
+
+class MemoryTicketStore:
+    """``TicketStore`` held in this process's memory."""
+
+    def __init__(self, clock: Clock | None = None, *, max_event_bytes: int | None = None) -> None:
+        self.events = MemoryEventStore(clock)
+        self.views: dict[str, dict[str, Any]] = {}
+        self.keys: dict[str, tuple[str, str]] = {}
+        self.max_event_bytes = max_event_bytes
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[TicketUnitOfWork]:
+        async with self.events.transaction() as session:
+            records = MemoryTicketRecords(self)
+            yield TicketUnitOfWork(
+                session, records, Tickets(session, records, self.max_event_bytes)
+            )
+            # Still inside the events' transaction: both commit, or neither does.
+            self.views.update(records.views)
+            self.keys.update(records.keys)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[TicketUnitOfWork]:
+        async with self.events.reading() as session:
+            records = MemoryTicketRecords(self)
+            yield TicketUnitOfWork(session, records, Tickets(session, records))
+
+    async def with_actual_version(self, error: ConcurrencyError) -> ConcurrencyError:
+        return await self.events.with_actual_version(error)

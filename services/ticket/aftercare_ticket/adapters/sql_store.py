@@ -1,0 +1,141 @@
+"""The ticket's unit of work on the database: events through the SQL event store, the
+read model and idempotency records in the same connection and transaction."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.db import upsert, writing
+from aftercare.eventstore import ConcurrencyError, SqlEventStore, SqlStreamSession
+from aftercare.eventstore.sql import events, to_recorded
+from aftercare.eventstore.sql_store import outages_as_unavailable
+from aftercare_ticket.adapters.repository import Tickets, fold_one, view_row
+from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
+from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketUnitOfWork
+from aftercare_ticket.domain.events import EVENT_TYPES
+from aftercare_ticket.domain.ticket import Ticket
+
+
+class SqlTicketRecords:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def upsert_view(self, row: dict[str, Any]) -> None:
+        await upsert(self.connection, ticket_views, row, "id")
+
+    async def list_views(
+        self, filters: dict[str, Any], after: tuple[datetime, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
+        query = select(ticket_views)
+        for column, value in filters.items():
+            query = query.where(ticket_views.c[column] == value)
+        if after is not None:
+            created_at, ticket_id = after
+            query = query.where(
+                or_(
+                    ticket_views.c.created_at < created_at,
+                    and_(ticket_views.c.created_at == created_at, ticket_views.c.id < ticket_id),
+                )
+            )
+        query = query.order_by(ticket_views.c.created_at.desc(), ticket_views.c.id.desc())
+        result = await self.connection.execute(query.limit(limit))
+        return [dict(row._mapping) for row in result]
+
+    async def find_idempotent(self, key: str) -> tuple[str, str] | None:
+        result = await self.connection.execute(
+            select(idempotency_keys.c.fingerprint, idempotency_keys.c.ticket_id).where(
+                idempotency_keys.c.key == key
+            )
+        )
+        row = result.first()
+        return (row.fingerprint, row.ticket_id) if row else None
+
+    async def remember_idempotent(
+        self, key: str, fingerprint: str, ticket_id: str, at: datetime
+    ) -> None:
+        try:
+            await self.connection.execute(
+                idempotency_keys.insert().values(
+                    key=key, fingerprint=fingerprint, ticket_id=ticket_id, created_at=at
+                )
+            )
+        except IntegrityError as error:  # the key's primary key: the other request won
+            raise DuplicateRequest(key) from error
+
+
+class SqlTicketStore:
+    """``TicketStore`` over an async SQLAlchemy engine (PostgreSQL or SQLite)."""
+
+    def __init__(self, engine: AsyncEngine, *, max_event_bytes: int | None = None) -> None:
+        self.engine = engine
+        self.events = SqlEventStore(engine)
+        self.max_event_bytes = max_event_bytes
+
+    def _unit(self, connection: AsyncConnection, writable: bool) -> TicketUnitOfWork:
+        session = SqlStreamSession(connection, writable=writable)
+        records = SqlTicketRecords(connection)
+        return TicketUnitOfWork(session, records, Tickets(session, records, self.max_event_bytes))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[TicketUnitOfWork]:
+        async with outages_as_unavailable(), self.engine.connect() as connection:
+            connection = await writing(connection)
+            async with connection.begin():
+                yield self._unit(connection, writable=True)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[TicketUnitOfWork]:
+        async with outages_as_unavailable(), self.engine.connect() as connection:
+            yield self._unit(connection, writable=False)
+
+    async def with_actual_version(self, error: ConcurrencyError) -> ConcurrencyError:
+        return await self.events.with_actual_version(error)
+
+
+async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
+    """Refold every ticket from the event log into the read model; returns the count.
+
+    The log is read once, ticket by ticket (the (stream, version) index gives that
+    order), through a server-side cursor inside one snapshot, so memory holds one ticket
+    at a time; the list is replaced in one write transaction, so readers see the old
+    list or the new one, never a half-built one."""
+    reader = await engine.connect()
+    writer = await writing(await engine.connect())
+    count = 0
+    try:
+        async with reader.begin(), writer.begin():
+            await writer.execute(ticket_views.delete())
+            rows: list[dict[str, Any]] = []
+            ticket: Ticket | None = None
+            stream = await reader.stream(
+                select(events)
+                .where(events.c.type.in_(list(EVENT_TYPES)))
+                .order_by(events.c.stream_id, events.c.version)
+                .execution_options(yield_per=batch)
+            )
+            async for row in stream:
+                recorded = to_recorded(row)
+                if ticket is None or ticket.id != recorded.stream_id:
+                    if ticket is not None:
+                        rows.append(view_row(ticket))
+                    ticket = Ticket(id=recorded.stream_id)
+                ticket = fold_one(ticket, recorded)
+                if len(rows) >= batch:
+                    await writer.execute(insert(ticket_views), rows)
+                    count, rows = count + len(rows), []
+            if ticket is not None:
+                rows.append(view_row(ticket))
+            if rows:
+                await writer.execute(insert(ticket_views), rows)
+                count += len(rows)
+    finally:
+        await reader.close()
+        await writer.close()
+    return count
