@@ -34,6 +34,11 @@ OUTAGES: tuple[type[BaseException], ...] = (
 """Driver errors that mean the database is away rather than the request being wrong."""
 
 
+DATABASE_ERRORS: tuple[type[BaseException], ...] = (sa_exc.DBAPIError, sa_exc.TimeoutError)
+"""Any failure reported by the database or its driver: what a loop that must outlive it
+(a sender, a dispatcher) logs and waits out, without naming the driver itself."""
+
+
 def is_outage(error: BaseException) -> bool:
     """True when ``error`` says the database cannot be reached (trying later may work)."""
     return isinstance(error, OUTAGES) or (

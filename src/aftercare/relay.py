@@ -29,14 +29,13 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
+from aftercare.db import DATABASE_ERRORS
 from aftercare.deadletters import record_dead_letters
-from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore
+from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreUnavailable
 from aftercare.eventstore.sql import events
 from aftercare.follower import (
     LogFollower,
@@ -121,7 +120,7 @@ class OutboxRelay(LogFollower):
         RECENT_PUBLISH_LAG.track(name, self.stats.lag_ms)
 
     # The broker or the database is away: nothing moved, try again later.
-    outages = (KafkaError, OSError, TimeoutError, DBAPIError, PoolTimeout)
+    outages = (KafkaError, OSError, TimeoutError, StoreUnavailable, *DATABASE_ERRORS)
 
     def _producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(

@@ -1,9 +1,10 @@
-"""The SLA watcher against both databases: verdicts from events and from time, once each."""
+"""The SLA watcher on every store (in memory, SQLite, PostgreSQL): verdicts from events and
+from time, once each; its HTTP API on the databases."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,14 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import writing
-from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare.db import create_engine
+from aftercare.eventstore import RecordedEvent
 from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare_sla.adapters.memory_store import MemoryWatcherStore
 from aftercare_sla.adapters.policy_file import parse_policy
+from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.watcher import SlaWatcher, sla_stream
+from tests.conftest import empty_tables
 from tests.support.sla_scenarios import T0, Scenario, ack, event, later
+
+Store = MemoryWatcherStore | SqlWatcherStore
 
 ROOT = Path(__file__).resolve().parents[2]
 READER_KEYS = KeyRing(parse_api_keys("k=reader"))
@@ -34,8 +40,30 @@ def when(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-def watcher_for(engine: AsyncEngine, clock: FixedClock, policy: Policy = POLICY) -> SlaWatcher:
-    return SlaWatcher(engine, policy, china_calendar(), clock, grace=GRACE)
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "memory":
+        return "memory"
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+async def store(backend: str, clock: FixedClock) -> AsyncIterator[Store]:
+    """The same test on each store of the watcher's unit of work."""
+    if backend == "memory":
+        yield MemoryWatcherStore(clock)
+        return
+    engine = create_engine(backend)
+    await empty_tables(engine)
+    try:
+        yield SqlWatcherStore(engine)
+    finally:
+        await engine.dispose()
+
+
+def watcher_for(store: Store, clock: FixedClock, policy: Policy = POLICY) -> SlaWatcher:
+    return SlaWatcher(store, policy, china_calendar(), clock, grace=GRACE)
 
 
 def cloudevents(ticket_id: str, scenario: Scenario, *, met: bool) -> list[CloudEvent]:
@@ -55,16 +83,12 @@ def cloudevents(ticket_id: str, scenario: Scenario, *, met: bool) -> list[CloudE
 
 async def deliver(watcher: SlaWatcher, events: Sequence[CloudEvent]) -> None:
     for cloud_event in events:
-        async with watcher.engine.connect() as connection:
-            connection = await writing(connection)
-            async with connection.begin():
-                await watcher.on_ticket_event(connection, cloud_event, partition=0)
+        async with watcher.store.transaction() as unit:
+            await watcher.on_ticket_event(unit, cloud_event, partition=0)
 
 
-async def verdicts(
-    engine: AsyncEngine, ticket_id: str, rule: str | None = None
-) -> list[RecordedEvent]:
-    recorded = await SqlEventStore(engine).read_stream(sla_stream(ticket_id))
+async def verdicts(store: Store, ticket_id: str, rule: str | None = None) -> list[RecordedEvent]:
+    recorded = await store.events.read_stream(sla_stream(ticket_id))
     return [e for e in recorded if rule is None or e.data["rule"] == rule]
 
 
@@ -72,16 +96,16 @@ def email_ticket(*steps: tuple) -> Scenario:  # type: ignore[type-arg]
     return Scenario("T-EMAIL", channel="email", steps=list(steps), stop=ack(later(9)))
 
 
-async def test_a_live_miss_warns_then_breaches_once(engine: AsyncEngine, clock: FixedClock) -> None:
+async def test_a_live_miss_warns_then_breaches_once(store: Store, clock: FixedClock) -> None:
     clock.set(T0)
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(store, clock)
     await deliver(watcher, cloudevents("t-miss", email_ticket(), met=False))
     assert await watcher.fire_due() == 0
     assert await watcher.seconds_until_due() == pytest.approx(8 * 60)
 
     clock.set(later(8) + timedelta(seconds=1))
     assert await watcher.fire_due() == 1
-    [warning] = await verdicts(engine, "t-miss", "T-EMAIL")
+    [warning] = await verdicts(store, "t-miss", "T-EMAIL")
     assert warning.type == "SlaWarning"
     assert warning.data["remaining_seconds"] == 119
     assert warning.data["policy_version"] == POLICY.version
@@ -89,7 +113,7 @@ async def test_a_live_miss_warns_then_breaches_once(engine: AsyncEngine, clock: 
     clock.set(later(10) + GRACE + timedelta(seconds=1))
     assert await watcher.fire_due() == 1
     assert await watcher.fire_due() == 0
-    [_, breach] = await verdicts(engine, "t-miss", "T-EMAIL")
+    [_, breach] = await verdicts(store, "t-miss", "T-EMAIL")
     assert breach.type == "SlaBreached"
     assert when(breach.data["breached_at"]) == later(10)
     assert when(breach.data["deadline"]) == later(10)
@@ -98,23 +122,23 @@ async def test_a_live_miss_warns_then_breaches_once(engine: AsyncEngine, clock: 
     assert breach.data["budget"] == "10m"
 
     # A restarted watcher, and the same events delivered again, repeat nothing.
-    again = watcher_for(engine, clock)
+    again = watcher_for(store, clock)
     await deliver(again, cloudevents("t-miss", email_ticket(), met=False))
     clock.advance(timedelta(hours=1))
     await again.fire_due()
-    assert [v.type for v in await verdicts(engine, "t-miss", "T-EMAIL")] == [
+    assert [v.type for v in await verdicts(store, "t-miss", "T-EMAIL")] == [
         "SlaWarning",
         "SlaBreached",
     ]
 
 
 async def test_a_target_met_in_time_is_announced_and_never_breached(
-    engine: AsyncEngine, clock: FixedClock
+    store: Store, clock: FixedClock
 ) -> None:
     clock.set(T0)
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(store, clock)
     await deliver(watcher, cloudevents("t-met", email_ticket(), met=True))
-    [met] = await verdicts(engine, "t-met", "T-EMAIL")
+    [met] = await verdicts(store, "t-met", "T-EMAIL")
     assert (met.type, when(met.data["met_at"]), met.data["elapsed_seconds"]) == (
         "SlaMet",
         later(9),
@@ -122,40 +146,40 @@ async def test_a_target_met_in_time_is_announced_and_never_breached(
     )
     clock.set(later(30))
     await watcher.fire_due()
-    assert [v.type for v in await verdicts(engine, "t-met", "T-EMAIL")] == ["SlaMet"]
+    assert [v.type for v in await verdicts(store, "t-met", "T-EMAIL")] == ["SlaMet"]
 
 
 async def test_a_watcher_that_was_down_judges_by_event_times(
-    engine: AsyncEngine, clock: FixedClock
+    store: Store, clock: FixedClock
 ) -> None:
     """Both events arrive an hour late: the reply at 11 min missed the 10-min target."""
     clock.set(later(60))
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(store, clock)
     late = Scenario("T-EMAIL", late_stop=ack(later(11)))
     events = cloudevents("t-late", late, met=False)
     late_ack = cloudevents("t-late", Scenario("T-EMAIL", steps=[ack(later(11))]), met=False)[1]
     await deliver(watcher, [*events, late_ack])
-    [breach] = await verdicts(engine, "t-late", "T-EMAIL")
+    [breach] = await verdicts(store, "t-late", "T-EMAIL")
     assert breach.type == "SlaBreached"
     assert when(breach.data["breached_at"]) == later(10)
     assert breach.data["late_by_seconds"] == 60
 
 
 async def test_a_deadline_passed_while_down_is_reported_at_start(
-    engine: AsyncEngine, clock: FixedClock
+    store: Store, clock: FixedClock
 ) -> None:
     clock.set(later(60))
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(store, clock)
     await deliver(watcher, cloudevents("t-down", email_ticket(), met=False))
     await watcher.fire_due()
-    assert [v.type for v in await verdicts(engine, "t-down", "T-EMAIL")] == ["SlaBreached"]
+    assert [v.type for v in await verdicts(store, "t-down", "T-EMAIL")] == ["SlaBreached"]
 
 
 async def test_waiting_on_the_customer_moves_the_deadline(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
     clock.set(T0)
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(SqlWatcherStore(engine), clock)
     scenario = Scenario(
         "T-RESOLVE-GENERAL",
         steps=[
@@ -184,10 +208,10 @@ async def test_waiting_on_the_customer_moves_the_deadline(
 
 
 async def test_a_policy_change_recomputes_open_deadlines_and_keeps_verdicts(
-    engine: AsyncEngine, clock: FixedClock
+    store: Store, clock: FixedClock
 ) -> None:
     clock.set(later(60))
-    old = watcher_for(engine, clock)
+    old = watcher_for(store, clock)
     await deliver(old, cloudevents("t-breached", email_ticket(), met=False))
     await old.fire_due()  # breached under the old policy at T0+10m
     clock.set(T0)
@@ -195,23 +219,17 @@ async def test_a_policy_change_recomputes_open_deadlines_and_keeps_verdicts(
 
     longer = parse_policy(POLICY_TEXT.replace("budget: 10m", "budget: 20m"), "new", {})
     clock.set(later(12))
-    new = watcher_for(engine, clock, longer)
+    new = watcher_for(store, clock, longer)
     recomputed = await new.recompute_open_tickets()
     assert recomputed.tickets == 2
     assert recomputed.deadlines_moved >= 1
-    async with engine.connect() as connection:
-        from sqlalchemy import select
-
-        from aftercare_sla.adapters.tables import sla_timers
-
-        rows = {
-            (row.ticket_id, row.rule): row for row in await connection.execute(select(sla_timers))
-        }
-    assert rows[("t-open", "T-EMAIL")].deadline == later(20)
-    assert rows[("t-open", "T-EMAIL")].policy_version == longer.version
-    breached = rows[("t-breached", "T-EMAIL")]
+    async with store.transaction() as unit:
+        open_timer = (await unit.timers.timers_of("t-open"))[("T-EMAIL", 1)]
+        breached = (await unit.timers.timers_of("t-breached"))[("T-EMAIL", 1)]
+    assert open_timer.deadline == later(20)
+    assert open_timer.policy_version == longer.version
     assert breached.breached  # the verdict stands
-    [verdict] = await verdicts(engine, "t-breached", "T-EMAIL")
+    [verdict] = await verdicts(store, "t-breached", "T-EMAIL")
     assert verdict.data["policy_version"] == POLICY.version
     assert await new.fire_due() == 0  # t-open: 12 of 20 minutes, no warning yet at 16
     assert (await new.recompute_open_tickets()).tickets == 0
@@ -219,7 +237,7 @@ async def test_a_policy_change_recomputes_open_deadlines_and_keeps_verdicts(
 
 async def test_breaches_are_listed_since_a_time(engine: AsyncEngine, clock: FixedClock) -> None:
     clock.set(later(60))
-    watcher = watcher_for(engine, clock)
+    watcher = watcher_for(SqlWatcherStore(engine), clock)
     await deliver(watcher, cloudevents("t-b1", email_ticket(), met=False))
     await watcher.fire_due()
     transport = httpx.ASGITransport(

@@ -21,12 +21,11 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import seconds_until_due, transaction
+from aftercare.db import DATABASE_ERRORS, seconds_until_due, transaction
 from aftercare.mail import SmtpSettings
 from aftercare.redact import redact
 from aftercare_notifier.adapters import cases, outbox
@@ -308,10 +307,11 @@ class Notifier(ProgressRecording):
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""
+        failures: tuple[type[BaseException], ...] = (OSError, httpx.HTTPError, *DATABASE_ERRORS)
         while True:
             try:
                 handled = await self.send_due()
-            except (OSError, httpx.HTTPError, DBAPIError) as error:
+            except failures as error:
                 log.warning("sender cannot work; will retry", error=repr(error))
                 handled = 0
             if not handled:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import structlog
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
-from aftercare.eventstore import LogCursor, SqlEventStore, log_end
+from aftercare.db import DATABASE_ERRORS
+from aftercare.eventstore import LogCursor, SqlEventStore, StoreUnavailable
 from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
 from aftercare_sla.adapters.alerts import alert_from
 from aftercare_sla.adapters.pager import Pager
@@ -47,7 +47,7 @@ class AlertDispatcher(LogFollower):
         self.idle_wait = idle_wait
         self.max_backoff = 10.0
 
-    outages = (DBAPIError, OSError)
+    outages = (*DATABASE_ERRORS, StoreUnavailable, OSError)
 
     def failed(self, error: BaseException, retry_in: float) -> None:
         log.warning("alert dispatcher cannot read verdicts", error=repr(error))
@@ -59,9 +59,9 @@ class AlertDispatcher(LogFollower):
         """The saved checkpoint; a first start begins at the end, not with old verdicts."""
         async with self.engine.connect() as connection:
             saved = await load_checkpoint(connection, self.name)
-            if saved is not None:
-                return saved
-            end = await log_end(connection)
+        if saved is not None:
+            return saved
+        end = await self.store.log_end()
         await save_checkpoint(self.engine, self.name, end, self.clock.now())
         return end
 

@@ -1,9 +1,11 @@
 """The watcher's tables as the service layer needs them: each ticket's facts (its public
-events), its row (partition, policy version, ended), and its timers with their flags."""
+events), its row (partition, policy version, ended), and its timers with their flags.
+``SqlTimers`` works in the caller's transaction; ``SqlWatcherStore`` opens them."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,57 +13,12 @@ from sqlalchemy import and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import upsert
+from aftercare.db import seconds_until_due, transaction, upsert
+from aftercare.eventstore import SqlEventStore, SqlStreamSession
+from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
+from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
 from aftercare_sla.domain.timers import Fact, Timer
-
-
-async def store_fact(connection: AsyncConnection, name: str, event: CloudEvent) -> None:
-    row = {
-        "ticket_id": event.subject,
-        "sequence": event.sequence,
-        "event_id": event.id,
-        "type": name,
-        "at": event.time,
-        "data": event.data,
-    }
-    await upsert(connection, sla_facts, row, ("ticket_id", "sequence"))
-
-
-async def facts_of(connection: AsyncConnection, ticket_id: str) -> list[Fact]:
-    rows = await connection.execute(
-        select(sla_facts).where(sla_facts.c.ticket_id == ticket_id).order_by(sla_facts.c.sequence)
-    )
-    return [Fact(row.sequence, row.type, row.at, row.data) for row in rows]
-
-
-async def mark_ticket(
-    connection: AsyncConnection,
-    ticket_id: str,
-    partition: int,
-    policy_version: str,
-    terminal: bool | None,
-    now: datetime,
-) -> None:
-    """The ticket's row; ``terminal`` None keeps what it was."""
-    if terminal is None:
-        existing = await connection.execute(
-            select(sla_tickets.c.terminal).where(sla_tickets.c.ticket_id == ticket_id)
-        )
-        terminal = bool(existing.scalar_one_or_none() or False)
-    row = {
-        "ticket_id": ticket_id,
-        "partition": partition,
-        "policy_version": policy_version,
-        "terminal": terminal,
-        "updated_at": now,
-    }
-    await upsert(connection, sla_tickets, row, "ticket_id")
-
-
-async def timers_of(connection: AsyncConnection, ticket_id: str) -> dict[tuple[str, int], Any]:
-    rows = await connection.execute(select(sla_timers).where(sla_timers.c.ticket_id == ticket_id))
-    return {(row.rule, row.cycle): row for row in rows}
 
 
 def timer_row(
@@ -100,49 +57,6 @@ def timer_row(
     }
 
 
-async def save_timer(connection: AsyncConnection, stored: Any, values: dict[str, Any]) -> None:
-    """Write the timer only if it changed: a ticket's old cycles stay as they are."""
-    changed = stored is None or any(
-        getattr(stored, name) != value for name, value in values.items() if name != "updated_at"
-    )
-    if changed:
-        await upsert(connection, sla_timers, values, ("ticket_id", "rule", "cycle"))
-
-
-def _key(ticket_id: str, rule: str, cycle: int) -> Any:
-    return and_(
-        sla_timers.c.ticket_id == ticket_id, sla_timers.c.rule == rule, sla_timers.c.cycle == cycle
-    )
-
-
-async def retire(connection: AsyncConnection, ticket_id: str, row: Any) -> None:
-    """A target the policy no longer has: forgotten, unless a verdict was given on it (then
-    kept, never looked at again)."""
-    if not row.breached and not row.met_reported:
-        await connection.execute(delete(sla_timers).where(_key(ticket_id, row.rule, row.cycle)))
-    else:
-        await connection.execute(
-            update(sla_timers).where(_key(ticket_id, row.rule, row.cycle)).values(next_due=None)
-        )
-
-
-async def due_timers(
-    connection: AsyncConnection, now: datetime, partitions: Collection[int] | None, limit: int
-) -> list[Any]:
-    query = select(sla_timers).where(sla_timers.c.next_due <= now)
-    if partitions is not None:
-        query = query.where(sla_timers.c.partition.in_(list(partitions)))
-    return list(
-        (await connection.execute(query.order_by(sla_timers.c.next_due).limit(limit))).all()
-    )
-
-
-async def set_flags(connection: AsyncConnection, row: Any, **values: Any) -> None:
-    await connection.execute(
-        update(sla_timers).where(_key(row.ticket_id, row.rule, row.cycle)).values(**values)
-    )
-
-
 def timer_from_row(row: Any) -> Timer:
     return Timer(
         rule=row.rule,
@@ -165,26 +79,143 @@ def timer_from_row(row: Any) -> Timer:
     )
 
 
-async def tickets_judged_under_another_policy(
-    engine: AsyncEngine, policy_version: str
-) -> list[tuple[str, int]]:
-    async with engine.connect() as connection:
-        rows = await connection.execute(
-            select(sla_tickets.c.ticket_id, sla_tickets.c.partition).where(
-                and_(
-                    sla_tickets.c.terminal.is_(False),
-                    sla_tickets.c.policy_version != policy_version,
+def _key(ticket_id: str, rule: str, cycle: int) -> Any:
+    return and_(
+        sla_timers.c.ticket_id == ticket_id, sla_timers.c.rule == rule, sla_timers.c.cycle == cycle
+    )
+
+
+class SqlTimers:
+    """``Timers`` on one connection, inside the caller's transaction."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+
+    async def store_fact(self, name: str, event: CloudEvent) -> None:
+        row = {
+            "ticket_id": event.subject,
+            "sequence": event.sequence,
+            "event_id": event.id,
+            "type": name,
+            "at": event.time,
+            "data": event.data,
+        }
+        await upsert(self.connection, sla_facts, row, ("ticket_id", "sequence"))
+
+    async def facts_of(self, ticket_id: str) -> list[Fact]:
+        rows = await self.connection.execute(
+            select(sla_facts)
+            .where(sla_facts.c.ticket_id == ticket_id)
+            .order_by(sla_facts.c.sequence)
+        )
+        return [Fact(row.sequence, row.type, row.at, row.data) for row in rows]
+
+    async def mark_ticket(
+        self,
+        ticket_id: str,
+        partition: int,
+        policy_version: str,
+        terminal: bool | None,
+        now: datetime,
+    ) -> None:
+        """The ticket's row; ``terminal`` None keeps what it was."""
+        if terminal is None:
+            existing = await self.connection.execute(
+                select(sla_tickets.c.terminal).where(sla_tickets.c.ticket_id == ticket_id)
+            )
+            terminal = bool(existing.scalar_one_or_none() or False)
+        row = {
+            "ticket_id": ticket_id,
+            "partition": partition,
+            "policy_version": policy_version,
+            "terminal": terminal,
+            "updated_at": now,
+        }
+        await upsert(self.connection, sla_tickets, row, "ticket_id")
+
+    async def timers_of(self, ticket_id: str) -> dict[tuple[str, int], Any]:
+        rows = await self.connection.execute(
+            select(sla_timers).where(sla_timers.c.ticket_id == ticket_id)
+        )
+        return {(row.rule, row.cycle): row for row in rows}
+
+    async def save_timer(self, stored: Any, values: dict[str, Any]) -> None:
+        """Write the timer only if it changed: a ticket's old cycles stay as they are."""
+        changed = stored is None or any(
+            getattr(stored, name) != value for name, value in values.items() if name != "updated_at"
+        )
+        if changed:
+            await upsert(self.connection, sla_timers, values, ("ticket_id", "rule", "cycle"))
+
+    async def retire(self, ticket_id: str, row: Any) -> None:
+        """A target the policy no longer has: forgotten, unless a verdict was given on it (then
+        kept, never looked at again)."""
+        if not row.breached and not row.met_reported:
+            await self.connection.execute(
+                delete(sla_timers).where(_key(ticket_id, row.rule, row.cycle))
+            )
+        else:
+            await self.connection.execute(
+                update(sla_timers).where(_key(ticket_id, row.rule, row.cycle)).values(next_due=None)
+            )
+
+    async def due_timers(
+        self, now: datetime, partitions: Collection[int] | None, limit: int
+    ) -> list[Any]:
+        query = select(sla_timers).where(sla_timers.c.next_due <= now)
+        if partitions is not None:
+            query = query.where(sla_timers.c.partition.in_(list(partitions)))
+        return list(
+            (
+                await self.connection.execute(query.order_by(sla_timers.c.next_due).limit(limit))
+            ).all()
+        )
+
+    async def set_flags(self, row: Any, **values: Any) -> None:
+        await self.connection.execute(
+            update(sla_timers).where(_key(row.ticket_id, row.rule, row.cycle)).values(**values)
+        )
+
+    async def set_policy_version(self, ticket_id: str, policy_version: str, now: datetime) -> None:
+        await self.connection.execute(
+            update(sla_tickets)
+            .where(sla_tickets.c.ticket_id == ticket_id)
+            .values(policy_version=policy_version, updated_at=now)
+        )
+
+
+class SqlWatcherStore:
+    """``WatcherStore`` over an async SQLAlchemy engine (PostgreSQL or SQLite)."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.events = SqlEventStore(engine)
+
+    @staticmethod
+    def unit_on(connection: AsyncConnection) -> WatcherUnitOfWork:
+        """The unit of work of a transaction someone else opened (the consumer's)."""
+        return WatcherUnitOfWork(SqlStreamSession(connection), SqlTimers(connection))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[WatcherUnitOfWork]:
+        async with outages_as_unavailable(), transaction(self.engine) as connection:
+            yield self.unit_on(connection)
+
+    async def seconds_until_due(
+        self, now: datetime, partitions: Collection[int] | None
+    ) -> float | None:
+        return await seconds_until_due(self.engine, sla_timers, now, partitions)
+
+    async def tickets_judged_under_another_policy(
+        self, policy_version: str
+    ) -> list[tuple[str, int]]:
+        async with self.engine.connect() as connection:
+            rows = await connection.execute(
+                select(sla_tickets.c.ticket_id, sla_tickets.c.partition).where(
+                    and_(
+                        sla_tickets.c.terminal.is_(False),
+                        sla_tickets.c.policy_version != policy_version,
+                    )
                 )
             )
-        )
-        return [(row.ticket_id, row.partition) for row in rows]
-
-
-async def set_policy_version(
-    connection: AsyncConnection, ticket_id: str, policy_version: str, now: datetime
-) -> None:
-    await connection.execute(
-        update(sla_tickets)
-        .where(sla_tickets.c.ticket_id == ticket_id)
-        .values(policy_version=policy_version, updated_at=now)
-    )
+            return [(row.ticket_id, row.partition) for row in rows]

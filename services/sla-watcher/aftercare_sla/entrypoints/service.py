@@ -23,6 +23,7 @@ from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import sla_cloudevent
+from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.events import SLA_EVENT_TYPES
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
@@ -60,7 +61,7 @@ class SlaService:
             settings.sla_company_working_days,
         )
         self.watcher = SlaWatcher(
-            engine,
+            SqlWatcherStore(engine),
             self.policy,
             calendar,
             self.clock,
@@ -110,7 +111,9 @@ class SlaService:
     async def _handle(
         self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
     ) -> None:
-        await self.watcher.on_ticket_event(connection, event, record.partition)
+        await self.watcher.on_ticket_event(
+            SqlWatcherStore.unit_on(connection), event, record.partition
+        )
         self.relay.wake()
 
     async def _tick(self) -> float | None:

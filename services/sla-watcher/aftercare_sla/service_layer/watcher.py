@@ -20,14 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import seconds_until_due, transaction
-from aftercare.eventstore import NewEvent, append_at_end
-from aftercare_sla.adapters import timer_store as store
-from aftercare_sla.adapters.tables import sla_timers
+from aftercare.eventstore import NewEvent
+from aftercare_sla.adapters.timer_store import timer_from_row, timer_row
+from aftercare_sla.adapters.unit_of_work import WatcherStore, WatcherUnitOfWork
 from aftercare_sla.domain import verdicts
 from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
 from aftercare_sla.domain.events import SlaEvent
@@ -58,7 +56,7 @@ class Recomputed:
 class SlaWatcher:
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: WatcherStore,
         policy: Policy,
         calendar: BusinessCalendar,
         clock: Clock,
@@ -66,7 +64,7 @@ class SlaWatcher:
         grace: timedelta = timedelta(seconds=0.5),
         batch: int = 1000,
     ) -> None:
-        self.engine = engine
+        self.store = store
         self.policy = policy
         self.policy_version = policy.version
         self.targets: list[ResolvedTarget] = policy.resolved()
@@ -81,26 +79,26 @@ class SlaWatcher:
     # --- events in -------------------------------------------------------------------
 
     async def on_ticket_event(
-        self, connection: AsyncConnection, event: CloudEvent, partition: int
+        self, unit: WatcherUnitOfWork, event: CloudEvent, partition: int
     ) -> None:
         """Store the event and bring the ticket's timers up to date (consumer handler)."""
         name = event_name(event.type)
         if name is None or event.sequence is None:
             return
         now = self.clock.now()
-        await store.store_fact(connection, name, event)
-        await store.mark_ticket(
-            connection, event.subject, partition, self.policy_version, TERMINAL.get(name), now
+        await unit.timers.store_fact(name, event)
+        await unit.timers.mark_ticket(
+            event.subject, partition, self.policy_version, TERMINAL.get(name), now
         )
-        await self._reconcile(connection, event.subject, partition, now)
+        await self._reconcile(unit, event.subject, partition, now)
 
     async def _reconcile(
-        self, connection: AsyncConnection, ticket_id: str, partition: int, now: datetime
+        self, unit: WatcherUnitOfWork, ticket_id: str, partition: int, now: datetime
     ) -> int:
         """Recompute the ticket's timers; announce what the events decided. Returns how
         many open deadlines moved."""
-        timers = evaluate(self.targets, await store.facts_of(connection, ticket_id), self.clocks)
-        stored = await store.timers_of(connection, ticket_id)
+        timers = evaluate(self.targets, await unit.timers.facts_of(ticket_id), self.clocks)
+        stored = await unit.timers.timers_of(ticket_id)
         announcements: list[SlaEvent] = []
         moved = 0
         for timer in timers:
@@ -121,18 +119,16 @@ class SlaWatcher:
                 announcements.append(breach)
                 flags.update(breached=True, breached_at=breach.breached_at)
             look = verdicts.next_look(timer, flags["warned"], flags["breached"], self.grace)
-            values = store.timer_row(
-                ticket_id, partition, timer, self.policy_version, flags, look, now
-            )
-            await store.save_timer(connection, row, values)
+            values = timer_row(ticket_id, partition, timer, self.policy_version, flags, look, now)
+            await unit.timers.save_timer(row, values)
         for row in stored.values():
-            await store.retire(connection, ticket_id, row)
-        await self._announce(connection, ticket_id, announcements, now)
+            await unit.timers.retire(ticket_id, row)
+        await self._announce(unit, ticket_id, announcements, now)
         return moved
 
     async def _announce(
         self,
-        connection: AsyncConnection,
+        unit: WatcherUnitOfWork,
         ticket_id: str,
         announcements: Sequence[SlaEvent],
         now: datetime,
@@ -149,7 +145,7 @@ class SlaWatcher:
             )
             for event in announcements
         ]
-        await append_at_end(connection, sla_stream(ticket_id), new_events, now)
+        await unit.events.append_at_end(sla_stream(ticket_id), new_events, now)
         for event in announcements:
             log.info(
                 "sla verdict",
@@ -168,13 +164,13 @@ class SlaWatcher:
             return 0
         now = self.clock.now()
         fired = 0
-        async with transaction(self.engine) as connection:
-            for row in await store.due_timers(connection, now, partitions, self.batch):
-                fired += await self._fire(connection, row, now)
+        async with self.store.transaction() as unit:
+            for row in await unit.timers.due_timers(now, partitions, self.batch):
+                fired += await self._fire(unit, row, now)
         return fired
 
-    async def _fire(self, connection: AsyncConnection, row: Any, now: datetime) -> int:
-        timer = store.timer_from_row(row)
+    async def _fire(self, unit: WatcherUnitOfWork, row: Any, now: datetime) -> int:
+        timer = timer_from_row(row)
         announcements: list[SlaEvent] = []
         warned, breached, breached_at = row.warned, row.breached, row.breached_at
         deadline_passed = timer.deadline is not None and timer.deadline + self.grace <= now
@@ -187,8 +183,7 @@ class SlaWatcher:
                 verdicts.warning(row.ticket_id, timer, now, self.clocks, self.policy_version)
             )
             warned = True
-        await store.set_flags(
-            connection,
+        await unit.timers.set_flags(
             row,
             warned=warned,
             breached=breached,
@@ -196,25 +191,25 @@ class SlaWatcher:
             next_due=verdicts.next_look(timer, warned, breached, self.grace),
             updated_at=now,
         )
-        await self._announce(connection, row.ticket_id, announcements, now)
+        await self._announce(unit, row.ticket_id, announcements, now)
         return len(announcements)
 
     async def seconds_until_due(self, partitions: Iterable[int] | None = None) -> float | None:
-        """How long the scheduler may sleep (see ``aftercare.db.seconds_until_due``)."""
+        """How long the scheduler may sleep (the store's ``next_due`` index)."""
         owned = None if partitions is None else list(partitions)
-        return await seconds_until_due(self.engine, sla_timers, self.clock.now(), owned)
+        return await self.store.seconds_until_due(self.clock.now(), owned)
 
     # --- policy change -------------------------------------------------------------------
 
     async def recompute_open_tickets(self) -> Recomputed:
         """Bring tickets judged under another policy version to this one (replay)."""
-        stale = await store.tickets_judged_under_another_policy(self.engine, self.policy_version)
+        stale = await self.store.tickets_judged_under_another_policy(self.policy_version)
         moved = 0
         now = self.clock.now()
         for ticket_id, partition in stale:
-            async with transaction(self.engine) as connection:
-                moved += await self._reconcile(connection, ticket_id, partition, now)
-                await store.set_policy_version(connection, ticket_id, self.policy_version, now)
+            async with self.store.transaction() as unit:
+                moved += await self._reconcile(unit, ticket_id, partition, now)
+                await unit.timers.set_policy_version(ticket_id, self.policy_version, now)
         if stale:
             log.info(
                 "sla policy changed: open tickets recomputed",
