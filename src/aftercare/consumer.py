@@ -32,6 +32,7 @@ from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
 from aftercare.db import transaction
+from aftercare.eventstore import StoreUnavailable
 from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
@@ -54,7 +55,14 @@ class TransientError(Exception):
     """Raised by a handler when something outside the message failed: retry, never DLQ."""
 
 
-_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, TimeoutError, TransientError)
+_TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    TimeoutError,
+    StoreUnavailable,
+    TransientError,
+)
 """Retried in place, for ever: the database or a downstream service is away."""
 _INFRASTRUCTURE = (*_TRANSIENT, OSError, KafkaError)
 """Not the message's fault: never a reason to dead-letter it."""

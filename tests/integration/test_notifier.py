@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import writing
 from aftercare.eventstore import SqlEventStore
 from aftercare.mail import SmtpSettings
 from aftercare.settings import Settings
+from aftercare_notifier.adapters.channels import CustomerChannels
+from aftercare_notifier.adapters.sql_store import SqlNotifierStore
 from aftercare_notifier.adapters.tables import notifications
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
@@ -59,13 +60,16 @@ def make_notifier(
 ) -> Notifier:
     webhooks = {"CUST-HOOK": {"url": f"{hook.url}/customer"}} if hook else {}
     return Notifier(
-        engine,
+        SqlNotifierStore(engine),
         clock,
         DEFAULT_CADENCE,
         Templates(ZoneInfo("Asia/Shanghai")),
         TicketApi("http://tickets", "notifier-key", ticket_app),
-        smtp=SmtpSettings("127.0.0.1", smtp.port, "support@aftercare.test"),
-        customer_webhooks=webhooks,
+        CustomerChannels(
+            SmtpSettings("127.0.0.1", smtp.port, "support@aftercare.test"),
+            webhooks,
+            httpx.AsyncClient(timeout=10),
+        ),
         tuning=NotifierTuning(coalesce=WINDOW, retry_backoff=timedelta(seconds=5)),
     )
 
@@ -96,11 +100,9 @@ async def published(engine: AsyncEngine, ticket_id: str, after: int = 0) -> list
 
 
 async def deliver(notifier: Notifier, events: list[CloudEvent]) -> None:
-    async with notifier.engine.connect() as connection:
-        connection = await writing(connection)
-        async with connection.begin():  # one consumer batch
-            for event in events:
-                await notifier.on_ticket_event(connection, event, partition=0)
+    async with notifier.store.transaction() as unit:  # one consumer batch
+        for event in events:
+            await notifier.on_ticket_event(unit, event, partition=0)
 
 
 async def rows(engine: AsyncEngine, ticket_id: str) -> list[Any]:
@@ -189,7 +191,8 @@ async def test_a_failing_channel_is_retried_with_backoff(
     ticket = await raise_ticket(ticket_app, customer="CUST-HOOK")
     await ticket_app.post(f"/tickets/{ticket}/acknowledge", json=ACK)
     notifier = make_notifier(engine, clock, ticket_app, smtp, hook)
-    notifier.smtp = None  # the webhook is this customer's only channel
+    assert isinstance(notifier.channels, CustomerChannels)
+    notifier.channels.smtp = None  # the webhook is this customer's only channel
     await deliver(notifier, await published(engine, ticket))
     clock.advance(WINDOW)
     await notifier.send_due()

@@ -83,21 +83,38 @@ class WebhookDelivery:
         await post_signed(self.client, self.url, document, self.secret, update.notification_id)
 
 
-def customer_channels(
-    contact: Mapping[str, Any],
-    customer_ref: str | None,
-    smtp: SmtpSettings | None,
-    webhooks: Mapping[str, Mapping[str, str]],
-    client: httpx.AsyncClient,
-) -> list[CustomerChannel]:
-    """Every way this customer can be reached; empty when none (a phone-only contact)."""
-    channels: list[CustomerChannel] = []
-    hook = webhooks.get(customer_ref or "")
-    if hook and hook.get("url"):
-        channels.append(WebhookDelivery(client, hook["url"], hook.get("secret", "")))
-    if contact.get("email") and smtp is not None:
-        channels.append(EmailDelivery(smtp, contact["email"]))
-    return channels
+class ChannelDirectory(Protocol):
+    def for_customer(
+        self, contact: Mapping[str, Any], customer_ref: str | None
+    ) -> list[CustomerChannel]:
+        """Every way this customer can be reached; empty when none (a phone-only contact)."""
+        ...
+
+
+class CustomerChannels:
+    """``ChannelDirectory`` of the deployment: e-mail through its SMTP server, and the
+    webhooks configured for customers' own systems."""
+
+    def __init__(
+        self,
+        smtp: SmtpSettings | None,
+        webhooks: Mapping[str, Mapping[str, str]] | None,
+        client: httpx.AsyncClient,
+    ) -> None:
+        self.smtp = smtp
+        self.webhooks = webhooks or {}
+        self.client = client
+
+    def for_customer(
+        self, contact: Mapping[str, Any], customer_ref: str | None
+    ) -> list[CustomerChannel]:
+        channels: list[CustomerChannel] = []
+        hook = self.webhooks.get(customer_ref or "")
+        if hook and hook.get("url"):
+            channels.append(WebhookDelivery(self.client, hook["url"], hook.get("secret", "")))
+        if contact.get("email") and self.smtp is not None:
+            channels.append(EmailDelivery(self.smtp, contact["email"]))
+        return channels
 
 
 async def deliver_all(

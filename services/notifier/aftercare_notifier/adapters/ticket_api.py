@@ -6,7 +6,7 @@ Contact details come from the private ``/contact`` endpoint, never from the topi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -25,6 +25,21 @@ class Refused(Exception):
 
 
 _TRANSIENT = frozenset({408, 409, 425, 429})
+
+
+class TicketReader(Protocol):
+    """What the notifier asks of the ticket service. ``TicketGone`` and ``Refused`` are
+    permanent answers; ``httpx.HTTPError`` and ``OSError`` transient ones."""
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]: ...
+
+    async def contact(self, ticket_id: str) -> dict[str, Any]: ...
+
+    async def record_progress(
+        self, ticket_id: str, key: str, message: str, channel: str, occurred_at: datetime
+    ) -> None:
+        """ProgressReported on the ticket; the key makes a repeat record nothing."""
+        ...
 
 
 class TicketApi:

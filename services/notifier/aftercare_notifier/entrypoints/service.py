@@ -16,6 +16,8 @@ from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.runner import TaskGroup
 from aftercare.settings import Settings
+from aftercare_notifier.adapters.channels import CustomerChannels
+from aftercare_notifier.adapters.sql_store import SqlNotifierStore
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
@@ -85,14 +87,12 @@ class NotifierService:
         self.http = httpx.AsyncClient(timeout=10)
         self.api = TicketApi(settings.base_url, notifier_api_key(settings), self.http)
         self.notifier = Notifier(
-            engine,
+            SqlNotifierStore(engine),
             self.clock,
             cadence,
             templates,
             self.api,
-            smtp=smtp_of(settings),
-            customer_webhooks=settings.notifier_customer_webhooks,
-            http=self.http,
+            CustomerChannels(smtp_of(settings), settings.notifier_customer_webhooks, self.http),
             tuning=notifier_tuning
             or NotifierTuning(
                 coalesce=timedelta(seconds=settings.notifier_coalesce_seconds),
@@ -119,7 +119,9 @@ class NotifierService:
     async def _handle(
         self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
     ) -> None:
-        await self.notifier.on_ticket_event(connection, event, record.partition)
+        await self.notifier.on_ticket_event(
+            SqlNotifierStore.unit_on(connection), event, record.partition
+        )
 
     async def _tick(self) -> float | None:
         """Queue the routine updates due on partitions owned and read to the end."""

@@ -13,7 +13,7 @@ records ``ProgressReported`` on the ticket (idempotent by the notification id).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,23 +21,21 @@ from typing import Any
 import httpx
 import structlog
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare.db import DATABASE_ERRORS, seconds_until_due, transaction
-from aftercare.mail import SmtpSettings
+from aftercare.db import DATABASE_ERRORS
+from aftercare.eventstore import StoreUnavailable
 from aftercare.redact import redact
-from aftercare_notifier.adapters import cases, outbox
 from aftercare_notifier.adapters.channels import (
+    ChannelDirectory,
     CustomerChannel,
     Update,
-    customer_channels,
     deliver_all,
 )
-from aftercare_notifier.adapters.tables import notifier_cases
 from aftercare_notifier.adapters.templates import Templates
-from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
+from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketReader
+from aftercare_notifier.adapters.unit_of_work import NotifierStore, NotifierUnitOfWork
 from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence
 from aftercare_notifier.service_layer.recording import ProgressRecording
 from aftercare_ticket.contract import event_name
@@ -66,61 +64,54 @@ class NotifierTuning:
 class Notifier(ProgressRecording):
     def __init__(
         self,
-        engine: AsyncEngine,
+        store: NotifierStore,
         clock: Clock,
         cadence: Cadence,
         templates: Templates,
-        api: TicketApi,
+        api: TicketReader,
+        channels: ChannelDirectory,
         *,
-        smtp: SmtpSettings | None,
-        customer_webhooks: Mapping[str, Mapping[str, str]] | None = None,
-        http: httpx.AsyncClient | None = None,
         tuning: NotifierTuning | None = None,
     ) -> None:
-        self.engine = engine
+        self.store = store
         self.clock = clock
         self.cadence = cadence
         self.templates = templates
         self.api = api
-        self.smtp = smtp
-        self.customer_webhooks = customer_webhooks or {}
-        self.http = http or httpx.AsyncClient(timeout=10)
+        self.channels = channels
         self.tuning = tuning or NotifierTuning()
 
     # --- events in ---------------------------------------------------------------------
 
     async def on_ticket_event(
-        self, connection: AsyncConnection, event: CloudEvent, partition: int
+        self, unit: NotifierUnitOfWork, event: CloudEvent, partition: int
     ) -> None:
         name = event_name(event.type)
         if name is None:
             return
         ticket_id, now, sequence = event.subject, self.clock.now(), event.sequence or 0
-        last = await cases.last_sequence(connection, ticket_id)
+        last = await unit.cases.last_sequence(ticket_id)
         if last is not None and sequence <= last:
             return  # seen before (the relay republished it): nothing changes
-        view = (await cases.load_view(connection, ticket_id)).evolve(name, event.time, event.data)
+        view = (await unit.cases.load_view(ticket_id)).evolve(name, event.time, event.data)
         if name in CHANGE_TEMPLATES and now - event.time <= self.tuning.max_event_age:
-            await self._queue_change(connection, ticket_id, CHANGE_TEMPLATES[name], event, now)
+            await self._queue_change(unit, ticket_id, CHANGE_TEMPLATES[name], event, now)
         next_due = view.next_progress_due(self.cadence)
-        await cases.save_view(
-            connection, view, next_due, now, partition=partition, sequence=sequence
-        )
+        await unit.cases.save_view(view, next_due, now, partition=partition, sequence=sequence)
 
     async def _queue_change(
         self,
-        connection: AsyncConnection,
+        unit: NotifierUnitOfWork,
         ticket_id: str,
         template: str,
         event: CloudEvent,
         now: datetime,
     ) -> None:
-        pending = await outbox.untried(connection, ticket_id)
+        pending = await unit.outbox.untried(ticket_id)
         if pending is not None:  # coalesce: one update about the latest change
-            await outbox.fold_into(connection, pending.id, template, event.data)
+            await unit.outbox.fold_into(pending.id, template, event.data)
             return
-        await outbox.queue(  # a redelivered event finds its update already there
-            connection,
+        await unit.outbox.queue(  # a redelivered event finds its update already there
             id_seed=f"change/{event.id}",
             trigger_key=f"change:{event.id}",
             ticket_id=ticket_id,
@@ -138,12 +129,11 @@ class Notifier(ProgressRecording):
         if partitions is not None and not partitions:
             return 0
         now, queued = self.clock.now(), 0
-        async with transaction(self.engine) as connection:
-            for case in await cases.due_cases(connection, now, partitions, self.tuning.batch * 10):
-                if await outbox.untried(connection, case.ticket_id) is None:
+        async with self.store.transaction() as unit:
+            for case in await unit.cases.due_cases(now, partitions, self.tuning.batch * 10):
+                if await unit.outbox.untried(case.ticket_id) is None:
                     key = f"progress:{case.ticket_id}:{case.next_due.isoformat()}"
-                    queued += await outbox.queue(
-                        connection,
+                    queued += await unit.outbox.queue(
                         id_seed=key,
                         trigger_key=key,
                         ticket_id=case.ticket_id,
@@ -154,13 +144,13 @@ class Notifier(ProgressRecording):
                         now=now,
                     )
                 # The next one is owed after this update goes out (the anchor moves).
-                await cases.set_next_due(connection, case.ticket_id, None, now)
+                await unit.cases.set_next_due(case.ticket_id, None, now)
         return queued
 
     async def seconds_until_due(self, partitions: Collection[int] | None = None) -> float | None:
-        """How long the scheduler may sleep (see ``aftercare.db.seconds_until_due``)."""
+        """How long the scheduler may sleep (the store's ``next_due`` index)."""
         owned = None if partitions is None else list(partitions)
-        return await seconds_until_due(self.engine, notifier_cases, self.clock.now(), owned)
+        return await self.store.seconds_until_due(self.clock.now(), owned)
 
     # --- sending -----------------------------------------------------------------------
 
@@ -173,9 +163,10 @@ class Notifier(ProgressRecording):
         return len(claimed) + recorded
 
     async def _claim(self) -> list[Any]:
-        return await outbox.claim_due(
-            self.engine, self.clock.now(), self.tuning.lease, self.tuning.batch
-        )
+        async with self.store.transaction() as unit:
+            return await unit.outbox.claim_due(
+                self.clock.now(), self.tuning.lease, self.tuning.batch
+            )
 
     async def _send(self, row: Any) -> None:
         """One claimed update: read the case, render it, deliver it, mark it, record it."""
@@ -220,9 +211,7 @@ class Notifier(ProgressRecording):
     ) -> tuple[list[CustomerChannel], Update] | None:
         """The channels that reach this customer and the rendered update; None (and the
         row failed for good) when there is no channel or the template fails."""
-        channels = customer_channels(
-            contact, ticket.get("customer_ref"), self.smtp, self.customer_webhooks, self.http
-        )
+        channels = self.channels.for_customer(contact, ticket.get("customer_ref"))
         if not channels:
             reason = "no channel reaches this customer (no email address, no webhook configured)"
             await self._fail(row, reason, permanent=True)
@@ -259,9 +248,8 @@ class Notifier(ProgressRecording):
         now: datetime,
     ) -> None:
         """Sent, and the case's cadence restarts from now, in one transaction."""
-        async with transaction(self.engine) as connection:
-            await outbox.mark(
-                connection,
+        async with self.store.transaction() as unit:
+            await unit.outbox.mark(
                 row.id,
                 status="sent",
                 sent_at=now,
@@ -272,8 +260,8 @@ class Notifier(ProgressRecording):
                 language=update_.language,
                 last_error="; ".join(errors) or None,
             )
-            view = (await cases.load_view(connection, row.ticket_id)).updated(now)
-            await cases.save_view(connection, view, view.next_progress_due(self.cadence), now)
+            view = (await unit.cases.load_view(row.ticket_id)).updated(now)
+            await unit.cases.save_view(view, view.next_progress_due(self.cadence), now)
         UPDATES.labels("sent", row.kind).inc()
         log.info(
             "customer updated",
@@ -298,16 +286,21 @@ class Notifier(ProgressRecording):
     async def _try_again_next_cadence(self, ticket_id: str) -> None:
         """A failed update must not silence the case: the cadence goes on from now."""
         now = self.clock.now()
-        async with transaction(self.engine) as connection:
-            view = await cases.load_view(connection, ticket_id)
+        async with self.store.transaction() as unit:
+            view = await unit.cases.load_view(ticket_id)
             due = None
             if view.phase == "open":
                 due = now + self.cadence.interval(view.priority, view.urgent)
-            await cases.set_next_due(connection, ticket_id, due, now)
+            await unit.cases.set_next_due(ticket_id, due, now)
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""
-        failures: tuple[type[BaseException], ...] = (OSError, httpx.HTTPError, *DATABASE_ERRORS)
+        failures: tuple[type[BaseException], ...] = (
+            OSError,
+            httpx.HTTPError,
+            StoreUnavailable,
+            *DATABASE_ERRORS,
+        )
         while True:
             try:
                 handled = await self.send_due()

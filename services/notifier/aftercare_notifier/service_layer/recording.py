@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 
 import httpx
 import structlog
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
-from aftercare_notifier.adapters import outbox
-from aftercare_notifier.adapters.ticket_api import Refused, TicketApi, TicketGone
+from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketReader
+from aftercare_notifier.adapters.unit_of_work import NotifierStore
 
 if TYPE_CHECKING:
     from aftercare_notifier.service_layer.notifier import NotifierTuning
@@ -22,13 +21,14 @@ log = structlog.get_logger(__name__)
 
 
 class ProgressRecording:
-    engine: AsyncEngine
+    store: NotifierStore
     clock: Clock
-    api: TicketApi
+    api: TicketReader
     tuning: NotifierTuning
 
     async def _finish(self, notification_id: str, **values: object) -> None:
-        await outbox.finish(self.engine, notification_id, **values)
+        async with self.store.transaction() as unit:
+            await unit.outbox.mark(notification_id, **values)
 
     async def _record(
         self, notification_id: str, ticket_id: str, subject: str, channel: str, at: datetime
@@ -49,11 +49,10 @@ class ProgressRecording:
 
     async def _record_later(self, notification_id: str, ticket_id: str, error: Exception) -> None:
         """A transient failure: the next try waits longer each time, up to the cap."""
-        async with self.engine.begin() as connection:
-            attempts = await outbox.record_attempts(connection, notification_id)
+        async with self.store.transaction() as unit:
+            attempts = await unit.outbox.record_attempts(notification_id)
             delay = min(self.tuning.retry_backoff * 2**attempts, self.tuning.max_backoff)
-            await outbox.mark(
-                connection,
+            await unit.outbox.mark(
                 notification_id,
                 record_attempts=attempts + 1,
                 next_attempt_at=self.clock.now() + delay,
@@ -67,7 +66,9 @@ class ProgressRecording:
 
     async def _record_unrecorded(self) -> int:
         done = 0
-        for row in await outbox.unrecorded(self.engine, self.clock.now(), self.tuning.batch):
+        async with self.store.transaction() as unit:
+            due = await unit.outbox.unrecorded(self.clock.now(), self.tuning.batch)
+        for row in due:
             channel = (row.channels or "email").split(",")[0]
             done += await self._record(
                 row.id, row.ticket_id, row.subject or "", channel, row.sent_at

@@ -1,0 +1,233 @@
+"""The notifier's service layer over the in-memory store, with a ticket service and
+channels that are plain objects: queueing, coalescing, the cadence, delivery failures,
+recording on the ticket and its retries, in milliseconds. The same service runs on the
+databases, the real ticket API and real SMTP and webhook receivers in the integration
+and end-to-end suites."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from aftercare.clock import FixedClock
+from aftercare.cloudevents import CloudEvent
+from aftercare_notifier.adapters.channels import CustomerChannel, Update
+from aftercare_notifier.adapters.memory_store import MemoryNotifierStore
+from aftercare_notifier.adapters.templates import Templates
+from aftercare_notifier.adapters.ticket_api import Refused
+from aftercare_notifier.domain.cadence import Cadence
+from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_ticket.contract import ce_type
+
+T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CADENCE = Cadence.of_minutes({"urgent": 30, "high": 60, "normal": 60, "low": 60})
+TUNING = NotifierTuning(coalesce=timedelta(seconds=10), retry_backoff=timedelta(seconds=5))
+
+
+@dataclass
+class FakeChannel:
+    name: str
+    recipient: str = "l***@example.com"
+    failures_left: int = 0
+    delivered: list[Update] = field(default_factory=list)
+
+    async def deliver(self, update: Update) -> None:
+        if self.failures_left:
+            self.failures_left -= 1
+            raise ConnectionError(f"{self.name} refused li.na@example.com")
+        self.delivered.append(update)
+
+
+@dataclass
+class FakeDirectory:
+    channels: list[FakeChannel]
+
+    def for_customer(self, contact: Any, customer_ref: str | None) -> list[CustomerChannel]:
+        return list(self.channels)
+
+
+@dataclass
+class FakeTickets:
+    """The ticket service: one ticket, its contact, and the progress it was told of."""
+
+    state: str = "acknowledged"
+    recorded: list[tuple[str, datetime]] = field(default_factory=list)
+    record_failures: int = 0
+    refuse_records: bool = False
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]:
+        return {"id": ticket_id, "state": self.state, "language": "en", "customer_ref": "C-1"}
+
+    async def contact(self, ticket_id: str) -> dict[str, Any]:
+        return {"name": "Li Na", "email": "li.na@example.com"}
+
+    async def record_progress(
+        self, ticket_id: str, key: str, message: str, channel: str, occurred_at: datetime
+    ) -> None:
+        if self.refuse_records:
+            raise Refused(422, "invalid-transition")
+        if self.record_failures:
+            self.record_failures -= 1
+            raise httpx.ConnectError("ticket service away")
+        self.recorded.append((key, occurred_at))
+
+
+@dataclass
+class Desk:
+    notifier: Notifier
+    store: MemoryNotifierStore
+    clock: FixedClock
+    tickets: FakeTickets
+    email: FakeChannel
+    sequence: int = 0
+
+    async def event(self, name: str, at: datetime | None = None, **data: Any) -> None:
+        """The ticket's next public event reaches the notifier (as the consumer would)."""
+        self.sequence += 1
+        event = CloudEvent(
+            id=str(uuid.uuid4()),
+            source="/aftercare/ticket",
+            type=ce_type(name, 1),
+            time=at or self.clock.now(),
+            subject="t-1",
+            sequence=self.sequence,
+            data={"ticket_id": "t-1", **data},
+        )
+        async with self.store.transaction() as unit:
+            await self.notifier.on_ticket_event(unit, event, partition=0)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self.store.tables.notifications.values())
+
+
+@pytest.fixture
+def desk() -> Desk:
+    clock, store, tickets = FixedClock(T), MemoryNotifierStore(), FakeTickets()
+    email = FakeChannel("email")
+    notifier = Notifier(
+        store,
+        clock,
+        CADENCE,
+        Templates(ZoneInfo("Asia/Shanghai")),
+        tickets,
+        FakeDirectory([email]),
+        tuning=TUNING,
+    )
+    return Desk(notifier, store, clock, tickets, email)
+
+
+async def test_changes_in_the_window_become_one_update_recorded_once(desk: Desk) -> None:
+    await desk.event("RequestRaised", priority="normal", urgent=False, language="en")
+    await desk.event("Acknowledged", plan="Remote log analysis")
+    await desk.event("Diagnosed", findings="Contaminated batch")
+    assert await desk.notifier.send_due() == 0  # held for the coalescing window
+    desk.clock.advance(timedelta(seconds=10))
+    await desk.notifier.send_due()
+
+    [update] = desk.email.delivered
+    assert update.template == "diagnosed"
+    [(key, at)] = desk.tickets.recorded
+    assert key == update.notification_id
+    assert at == T + timedelta(seconds=10)
+    [row] = desk.rows()
+    assert (row["status"], row["recorded"], row["attempts"]) == ("sent", True, 1)
+
+
+async def test_a_redelivered_event_changes_nothing(desk: Desk) -> None:
+    await desk.event("RequestRaised", priority="normal")
+    await desk.event("Acknowledged", plan="p")
+    desk.sequence -= 1
+    await desk.event("Acknowledged", plan="p")
+    assert len(desk.rows()) == 1
+
+
+async def test_routine_updates_follow_the_cadence_and_stop_while_waiting(desk: Desk) -> None:
+    await desk.event("RequestRaised", priority="normal")
+    await desk.event("ProgressReported", message="on it")
+    desk.clock.advance(timedelta(minutes=60))
+    assert await desk.notifier.schedule_progress() == 1
+    await desk.notifier.send_due()
+    assert [u.template for u in desk.email.delivered] == ["progress"]
+    assert await desk.notifier.schedule_progress() == 0  # owed again 60 min after this one
+
+    await desk.event("CustomerInfoRequested", requested="logs")
+    desk.tickets.state = "waiting_on_customer"
+    desk.clock.advance(timedelta(hours=3))
+    await desk.notifier.send_due()  # the change itself is told
+    assert await desk.notifier.schedule_progress() == 0
+    assert [u.template for u in desk.email.delivered] == ["progress", "info_requested"]
+
+
+async def test_a_failing_channel_is_retried_then_given_up_without_silencing_the_case(
+    desk: Desk,
+) -> None:
+    await desk.event("RequestRaised", priority="urgent", urgent=True)
+    await desk.event("Acknowledged", plan="p")
+    desk.email.failures_left = 99
+    for _ in range(TUNING.max_attempts):
+        desk.clock.advance(timedelta(minutes=20))
+        await desk.notifier.send_due()
+    [row] = desk.rows()
+    assert (row["status"], row["attempts"]) == ("failed", TUNING.max_attempts)
+    assert "li.na@example.com" not in row["last_error"]  # P-PII
+    case = desk.store.tables.cases["t-1"]
+    assert case["next_due"] == desk.clock.now() + timedelta(minutes=30)
+
+
+async def test_one_channel_down_still_delivers_on_the_other(desk: Desk) -> None:
+    hook = FakeChannel("webhook", recipient="crm.example.com", failures_left=1)
+    desk.notifier.channels = FakeDirectory([hook, desk.email])
+    await desk.event("RequestRaised", priority="normal")
+    await desk.event("Acknowledged", plan="p")
+    desk.clock.advance(timedelta(seconds=10))
+    await desk.notifier.send_due()
+    [row] = desk.rows()
+    assert (row["status"], row["channels"]) == ("sent", "email")
+    assert row["last_error"].startswith("webhook: ConnectionError")
+    assert "li.na@example.com" not in row["last_error"]
+
+
+async def test_recording_waits_out_the_ticket_service_and_stops_on_a_refusal(
+    desk: Desk,
+) -> None:
+    await desk.event("RequestRaised", priority="normal")
+    await desk.event("Acknowledged", plan="p")
+    desk.tickets.record_failures = 2
+    desk.clock.advance(timedelta(seconds=10))
+    await desk.notifier.send_due()
+    [row] = desk.rows()
+    assert (row["recorded"], row["record_attempts"]) == (False, 1)
+    desk.clock.advance(timedelta(seconds=5))
+    await desk.notifier.send_due()
+    assert desk.rows()[0]["record_attempts"] == 2
+    desk.clock.advance(timedelta(seconds=9))
+    assert await desk.notifier.send_due() == 0  # backoff doubled: 10 s
+    desk.clock.advance(timedelta(seconds=1))
+    await desk.notifier.send_due()
+    assert desk.rows()[0]["recorded"]
+    assert [at for _, at in desk.tickets.recorded] == [T + timedelta(seconds=10)]
+
+    desk.tickets.refuse_records = True
+    await desk.event("Diagnosed", findings="f")
+    desk.clock.advance(timedelta(seconds=10))
+    await desk.notifier.send_due()
+    refused = desk.rows()[1]
+    assert refused["record_error"] is not None
+    assert refused["next_attempt_at"] is None
+    assert await desk.notifier.send_due() == 0
+
+
+async def test_no_routine_update_goes_out_on_a_quiet_ticket(desk: Desk) -> None:
+    await desk.event("RequestRaised", priority="normal")
+    desk.clock.advance(timedelta(minutes=60))
+    assert await desk.notifier.schedule_progress() == 1
+    desk.tickets.state = "resolved"  # resolved before the sender got to it
+    await desk.notifier.send_due()
+    assert desk.email.delivered == []
+    assert desk.rows()[0]["status"] == "cancelled"
