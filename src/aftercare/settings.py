@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -16,7 +15,9 @@ DEV_NOTIFIER_KEY = "dev-notifier-key"
 
 
 class Settings(BaseSettings):
-    """Every knob of the system; environment variable names are the documented ones."""
+    """The knobs every part shares (database, broker and topics, HTTP, keys, limits, mail);
+    each service adds its own in a subclass (``TicketSettings``, ``SlaSettings``,
+    ``NotifierSettings``). Environment variable names are the documented ones."""
 
     model_config = SettingsConfigDict(env_prefix="AFTERCARE_", extra="ignore")
 
@@ -32,14 +33,6 @@ class Settings(BaseSettings):
     public_url: str | None = None
     # "name:key=role,key=role"; unset means the development keys (see ``api_key_list``).
     api_keys: str | None = None
-    # B-RETURN-WINDOW: days after receipt in which a no-reason return is accepted.
-    return_window_days: int = Field(default=7, ge=0)
-    # B-WARRANTY-PERIOD: months of warranty from the purchase date, by product model;
-    # models not listed get ``warranty_months``.
-    warranty_months: int = Field(default=12, ge=0)
-    warranty_months_by_model: dict[str, int] = Field(default_factory=dict)
-    # B-TIME-ORDER: requests and steps may be logged after the fact up to this many days.
-    max_backdate_days: int = Field(default=30, ge=0, le=3650)
     # Limits at the door (every HTTP API): bytes of a request body, characters of the
     # headers that are recorded (X-Actor, X-Correlation-ID, X-Request-ID).
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
@@ -71,32 +64,11 @@ class Settings(BaseSettings):
     # SLA watcher.
     sla_host: str = "127.0.0.1"
     sla_port: int = 8001
-    sla_policy: Path = Path("deploy/sla-policy.yaml")
+    # The desk's time zone: working days of SLA clocks, local times in customer updates.
     sla_timezone: str = "Asia/Shanghai"
-    # JSON lists of ISO dates: the company's own days off, and extra days worked.
-    sla_company_holidays: list[date] = Field(default_factory=list)
-    sla_company_working_days: list[date] = Field(default_factory=list)
-    # A deadline is declared breached this long after it passes, so that an event that
-    # met it just in time, still on its way through the relay, is not overtaken.
-    sla_grace_seconds: float = Field(default=0.25, ge=0)
     # Notifier.
     notifier_host: str = "127.0.0.1"
     notifier_port: int = 8002
-    # Minutes between progress updates by priority (T-PROGRESS: 30 to 60).
-    notifier_cadence_minutes: dict[str, int] = Field(
-        default_factory=lambda: {"urgent": 30, "high": 60, "normal": 60, "low": 60}
-    )
-    notifier_coalesce_seconds: float = Field(default=10.0, ge=0)
-    # How long a sender holds an update it claimed; a sender that died gives it up then.
-    notifier_lease_seconds: float = Field(default=120.0, ge=1)
-    notifier_max_event_age_hours: float = Field(default=24.0, gt=0)
-    notifier_templates: Path | None = None
-    # The key the notifier uses on the ticket API (role notifier); unset: the one key of
-    # role notifier in AFTERCARE_API_KEYS. An admin key is refused unless allowed.
-    notifier_api_key: str | None = None
-    notifier_allow_admin_key: bool = False
-    # JSON: {"<customer_ref>": {"url": "...", "secret": "..."}} for customers' own systems.
-    notifier_customer_webhooks: dict[str, dict[str, str]] = Field(default_factory=dict)
     # The development mail sink of ``make run`` (only when no SMTP host is set).
     mail_sink_port: int = 1025
     # Email (alerts and customer updates).

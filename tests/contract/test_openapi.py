@@ -14,9 +14,9 @@ from aftercare.auth import KeyRing
 from aftercare.clock import SystemClock
 from aftercare.db import create_engine
 from aftercare.problems import PROBLEM_JSON
-from aftercare.settings import Settings
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_sla.entrypoints.app import create_sla_app
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -74,7 +74,7 @@ def test_ticket_commands_document_conflicts() -> None:
 async def test_the_docs_pages_load_only_packaged_assets(service: str) -> None:
     engine = create_engine("sqlite+aiosqlite://")
     if service == "ticket":
-        app = create_app(Settings(), engine=engine)
+        app = create_app(SystemSettings(), engine=engine)
     elif service == "sla":
         app = create_sla_app(engine, SystemClock(), KeyRing([]))
     else:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
-from aftercare.settings import Settings
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 from tests.conftest import empty_tables
 
@@ -29,7 +29,7 @@ def auth(role: str) -> dict[str, str]:
 
 @pytest.fixture
 async def api(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(api_keys=",".join(f"{key}={role}" for role, key in KEYS.items()))
+    settings = SystemSettings(api_keys=",".join(f"{key}={role}" for role, key in KEYS.items()))
     app = create_app(settings, engine=engine, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(

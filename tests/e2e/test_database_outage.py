@@ -23,9 +23,9 @@ from aftercare.consumer import ConsumerTuning
 from aftercare.db import create_engine
 from aftercare.eventstore.sql import events
 from aftercare.relay import OutboxRelay
-from aftercare.settings import Settings
 from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.events import EVENT_TYPES
 from aftercare_ticket.entrypoints.app import create_app
@@ -82,7 +82,9 @@ async def test_a_database_outage_answers_503_and_everything_recovers(
     suffix = uuid.uuid4().hex[:8]
     topics = (f"ticket.events.outage-{suffix}", f"ticket.sla.outage-{suffix}")
     await ensure_topics(broker.bootstrap_servers, [TopicSpec(t, 4) for t in topics])
-    settings = Settings(api_keys="k=admin", ticket_events_topic=topics[0], sla_topic=topics[1])
+    settings = SystemSettings(
+        api_keys="k=admin", ticket_events_topic=topics[0], sla_topic=topics[1]
+    )
     relay = OutboxRelay(
         engine,
         broker.bootstrap_servers,

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
-from aftercare.settings import Settings
 from aftercare_sla.entrypoints.app import create_sla_app
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 from tests.e2e.conftest import KEYS, auth
 from tests.e2e.test_ticket_api import PROBLEM, complaint, raise_ticket
@@ -176,7 +176,7 @@ async def test_recorded_headers_are_bounded_and_the_key_is_always_recorded(
 async def test_an_event_too_large_to_publish_is_never_recorded(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    settings = Settings(api_keys="k=admin", max_event_bytes=16 * 1024)
+    settings = SystemSettings(api_keys="k=admin", max_event_bytes=16 * 1024)
     app = create_app(settings, engine=engine, clock=clock)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
@@ -192,7 +192,7 @@ async def test_an_event_too_large_to_publish_is_never_recorded(
 async def test_an_unexpected_error_is_a_problem_without_a_trace(
     api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    settings = Settings(api_keys="k=admin")
+    settings = SystemSettings(api_keys="k=admin")
     app = create_app(settings, engine=engine, clock=clock)
 
     async def broken(*_: object, **__: object) -> None:

@@ -24,11 +24,11 @@ from aftercare.broker import EmbeddedBroker, free_port
 from aftercare.clock import FixedClock
 from aftercare.consumer import ConsumerTuning
 from aftercare.relay import OutboxRelay
-from aftercare.settings import Settings
 from aftercare.webhooks import sign_webhook
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.entrypoints.service import NotifierService
 from aftercare_notifier.service_layer.notifier import NotifierTuning
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
 from tests.support.kafka import eventually
@@ -43,7 +43,7 @@ ADMIN = {"Authorization": "Bearer admin-key"}
 
 @contextlib.asynccontextmanager
 async def ticket_api(
-    settings: Settings, engine: AsyncEngine, clock: FixedClock
+    settings: SystemSettings, engine: AsyncEngine, clock: FixedClock
 ) -> AsyncIterator[str]:
     server = uvicorn.Server(
         uvicorn.Config(
@@ -64,7 +64,11 @@ async def ticket_api(
 
 
 def notifier(
-    settings: Settings, engine: AsyncEngine, broker: EmbeddedBroker, clock: FixedClock, group: str
+    settings: SystemSettings,
+    engine: AsyncEngine,
+    broker: EmbeddedBroker,
+    clock: FixedClock,
+    group: str,
 ) -> NotifierService:
     return NotifierService(
         settings,
@@ -106,7 +110,7 @@ async def test_customers_are_kept_informed_end_to_end(
 ) -> None:
     clock = FixedClock(T)
     async with webhook_receiver() as hook, smtp_sink() as smtp:
-        settings = Settings(
+        settings = SystemSettings(
             api_keys=KEYS,
             http_port=free_port(),
             ticket_events_topic=topic,

@@ -26,11 +26,11 @@ from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning
-from aftercare.settings import Settings
 from aftercare.webhooks import sign_webhook
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService
+from aftercare_system.settings import SystemSettings
 from tests.support.kafka import eventually, publish, read_topic
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 from tests.support.sla_scenarios import SCENARIOS, Scenario, ack, event, later, local
@@ -100,7 +100,7 @@ def service(
         "AFTERCARE_COMPLAINTS_EMAIL": "complaints@example.com",
     }
     policy = parse_policy((ROOT / "deploy" / "sla-policy.yaml").read_text(), "default", environ)
-    settings = Settings(
+    settings = SystemSettings(
         ticket_events_topic=topics[0],
         sla_topic=topics[1],
         smtp_host="127.0.0.1",

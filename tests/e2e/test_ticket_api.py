@@ -12,7 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare.settings import Settings
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 from tests.e2e.conftest import KEYS, auth
 
@@ -247,7 +247,7 @@ async def test_two_api_processes_writing_one_ticket_never_conflict(
     """Each API process caches the tickets it wrote last; the other's writes make that
     copy stale, which must cost a re-decision, never a 409 the caller did not ask for."""
     ticket = await raise_ticket(api)
-    settings = Settings(api_keys=",".join(f"{key}={role}" for role, key in KEYS.items()))
+    settings = SystemSettings(api_keys=",".join(f"{key}={role}" for role, key in KEYS.items()))
     other = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=create_app(settings, engine=engine, clock=clock)),
         base_url="http://testserver",

@@ -17,7 +17,6 @@ from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import SqlEventStore
 from aftercare.mail import SmtpSettings
-from aftercare.settings import Settings
 from aftercare_notifier.adapters.channels import CustomerChannels
 from aftercare_notifier.adapters.sql_store import SqlNotifierStore
 from aftercare_notifier.adapters.tables import notifications
@@ -26,6 +25,7 @@ from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.domain.cadence import DEFAULT_CADENCE
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
@@ -36,7 +36,7 @@ WINDOW = timedelta(seconds=10)
 
 @pytest.fixture
 async def ticket_app(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(Settings(api_keys=KEYS), engine=engine, clock=clock)
+    app = create_app(SystemSettings(api_keys=KEYS), engine=engine, clock=clock)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app),
         base_url="http://tickets",

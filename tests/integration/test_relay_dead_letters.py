@@ -14,7 +14,7 @@ from aftercare.cloudevents import CloudEvent
 from aftercare.deadletters import DeadLetter, dead_letters, replay_dead_letters
 from aftercare.eventstore import NewEvent, RecordedEvent, SqlEventStore
 from aftercare.relay import OutboxRelay
-from aftercare.settings import Settings
+from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain.rules import Policy
@@ -55,7 +55,7 @@ async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows
     assert (letter.relay, letter.stream_id, letter.version) == (relay.name, "legacy-ticket", 1)
     assert "MessageSizeTooLarge" in letter.error
 
-    app = create_app(Settings(api_keys="k=reader"), engine=engine, clock=clock)
+    app = create_app(SystemSettings(api_keys="k=reader"), engine=engine, clock=clock)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:

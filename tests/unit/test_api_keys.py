@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from aftercare.auth import KeyRing, parse_api_keys
-from aftercare.settings import Settings
 from aftercare_notifier.entrypoints.service import NotifierKeyProblem, notifier_api_key
+from aftercare_system.settings import SystemSettings
 
 
 def test_keys_carry_names_and_roles() -> None:
@@ -37,12 +37,12 @@ def test_a_key_ring_identifies_by_digest() -> None:
 
 
 def test_the_notifier_takes_its_own_key_even_after_an_admin_key() -> None:
-    settings = Settings(api_keys="ops:adm=admin,notif:nk=notifier")
+    settings = SystemSettings(api_keys="ops:adm=admin,notif:nk=notifier")
     assert notifier_api_key(settings) == "nk"
 
 
 def test_the_notifier_refuses_an_admin_key_unless_told() -> None:
-    settings = Settings(api_keys="ops:adm=admin,notif:nk=notifier", notifier_api_key="adm")
+    settings = SystemSettings(api_keys="ops:adm=admin,notif:nk=notifier", notifier_api_key="adm")
     with pytest.raises(NotifierKeyProblem, match="admin key"):
         notifier_api_key(settings)
     allowed = settings.model_copy(update={"notifier_allow_admin_key": True})
@@ -51,8 +51,8 @@ def test_the_notifier_refuses_an_admin_key_unless_told() -> None:
 
 def test_the_notifier_needs_a_key_of_its_role() -> None:
     with pytest.raises(NotifierKeyProblem, match="notifier role"):
-        notifier_api_key(Settings(api_keys="ops:adm=admin"))
+        notifier_api_key(SystemSettings(api_keys="ops:adm=admin"))
 
 
 def test_the_development_keys_give_the_notifier_its_own() -> None:
-    assert notifier_api_key(Settings(api_keys=None)) == "dev-notifier-key"
+    assert notifier_api_key(SystemSettings(api_keys=None)) == "dev-notifier-key"

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import structlog
 
-from aftercare.settings import Settings
 from aftercare_system.contracts import schemas_command
 from aftercare_system.maintenance import dead_letters_command, migrate, rebuild_views
 from aftercare_system.services import (
@@ -23,6 +22,7 @@ from aftercare_system.services import (
     serve_api,
     serve_api_workers,
 )
+from aftercare_system.settings import SystemSettings
 from aftercare_system.system import Stopped, run, stop_on_sigterm
 
 log = structlog.get_logger("aftercare")
@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings()
+    settings = SystemSettings()
     _configure_logging(settings.log_level)
     if args.command == "run":
         stop_on_sigterm()

@@ -9,6 +9,7 @@ import structlog
 
 from aftercare.clock import SystemClock
 from aftercare.settings import Settings
+from aftercare_ticket.settings import TicketSettings
 
 log = structlog.get_logger("aftercare")
 
@@ -42,7 +43,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
         servers={"development": "localhost:9092", "production": "kafka:9092"},
     )
     files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
-    files[directory / "openapi.json"] = render_json(create_app(Settings()).openapi())
+    files[directory / "openapi.json"] = render_json(create_app(TicketSettings()).openapi())
     sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), KeyRing([]))
     files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
     notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), KeyRing([]))

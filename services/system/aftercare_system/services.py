@@ -14,7 +14,10 @@ import structlog
 from aftercare.broker import ensure_topics
 from aftercare.children import die_with_parent
 from aftercare.settings import Settings
+from aftercare_notifier.settings import NotifierSettings
+from aftercare_sla.settings import SlaSettings
 from aftercare_system.maintenance import refill_new_topics, topics_of
+from aftercare_ticket.settings import TicketSettings
 
 log = structlog.get_logger("aftercare")
 
@@ -32,7 +35,7 @@ def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-async def serve_api(settings: Settings, reuse_port: bool = False) -> None:
+async def serve_api(settings: TicketSettings, reuse_port: bool = False) -> None:
     import uvicorn
 
     from aftercare_ticket.entrypoints.app import create_app
@@ -48,7 +51,7 @@ async def serve_api(settings: Settings, reuse_port: bool = False) -> None:
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
-def serve_api_workers(settings: Settings) -> None:
+def serve_api_workers(settings: TicketSettings) -> None:
     """``http_workers`` API processes sharing the port (SO_REUSEPORT: the kernel spreads
     the connections); each is a whole ``aftercare api``. Stops them all on SIGTERM."""
     env = {**os.environ, "AFTERCARE_HTTP_WORKERS": "1", "AFTERCARE_HTTP_REUSE_PORT": "true"}
@@ -92,7 +95,7 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
-async def run_sla_watcher(settings: Settings, bootstrap_servers: str) -> None:
+async def run_sla_watcher(settings: SlaSettings, bootstrap_servers: str) -> None:
     from aftercare.db import create_engine
     from aftercare_sla.entrypoints.service import SlaService
 
@@ -103,7 +106,7 @@ async def run_sla_watcher(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
-async def run_notifier(settings: Settings, bootstrap_servers: str) -> None:
+async def run_notifier(settings: NotifierSettings, bootstrap_servers: str) -> None:
     from aftercare.db import create_engine
     from aftercare_notifier.entrypoints.service import NotifierService
 
@@ -114,7 +117,7 @@ async def run_notifier(settings: Settings, bootstrap_servers: str) -> None:
         await engine.dispose()
 
 
-def check_notifier(settings: Settings) -> None:
+def check_notifier(settings: NotifierSettings) -> None:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
     from aftercare_notifier.adapters.templates import TemplateProblem
     from aftercare_notifier.adapters.ticket_contract import ContractMismatch
@@ -127,7 +130,7 @@ def check_notifier(settings: Settings) -> None:
         raise SystemExit(f"invalid notifier settings: {error}") from error
 
 
-def check_sla_policy(settings: Settings) -> None:
+def check_sla_policy(settings: SlaSettings) -> None:
     """Refuse to start on an invalid policy, naming each entry and why (before any I/O)."""
     from aftercare_sla.adapters.policy_file import load_policy
     from aftercare_sla.adapters.ticket_contract import ContractMismatch, check_ticket_contract

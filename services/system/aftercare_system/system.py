@@ -9,7 +9,7 @@ import signal
 import structlog
 
 from aftercare.broker import BrokerFailedToStart, EmbeddedBroker, ensure_topics
-from aftercare.settings import DEV_ADMIN_KEY, Settings
+from aftercare.settings import DEV_ADMIN_KEY
 from aftercare_system.maintenance import migrate, refill_new_topics, topics_of
 from aftercare_system.services import (
     check_notifier,
@@ -19,11 +19,12 @@ from aftercare_system.services import (
     run_sla_watcher,
     serve_api,
 )
+from aftercare_system.settings import SystemSettings
 
 log = structlog.get_logger("aftercare")
 
 
-def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
+def _banner(settings: SystemSettings, bootstrap_servers: str, embedded: bool) -> str:
     lines = [
         "Aftercare is starting",
         f"  ticket API   {settings.base_url}",
@@ -39,7 +40,7 @@ def _banner(settings: Settings, bootstrap_servers: str, embedded: bool) -> str:
     return "\n".join(lines)
 
 
-async def run(settings: Settings) -> None:
+async def run(settings: SystemSettings) -> None:
     """The whole system in one process tree: broker (unless Kafka is given), API, relay,
     SLA watcher."""
     check_sla_policy(settings)

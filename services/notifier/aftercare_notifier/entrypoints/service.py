@@ -15,7 +15,6 @@ from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.runner import TaskGroup
-from aftercare.settings import Settings
 from aftercare_notifier.adapters.channels import CustomerChannels
 from aftercare_notifier.adapters.sql_store import SqlNotifierStore
 from aftercare_notifier.adapters.templates import Templates
@@ -24,6 +23,7 @@ from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
 from aftercare_notifier.domain.cadence import Cadence
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_notifier.settings import NotifierSettings
 
 GROUP_ID = "aftercare-notifier"
 
@@ -32,7 +32,7 @@ class NotifierKeyProblem(ValueError):
     pass
 
 
-def notifier_api_key(settings: Settings) -> str:
+def notifier_api_key(settings: NotifierSettings) -> str:
     """The notifier's own key on the ticket API: least privilege, so never an admin key
     unless the operator says so (AFTERCARE_NOTIFIER_ALLOW_ADMIN_KEY)."""
     keys = settings.api_key_list
@@ -55,7 +55,7 @@ def notifier_api_key(settings: Settings) -> str:
     return secret
 
 
-def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
+def check_notifier_settings(settings: NotifierSettings) -> tuple[Cadence, Templates]:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
     cadence = Cadence.of_minutes(settings.notifier_cadence_minutes)
     directories = [settings.notifier_templates] if settings.notifier_templates else []
@@ -69,7 +69,7 @@ def check_notifier_settings(settings: Settings) -> tuple[Cadence, Templates]:
 class NotifierService:
     def __init__(
         self,
-        settings: Settings,
+        settings: NotifierSettings,
         engine: AsyncEngine,
         bootstrap_servers: str,
         *,

@@ -16,7 +16,6 @@ from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
-from aftercare.settings import Settings
 from aftercare_sla.adapters.alert_channels import build_channels
 from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.dispatch import AlertDispatcher
@@ -28,6 +27,7 @@ from aftercare_sla.domain.events import SLA_EVENT_TYPES
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.watcher import SlaWatcher
+from aftercare_sla.settings import SlaSettings
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,7 @@ class SlaService:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: SlaSettings,
         engine: AsyncEngine,
         bootstrap_servers: str,
         *,

@@ -16,7 +16,6 @@ from aftercare.deadletters import dead_letter_readiness
 from aftercare.eventstore import ConcurrencyError
 from aftercare.http import create_service_app, door_limits
 from aftercare.problems import Problem
-from aftercare.settings import Settings
 from aftercare_ticket.adapters.repository import EventTooLarge
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
@@ -28,9 +27,10 @@ from aftercare_ticket.service_layer.service import (
     TicketNotFound,
     TicketService,
 )
+from aftercare_ticket.settings import TicketSettings
 
 
-def policy_of(settings: Settings) -> Policy:
+def policy_of(settings: TicketSettings) -> Policy:
     return Policy(
         return_window_days=settings.return_window_days,
         warranty_months=settings.warranty_months,
@@ -40,12 +40,12 @@ def policy_of(settings: Settings) -> Policy:
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: TicketSettings | None = None,
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
 ) -> FastAPI:
     """The app; pass ``engine`` and ``clock`` to share them with tests or other services."""
-    settings = settings or Settings()
+    settings = settings or TicketSettings()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
 
