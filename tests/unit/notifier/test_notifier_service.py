@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from aftercare.channels import Channel, Message
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
-from aftercare_notifier.adapters.channels import CustomerChannel, Update
 from aftercare_notifier.adapters.memory_store import MemoryNotifierStore
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused
@@ -32,23 +32,23 @@ TUNING = NotifierTuning(coalesce=timedelta(seconds=10), retry_backoff=timedelta(
 
 @dataclass
 class FakeChannel:
-    name: str
+    kind: str
     recipient: str = "l***@example.com"
     failures_left: int = 0
-    delivered: list[Update] = field(default_factory=list)
+    delivered: list[Message] = field(default_factory=list)
 
-    async def deliver(self, update: Update) -> None:
+    async def send(self, message: Message) -> None:
         if self.failures_left:
             self.failures_left -= 1
-            raise ConnectionError(f"{self.name} refused li.na@example.com")
-        self.delivered.append(update)
+            raise ConnectionError(f"{self.kind} refused li.na@example.com")
+        self.delivered.append(message)
 
 
 @dataclass
 class FakeDirectory:
     channels: list[FakeChannel]
 
-    def for_customer(self, contact: Any, customer_ref: str | None) -> list[CustomerChannel]:
+    def for_customer(self, contact: Any, customer_ref: str | None) -> list[Channel]:
         return list(self.channels)
 
 
@@ -131,9 +131,9 @@ async def test_changes_in_the_window_become_one_update_recorded_once(desk: Desk)
     await desk.notifier.send_due()
 
     [update] = desk.email.delivered
-    assert update.template == "diagnosed"
+    assert update.document["template"] == "diagnosed"
     [(key, at)] = desk.tickets.recorded
-    assert key == update.notification_id
+    assert key == update.id
     assert at == T + timedelta(seconds=10)
     [row] = desk.rows()
     assert (row["status"], row["recorded"], row["attempts"]) == ("sent", True, 1)
@@ -153,7 +153,7 @@ async def test_routine_updates_follow_the_cadence_and_stop_while_waiting(desk: D
     desk.clock.advance(timedelta(minutes=60))
     assert await desk.notifier.schedule_progress() == 1
     await desk.notifier.send_due()
-    assert [u.template for u in desk.email.delivered] == ["progress"]
+    assert [u.document["template"] for u in desk.email.delivered] == ["progress"]
     assert await desk.notifier.schedule_progress() == 0  # owed again 60 min after this one
 
     await desk.event("CustomerInfoRequested", requested="logs")
@@ -161,7 +161,7 @@ async def test_routine_updates_follow_the_cadence_and_stop_while_waiting(desk: D
     desk.clock.advance(timedelta(hours=3))
     await desk.notifier.send_due()  # the change itself is told
     assert await desk.notifier.schedule_progress() == 0
-    assert [u.template for u in desk.email.delivered] == ["progress", "info_requested"]
+    assert [u.document["template"] for u in desk.email.delivered] == ["progress", "info_requested"]
 
 
 async def test_a_failing_channel_is_retried_then_given_up_without_silencing_the_case(

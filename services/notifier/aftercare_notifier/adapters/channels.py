@@ -1,5 +1,6 @@
-"""How an update reaches the customer: email to the contact address (the reply address
-of an emailed request), and a signed webhook to the customer's own system."""
+"""How an update reaches the customer: e-mail to the contact address (the reply address
+of an emailed request), and a signed webhook to the customer's own system (the
+library's channels; an ``Update`` becomes their ``Message``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from typing import Any, Protocol
 
 import httpx
 
-from aftercare.mail import SmtpSettings, send_email
-from aftercare.redact import mask_email, redact
-from aftercare.webhooks import post_signed
+from aftercare.channels import Channel, EmailChannel, Message, WebhookChannel
+from aftercare.mail import SmtpSettings
+from aftercare.redact import redact
 
 
 @dataclass(frozen=True)
@@ -25,68 +26,32 @@ class Update:
     body: str
     ticket_state: str
 
-
-class CustomerChannel(Protocol):
-    name: str
-    recipient: str
-    """Masked: what the notifications list shows."""
-
-    async def deliver(self, update: Update) -> None: ...
-
-
-class EmailDelivery:
-    name = "email"
-
-    def __init__(self, smtp: SmtpSettings, address: str) -> None:
-        self.smtp = smtp
-        self.address = address
-        self.recipient = mask_email(address)
-
-    async def deliver(self, update: Update) -> None:
-        await send_email(
-            self.smtp,
-            [self.address],
-            update.subject,
-            update.body,
+    def message(self) -> Message:
+        return Message(
+            id=self.notification_id,
+            subject=self.subject,
+            text=self.body,
+            document={
+                "type": "ticket.progress",
+                "notification_id": self.notification_id,
+                "ticket_id": self.ticket_id,
+                "customer_ref": self.customer_ref,
+                "state": self.ticket_state,
+                "template": self.template,
+                "language": self.language,
+                "subject": self.subject,
+                "text": self.body,
+            },
+            language=self.language,
             headers={
-                "Content-Language": update.language,
-                "X-Aftercare-Ticket": update.ticket_id,
-                "X-Aftercare-Notification": update.notification_id,
-                # One id per update: a message sent again after a crash is the same
-                # message, which mail systems recognise and show once.
-                "Message-ID": f"<{update.notification_id}@aftercare>",
+                "X-Aftercare-Ticket": self.ticket_id,
+                "X-Aftercare-Notification": self.notification_id,
             },
         )
 
 
-class WebhookDelivery:
-    name = "webhook"
-
-    def __init__(self, client: httpx.AsyncClient, url: str, secret: str = "") -> None:
-        self.client = client
-        self.url = url
-        self.secret = secret
-        self.recipient = httpx.URL(url).host or "webhook"
-
-    async def deliver(self, update: Update) -> None:
-        document: dict[str, Any] = {
-            "type": "ticket.progress",
-            "notification_id": update.notification_id,
-            "ticket_id": update.ticket_id,
-            "customer_ref": update.customer_ref,
-            "state": update.ticket_state,
-            "template": update.template,
-            "language": update.language,
-            "subject": update.subject,
-            "text": update.body,
-        }
-        await post_signed(self.client, self.url, document, self.secret, update.notification_id)
-
-
 class ChannelDirectory(Protocol):
-    def for_customer(
-        self, contact: Mapping[str, Any], customer_ref: str | None
-    ) -> list[CustomerChannel]:
+    def for_customer(self, contact: Mapping[str, Any], customer_ref: str | None) -> list[Channel]:
         """Every way this customer can be reached; empty when none (a phone-only contact)."""
         ...
 
@@ -105,30 +70,28 @@ class CustomerChannels:
         self.webhooks = webhooks or {}
         self.client = client
 
-    def for_customer(
-        self, contact: Mapping[str, Any], customer_ref: str | None
-    ) -> list[CustomerChannel]:
-        channels: list[CustomerChannel] = []
+    def for_customer(self, contact: Mapping[str, Any], customer_ref: str | None) -> list[Channel]:
+        channels: list[Channel] = []
         hook = self.webhooks.get(customer_ref or "")
         if hook and hook.get("url"):
-            channels.append(WebhookDelivery(self.client, hook["url"], hook.get("secret", "")))
+            channels.append(WebhookChannel(self.client, hook["url"], hook.get("secret", "")))
         if contact.get("email") and self.smtp is not None:
-            channels.append(EmailDelivery(self.smtp, contact["email"]))
+            channels.append(EmailChannel(self.smtp, [contact["email"]]))
         return channels
 
 
 async def deliver_all(
-    channels: list[CustomerChannel], update_: Update, contact: dict[str, Any]
-) -> tuple[list[CustomerChannel], list[str]]:
+    channels: list[Channel], update_: Update, contact: dict[str, Any]
+) -> tuple[list[Channel], list[str]]:
     """Every channel tried; the ones that took the update, and why the others did not
     (personal data masked: P-PII)."""
     delivered, errors = [], []
     known = (contact.get("name"), contact.get("phone"), contact.get("email"))
     for channel in channels:
         try:
-            await channel.deliver(update_)
+            await channel.send(update_.message())
         except Exception as error:
-            errors.append(redact(f"{channel.name}: {error!r}", *known))
+            errors.append(redact(f"{channel.kind}: {error!r}", *known))
         else:
             delivered.append(channel)
     return delivered, errors

@@ -22,17 +22,13 @@ import httpx
 import structlog
 from prometheus_client import Counter
 
+from aftercare.channels import Channel
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import StoreUnavailable
 from aftercare.redact import redact
-from aftercare_notifier.adapters.channels import (
-    ChannelDirectory,
-    CustomerChannel,
-    Update,
-    deliver_all,
-)
+from aftercare_notifier.adapters.channels import ChannelDirectory, Update, deliver_all
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketReader
 from aftercare_notifier.adapters.unit_of_work import NotifierStore, NotifierUnitOfWork
@@ -191,7 +187,7 @@ class Notifier(ProgressRecording):
             await self._fail(row, "; ".join(errors))
             return
         await self._mark_sent(row, update_, delivered, errors, now)
-        await self._record(row.id, row.ticket_id, update_.subject, delivered[0].name, now)
+        await self._record(row.id, row.ticket_id, update_.subject, delivered[0].kind, now)
 
     async def _case_of(self, row: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
         """The ticket and its contact from the ticket service; None (and the row failed or
@@ -208,7 +204,7 @@ class Notifier(ProgressRecording):
 
     async def _prepare(
         self, row: Any, ticket: dict[str, Any], contact: dict[str, Any]
-    ) -> tuple[list[CustomerChannel], Update] | None:
+    ) -> tuple[list[Channel], Update] | None:
         """The channels that reach this customer and the rendered update; None (and the
         row failed for good) when there is no channel or the template fails."""
         channels = self.channels.for_customer(contact, ticket.get("customer_ref"))
@@ -243,7 +239,7 @@ class Notifier(ProgressRecording):
         self,
         row: Any,
         update_: Update,
-        delivered: list[CustomerChannel],
+        delivered: list[Channel],
         errors: list[str],
         now: datetime,
     ) -> None:
@@ -254,7 +250,7 @@ class Notifier(ProgressRecording):
                 status="sent",
                 sent_at=now,
                 next_attempt_at=None,
-                channels=",".join(c.name for c in delivered),
+                channels=",".join(c.kind for c in delivered),
                 recipients=", ".join(c.recipient for c in delivered),
                 subject=update_.subject,
                 language=update_.language,
@@ -267,7 +263,7 @@ class Notifier(ProgressRecording):
             "customer updated",
             ticket_id=row.ticket_id,
             template=row.template,
-            channels=[c.name for c in delivered],
+            channels=[c.kind for c in delivered],
         )
 
     async def _fail(self, row: Any, reason: str, *, permanent: bool = False) -> None:

@@ -1,6 +1,6 @@
-"""Where alerts go: a signed JSON webhook, DingTalk (加签), Feishu/Lark, WeCom, Slack,
-e-mail; each formats an ``Alert`` its own way. ``build_channels`` reads the policy's
-paging groups."""
+"""Where alerts go: a signed JSON webhook and e-mail (the library's channels), and the
+chat robots of DingTalk (加签), Feishu/Lark, WeCom and Slack, each formatting a
+``Message`` its own way. ``build_channels`` reads the policy's paging groups."""
 
 from __future__ import annotations
 
@@ -10,23 +10,16 @@ import hmac
 import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 import orjson
 import structlog
 
-from aftercare.mail import SmtpSettings, send_email
-from aftercare.webhooks import post_signed
-from aftercare_sla.adapters.alerts import Alert
+from aftercare.channels import Channel, EmailChannel, Message, WebhookChannel
+from aftercare.mail import SmtpSettings
 
 log = structlog.get_logger(__name__)
-
-
-class AlertChannel(Protocol):
-    kind: str
-
-    async def send(self, alert: Alert) -> None: ...
 
 
 class _HttpChannel:
@@ -35,6 +28,7 @@ class _HttpChannel:
     def __init__(self, url: str, client: httpx.AsyncClient) -> None:
         self.url = url
         self.client = client
+        self.recipient = httpx.URL(url).host or self.kind
 
     async def _post(self, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> Any:
         response = await self.client.post(
@@ -46,15 +40,8 @@ class _HttpChannel:
         return None
 
 
-class WebhookChannel(_HttpChannel):
-    kind = "webhook"
-
-    def __init__(self, url: str, client: httpx.AsyncClient, secret: str = "") -> None:
-        super().__init__(url, client)
-        self.secret = secret
-
-    async def send(self, alert: Alert) -> None:
-        await post_signed(self.client, self.url, alert.document(), self.secret, alert.event_id)
+def _lines(message: Message) -> list[str]:
+    return message.text.splitlines()
 
 
 def _robot_answer(answer: Any, field: str) -> None:
@@ -79,10 +66,10 @@ class DingTalkChannel(_HttpChannel):
         separator = "&" if "?" in self.url else "?"
         return f"{self.url}{separator}timestamp={timestamp_ms}&sign={sign}"
 
-    async def send(self, alert: Alert) -> None:
-        text = f"### {alert.headline()}\n\n" + "\n".join(f"- {line}" for line in alert.lines())
+    async def send(self, message: Message) -> None:
+        text = f"### {message.subject}\n\n" + "\n".join(f"- {line}" for line in _lines(message))
         body = orjson.dumps(
-            {"msgtype": "markdown", "markdown": {"title": alert.headline(), "text": text}}
+            {"msgtype": "markdown", "markdown": {"title": message.subject, "text": text}}
         )
         answer = await self._post(self.signed_url(int(time.time() * 1000)), body)
         _robot_answer(answer, "errcode")
@@ -101,10 +88,10 @@ class FeishuChannel(_HttpChannel):
         key = f"{timestamp}\n{self.secret}".encode()
         return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
-    async def send(self, alert: Alert) -> None:
+    async def send(self, message: Message) -> None:
         document: dict[str, Any] = {
             "msg_type": "text",
-            "content": {"text": alert.headline() + "\n" + "\n".join(alert.lines())},
+            "content": {"text": message.subject + "\n" + "\n".join(_lines(message))},
         }
         if self.secret:
             timestamp = int(time.time())
@@ -115,8 +102,8 @@ class FeishuChannel(_HttpChannel):
 class WeComChannel(_HttpChannel):
     kind = "wecom"
 
-    async def send(self, alert: Alert) -> None:
-        content = f"**{alert.headline()}**\n" + "\n".join(f"> {line}" for line in alert.lines())
+    async def send(self, message: Message) -> None:
+        content = f"**{message.subject}**\n" + "\n".join(f"> {line}" for line in _lines(message))
         body = orjson.dumps({"msgtype": "markdown", "markdown": {"content": content}})
         _robot_answer(await self._post(self.url, body), "errcode")
 
@@ -124,42 +111,31 @@ class WeComChannel(_HttpChannel):
 class SlackChannel(_HttpChannel):
     kind = "slack"
 
-    async def send(self, alert: Alert) -> None:
-        text = f"*{alert.headline()}*\n" + "\n".join(alert.lines())
+    async def send(self, message: Message) -> None:
+        text = f"*{message.subject}*\n" + "\n".join(_lines(message))
         body = orjson.dumps(
             {
-                "text": alert.headline(),
+                "text": message.subject,
                 "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
             }
         )
         await self._post(self.url, body)
 
 
-class EmailChannel:
-    kind = "email"
-
-    def __init__(self, to: Sequence[str], smtp: SmtpSettings) -> None:
-        self.to = list(to)
-        self.smtp = smtp
-
-    async def send(self, alert: Alert) -> None:
-        await send_email(self.smtp, self.to, alert.headline(), "\n".join(alert.lines()) + "\n")
-
-
 def build_channels(
     groups: Mapping[str, Sequence[Mapping[str, Any]]],
     client: httpx.AsyncClient,
     smtp: SmtpSettings | None,
-) -> dict[str, list[AlertChannel]]:
+) -> dict[str, list[Channel]]:
     """Paging groups from the policy; entries without a URL (or address) are skipped."""
-    built: dict[str, list[AlertChannel]] = {}
-    http: dict[str, Callable[..., AlertChannel]] = {
-        "webhook": WebhookChannel,
+    built: dict[str, list[Channel]] = {}
+    http: dict[str, Callable[..., Channel]] = {
+        "webhook": lambda url, client, secret: WebhookChannel(client, url, secret),
         "dingtalk": DingTalkChannel,
         "feishu": FeishuChannel,
     }
     for group, entries in groups.items():
-        channels: list[AlertChannel] = []
+        channels: list[Channel] = []
         for entry in entries:
             kind = entry.get("type")
             if kind in http and entry.get("url"):
@@ -174,7 +150,7 @@ def build_channels(
                     continue
                 to = entry["to"]
                 addresses = [a.strip() for a in (to.split(",") if isinstance(to, str) else to)]
-                channels.append(EmailChannel([a for a in addresses if a], smtp))
+                channels.append(EmailChannel(smtp, [a for a in addresses if a]))
             elif kind not in {*http, "wecom", "slack", "email"}:
                 raise ValueError(f"paging.{group}: unknown channel type {kind!r}")
         if not channels:

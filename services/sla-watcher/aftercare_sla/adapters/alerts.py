@@ -16,6 +16,8 @@ from typing import Any
 
 import structlog
 
+from aftercare.channels import Message
+
 log = structlog.get_logger(__name__)
 
 
@@ -56,6 +58,11 @@ class Alert:
             f"Deadline: {self.deadline or '-'} ({self.timing()})",
             f"Open: {self.link}",
         ]
+
+    def message(self) -> Message:
+        """The alert for any channel: the event id makes a repeat the same message."""
+        text = "\n".join(self.lines()) + "\n"
+        return Message(self.event_id, self.headline(), text, self.document())
 
     def document(self) -> dict[str, Any]:
         return {

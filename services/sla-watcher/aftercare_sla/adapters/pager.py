@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 from prometheus_client import Counter
 
-from aftercare_sla.adapters.alert_channels import AlertChannel
+from aftercare.channels import Channel
 from aftercare_sla.adapters.alerts import Alert
 
 log = structlog.get_logger(__name__)
@@ -25,7 +25,7 @@ class Pager:
 
     def __init__(
         self,
-        channels: Mapping[str, Sequence[AlertChannel]],
+        channels: Mapping[str, Sequence[Channel]],
         *,
         attempts: int = 4,
         backoff: float = 0.5,
@@ -38,7 +38,7 @@ class Pager:
 
     async def page(self, alert: Alert, groups: Sequence[str]) -> int:
         """Returns how many channels took it."""
-        targets: list[AlertChannel] = []
+        targets: list[Channel] = []
         for group in groups:
             for channel in self.channels.get(group, ()):
                 if channel not in targets:
@@ -47,11 +47,11 @@ class Pager:
         results = await asyncio.gather(*(self._deliver(channel, alert) for channel in targets))
         return sum(results)
 
-    async def _deliver(self, channel: AlertChannel, alert: Alert) -> bool:
+    async def _deliver(self, channel: Channel, alert: Alert) -> bool:
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                await channel.send(alert)
+                await channel.send(alert.message())
             except Exception as error:  # a channel must never take the watcher down
                 if attempt == self.attempts:
                     ALERTS_FAILED.labels(channel.kind).inc()
