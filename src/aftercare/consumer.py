@@ -16,23 +16,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
-from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
+from aftercare.cloudevents import NotACloudEvent, from_kafka
+from aftercare.consuming import (
+    INFRASTRUCTURE,
+    TRANSIENT,
+    BetweenPolls,
+    ConsumerStats,
+    ConsumerTuning,
+    Handler,
+    PartitionsChanged,
+    Rebalance,
+    TransientError,
+)
 from aftercare.db import transaction
-from aftercare.eventstore import StoreUnavailable
 from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
@@ -42,56 +49,6 @@ from aftercare.processed import (
 )
 
 log = structlog.get_logger(__name__)
-
-Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
-"""Applies one event; writes its effects through the given connection (one transaction)."""
-PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
-BetweenPolls = Callable[[], Awaitable[float | None]]
-"""Work done in the consumer's loop between fetches (timers); returns how soon (seconds)
-it wants to run again, which shortens the next fetch's wait."""
-
-
-class TransientError(Exception):
-    """Raised by a handler when something outside the message failed: retry, never DLQ."""
-
-
-_TRANSIENT = (
-    OperationalError,
-    InterfaceError,
-    PoolTimeout,
-    TimeoutError,
-    StoreUnavailable,
-    TransientError,
-)
-"""Retried in place, for ever: the database or a downstream service is away."""
-_INFRASTRUCTURE = (*_TRANSIENT, OSError, KafkaError)
-"""Not the message's fault: never a reason to dead-letter it."""
-
-
-@dataclass
-class ConsumerStats:
-    processed: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
-    retries: int = 0
-
-
-@dataclass(frozen=True)
-class ConsumerTuning:
-    """Broker timings; the defaults suit Kafka, tests shorten them for the embedded broker."""
-
-    session_timeout_ms: int = 10_000
-    heartbeat_interval_ms: int = 3_000
-    max_batch: int = 500
-    max_attempts: int = 5
-    retry_backoff: float = 0.2
-    max_backoff: float = 10.0
-    max_wait: float = 0.5
-    """Longest a fetch waits for messages before the loop goes round."""
-    remember_for: timedelta = timedelta(days=30)
-    """How long applied event ids are kept: longer than the topic keeps messages (a
-    redelivery older than that cannot happen), so the table does not grow for ever."""
-    prune_every: timedelta = timedelta(hours=1)
 
 
 class IdempotentConsumer:
@@ -150,7 +107,7 @@ class IdempotentConsumer:
                         await self._prune_now_and_then()
                 finally:
                     await self._stop()
-            except _INFRASTRUCTURE as error:
+            except INFRASTRUCTURE as error:
                 log.warning(
                     "consumer cannot make progress; will retry",
                     consumer=self.name,
@@ -221,7 +178,7 @@ class IdempotentConsumer:
         )
         try:
             await self._producer.start()
-            self._consumer.subscribe(self.topics, listener=_Rebalance(self))
+            self._consumer.subscribe(self.topics, listener=Rebalance(self))
             await self._consumer.start()
         except BaseException:
             await self._stop()
@@ -268,7 +225,7 @@ class IdempotentConsumer:
             try:
                 async with transaction(self.engine) as connection:
                     return [await self._apply(connection, record) for record in records]
-            except _TRANSIENT as error:
+            except TRANSIENT as error:
                 log.warning("transient failure; retrying", consumer=self.name, error=repr(error))
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, self.tuning.max_backoff)
@@ -277,7 +234,7 @@ class IdempotentConsumer:
         """One transaction for the batch; if it fails, one message at a time to find the culprit."""
         try:
             outcomes = await self._in_transaction(records)
-        except _INFRASTRUCTURE:
+        except INFRASTRUCTURE:
             raise
         except Exception:
             for record in records:
@@ -291,7 +248,7 @@ class IdempotentConsumer:
         for attempt in range(1, attempts + 1):
             try:
                 [fresh] = await self._in_transaction([record])
-            except _INFRASTRUCTURE:
+            except INFRASTRUCTURE:
                 raise
             except NotACloudEvent as error:
                 await self._dead_letter(record, error, attempt)
@@ -333,25 +290,4 @@ class IdempotentConsumer:
         )
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Commit what was applied before partitions move, and tell the owner what it holds."""
-
-    def __init__(self, owner: IdempotentConsumer) -> None:
-        self.owner = owner
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        try:
-            await self.owner._commit(revoked)
-        except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
-            log.warning("commit on revoke failed", consumer=self.owner.name, error=repr(error))
-        self.owner.assignment -= set(revoked)
-        for partition in revoked:
-            self.owner._positions.pop(partition, None)
-        if self.owner.on_revoked is not None:
-            await self.owner.on_revoked(set(revoked))
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.owner.assignment = set(assigned)
-        if self.owner.on_assigned is not None:
-            await self.owner.on_assigned(set(assigned))
-        self.owner.assigned.set()
+__all__ = ["ConsumerStats", "ConsumerTuning", "IdempotentConsumer", "TransientError"]

@@ -7,7 +7,7 @@ import pytest
 
 from aftercare_notifier.adapters import ticket_contract as notifier_contract
 from aftercare_sla.adapters import ticket_contract as sla_contract
-from aftercare_sla.domain import timers
+from aftercare_sla.domain import facts
 from aftercare_ticket.contract import (
     CLOUDEVENT_TYPE_PREFIX,
     ENDED_STATES,
@@ -26,8 +26,8 @@ def test_the_services_maps_match_the_contract() -> None:
 
 
 def test_a_renamed_event_or_field_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(timers, "PAUSES", {**timers.PAUSES, "InfoRequested": ("x", True)})
-    monkeypatch.setattr(sla_contract, "PAUSES", timers.PAUSES)
+    pauses = {**facts.PAUSES, "InfoRequested": ("x", True)}
+    monkeypatch.setattr(sla_contract, "PAUSES", pauses)
     monkeypatch.setattr(sla_contract, "FACTS", {"Diagnosed": ("complexity", "severity")})
     problems = sla_contract.contract_problems()
     assert "SLA pauses: no ticket event 'InfoRequested'" in problems

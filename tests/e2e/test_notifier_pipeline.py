@@ -27,7 +27,7 @@ from aftercare.relay import OutboxRelay
 from aftercare.webhooks import sign_webhook
 from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.entrypoints.service import NotifierService
-from aftercare_notifier.service_layer.notifier import NotifierTuning
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app

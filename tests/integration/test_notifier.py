@@ -24,7 +24,8 @@ from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.domain.cadence import DEFAULT_CADENCE
 from aftercare_notifier.entrypoints.app import create_notifier_app
-from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_notifier.service_layer.notifier import Notifier
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app

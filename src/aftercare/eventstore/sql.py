@@ -89,6 +89,19 @@ def to_recorded(row: Row[Any]) -> RecordedEvent:
     )
 
 
+def _row(stream_id: str, version: int, event: NewEvent, recorded_at: datetime) -> dict[str, Any]:
+    return {
+        "stream_id": stream_id,
+        "version": version,
+        "event_id": event.event_id,
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "data": event.data,
+        "metadata": event.metadata,
+        "recorded_at": recorded_at,
+    }
+
+
 async def stream_version(connection: AsyncConnection, stream_id: str) -> int:
     result = await connection.execute(
         select(func.coalesce(func.max(events.c.version), 0)).where(events.c.stream_id == stream_id)
@@ -134,16 +147,7 @@ async def append_events(
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
     rows = [
-        {
-            "stream_id": stream_id,
-            "version": expected_version + offset,
-            "event_id": event.event_id,
-            "type": event.type,
-            "schema_version": event.schema_version,
-            "data": event.data,
-            "metadata": event.metadata,
-            "recorded_at": recorded_at,
-        }
+        _row(stream_id, expected_version + offset, event, recorded_at)
         for offset, event in enumerate(new_events, start=1)
     ]
     try:
@@ -157,23 +161,11 @@ async def append_events(
         # The unique (stream_id, version) decides races: the first writer of a version
         # wins, a concurrent one waits for it and then fails here. No lock, no read first.
         raise ConcurrencyError(stream_id, expected_version, None) from error
-    positions = [(row.global_position, row.transaction_id) for row in result]
     return [
         RecordedEvent(
-            global_position=position,
-            transaction_id=transaction_id,
-            stream_id=stream_id,
-            version=expected_version + offset,
-            event_id=event.event_id,
-            type=event.type,
-            schema_version=event.schema_version,
-            data=event.data,
-            metadata=event.metadata,
-            recorded_at=recorded_at,
+            **row, global_position=stored.global_position, transaction_id=stored.transaction_id
         )
-        for offset, ((position, transaction_id), event) in enumerate(
-            zip(positions, new_events, strict=True), 1
-        )
+        for row, stored in zip(rows, result, strict=True)
     ]
 
 

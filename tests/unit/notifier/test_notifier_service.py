@@ -22,7 +22,8 @@ from aftercare_notifier.adapters.memory_store import MemoryNotifierStore
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused
 from aftercare_notifier.domain.cadence import Cadence
-from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_notifier.service_layer.notifier import Notifier
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_ticket.contract import ce_type
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

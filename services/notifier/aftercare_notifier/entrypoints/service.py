@@ -22,7 +22,8 @@ from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
 from aftercare_notifier.domain.cadence import Cadence
 from aftercare_notifier.entrypoints.app import create_notifier_app
-from aftercare_notifier.service_layer.notifier import Notifier, NotifierTuning
+from aftercare_notifier.service_layer.notifier import Notifier
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_notifier.settings import NotifierSettings
 
 GROUP_ID = "aftercare-notifier"

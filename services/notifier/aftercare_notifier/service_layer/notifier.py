@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -34,6 +33,7 @@ from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketRe
 from aftercare_notifier.adapters.unit_of_work import NotifierStore, NotifierUnitOfWork
 from aftercare_notifier.domain.cadence import CHANGE_TEMPLATES, QUIET_STATES, Cadence
 from aftercare_notifier.service_layer.recording import ProgressRecording
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
@@ -44,17 +44,6 @@ UPDATES = Counter(
     "Customer updates by outcome (sent, failed, cancelled) and kind (change, progress).",
     ["outcome", "kind"],
 )
-
-
-@dataclass(frozen=True)
-class NotifierTuning:
-    coalesce: timedelta = timedelta(seconds=10)
-    max_event_age: timedelta = timedelta(hours=24)
-    max_attempts: int = 6
-    retry_backoff: timedelta = timedelta(seconds=30)
-    max_backoff: timedelta = timedelta(minutes=15)
-    lease: timedelta = timedelta(minutes=2)
-    batch: int = 50
 
 
 class Notifier(ProgressRecording):

@@ -5,7 +5,6 @@ away, never again once it refuses for good."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import httpx
 import structlog
@@ -13,9 +12,7 @@ import structlog
 from aftercare.clock import Clock
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketReader
 from aftercare_notifier.adapters.unit_of_work import NotifierStore
-
-if TYPE_CHECKING:
-    from aftercare_notifier.service_layer.notifier import NotifierTuning
+from aftercare_notifier.service_layer.tuning import NotifierTuning
 
 log = structlog.get_logger(__name__)
 

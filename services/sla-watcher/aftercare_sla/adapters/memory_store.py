@@ -16,7 +16,7 @@ from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import MemoryEventStore
 from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
-from aftercare_sla.domain.timers import Fact
+from aftercare_sla.domain.facts import Fact
 
 
 @dataclass

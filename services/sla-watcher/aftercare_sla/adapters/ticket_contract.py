@@ -4,7 +4,7 @@ stopping or selecting a clock."""
 
 from __future__ import annotations
 
-from aftercare_sla.domain.timers import FACTS, PAUSES, TERMINAL
+from aftercare_sla.domain.facts import FACTS, PAUSES, TERMINAL
 from aftercare_ticket.contract import WAITING_STATES, unknown_names
 
 

@@ -18,7 +18,8 @@ from aftercare.eventstore import SqlEventStore, SqlStreamSession
 from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
-from aftercare_sla.domain.timers import Fact, Timer
+from aftercare_sla.domain.facts import Fact
+from aftercare_sla.domain.timers import Timer
 
 
 def timer_row(
@@ -219,3 +220,22 @@ class SqlWatcherStore:
                 )
             )
             return [(row.ticket_id, row.partition) for row in rows]
+
+    async def timers_of_ticket(self, ticket_id: str) -> list[Any]:
+        """Every timer of the ticket, in the order its clocks started."""
+        query = (
+            select(sla_timers)
+            .where(sla_timers.c.ticket_id == ticket_id)
+            .order_by(sla_timers.c.started_at, sla_timers.c.rule, sla_timers.c.cycle)
+        )
+        async with outages_as_unavailable(), self.engine.connect() as connection:
+            return list((await connection.execute(query)).all())
+
+    async def breaches(self, since: datetime | None, limit: int) -> list[Any]:
+        """Breached timers in the order they were breached (from ``since``)."""
+        query = select(sla_timers).where(sla_timers.c.breached.is_(True))
+        if since is not None:
+            query = query.where(sla_timers.c.breached_at >= since)
+        query = query.order_by(sla_timers.c.breached_at, sla_timers.c.ticket_id).limit(limit)
+        async with outages_as_unavailable(), self.engine.connect() as connection:
+            return list((await connection.execute(query)).all())

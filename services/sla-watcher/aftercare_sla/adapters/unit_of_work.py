@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import StreamSession
-from aftercare_sla.domain.timers import Fact
+from aftercare_sla.domain.facts import Fact
 
 
 class Timers(Protocol):

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.asgi import DoorLimits
@@ -17,7 +16,7 @@ from aftercare.deadletters import dead_letter_readiness
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
-from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.adapters.timer_store import SqlWatcherStore
 
 
 class TargetStatus(BaseModel):
@@ -84,6 +83,20 @@ def _status(row: Any, now: datetime) -> TargetStatus:
     )
 
 
+def _breach(row: Any) -> Breach:
+    return Breach(
+        ticket_id=row.ticket_id,
+        rule=row.rule,
+        title=row.title,
+        cycle=row.cycle,
+        deadline=row.deadline,
+        breached_at=row.breached_at,
+        customer_ref=row.facts.get("customer_ref"),
+        priority=row.facts.get("priority"),
+        policy_version=row.policy_version,
+    )
+
+
 def create_sla_app(
     engine: AsyncEngine, clock: Clock, keys: KeyRing, limits: DoorLimits | None = None
 ) -> FastAPI:
@@ -95,20 +108,14 @@ def create_sla_app(
         limits=limits,
         readiness=dead_letter_readiness(engine),
     )
+    store = SqlWatcherStore(engine)
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
     async def ticket_sla(
         ticket_id: Annotated[str, Path(max_length=100)], _: PrincipalDep
     ) -> TicketSla:
         """Each target's status, deadline, time remaining and pauses."""
-        async with engine.connect() as connection:
-            rows = (
-                await connection.execute(
-                    select(sla_timers)
-                    .where(sla_timers.c.ticket_id == ticket_id)
-                    .order_by(sla_timers.c.started_at, sla_timers.c.rule, sla_timers.c.cycle)
-                )
-            ).all()
+        rows = await store.timers_of_ticket(ticket_id)
         if not rows:
             raise Problem(
                 404,
@@ -127,25 +134,6 @@ def create_sla_app(
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[Breach]:
         """Breaches in the order they happened."""
-        query = select(sla_timers).where(sla_timers.c.breached.is_(True))
-        if since is not None:
-            query = query.where(sla_timers.c.breached_at >= since)
-        query = query.order_by(sla_timers.c.breached_at, sla_timers.c.ticket_id).limit(limit)
-        async with engine.connect() as connection:
-            rows = (await connection.execute(query)).all()
-        return [
-            Breach(
-                ticket_id=row.ticket_id,
-                rule=row.rule,
-                title=row.title,
-                cycle=row.cycle,
-                deadline=row.deadline,
-                breached_at=row.breached_at,
-                customer_ref=row.facts.get("customer_ref"),
-                priority=row.facts.get("priority"),
-                policy_version=row.policy_version,
-            )
-            for row in rows
-        ]
+        return [_breach(row) for row in await store.breaches(since, limit)]
 
     return app

@@ -35,6 +35,25 @@ GROUP_ID = "aftercare-sla-watcher"
 ALERTS = "sla-alerts"
 
 
+def _watcher(
+    settings: SlaSettings, store: SqlWatcherStore, policy: Policy, clock: Clock
+) -> SlaWatcher:
+    calendar = china_calendar(
+        settings.sla_timezone, settings.sla_company_holidays, settings.sla_company_working_days
+    )
+    grace = timedelta(seconds=settings.sla_grace_seconds)
+    return SlaWatcher(store, policy, calendar, clock, grace=grace)
+
+
+def paging_groups(policy: Policy) -> dict[str, list[str]]:
+    """The paging groups of each rule, in the policy's order, each once."""
+    groups: dict[str, list[str]] = {}
+    for target in policy.resolved():
+        groups.setdefault(target.rule, [])
+        groups[target.rule] += [g for g in target.page if g not in groups[target.rule]]
+    return groups
+
+
 class SlaService:
     """Everything the watcher runs; ``start`` then ``stop`` (tests keep hold of the parts)."""
 
@@ -55,18 +74,7 @@ class SlaService:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.policy = policy or load_policy(settings.sla_policy)
-        calendar = china_calendar(
-            settings.sla_timezone,
-            settings.sla_company_holidays,
-            settings.sla_company_working_days,
-        )
-        self.watcher = SlaWatcher(
-            SqlWatcherStore(engine),
-            self.policy,
-            calendar,
-            self.clock,
-            grace=timedelta(seconds=settings.sla_grace_seconds),
-        )
+        self.watcher = _watcher(settings, SqlWatcherStore(engine), self.policy, self.clock)
         self.topic = settings.ticket_events_topic
         self.consumer = IdempotentConsumer(
             engine,
@@ -91,19 +99,11 @@ class SlaService:
             clock=self.clock,
         )
         self.http = httpx.AsyncClient(timeout=10)
-        groups: dict[str, list[str]] = {}
-        for target in self.policy.resolved():
-            groups.setdefault(target.rule, [])
-            groups[target.rule] += [g for g in target.page if g not in groups[target.rule]]
+        pager = Pager(
+            build_channels(self.policy.paging, self.http, smtp_of(settings)), backoff=alert_backoff
+        )
         self.dispatcher = AlertDispatcher(
-            engine,
-            Pager(
-                build_channels(self.policy.paging, self.http, smtp_of(settings)),
-                backoff=alert_backoff,
-            ),
-            groups,
-            settings.base_url,
-            self.clock,
+            engine, pager, paging_groups(self.policy), settings.base_url, self.clock
         )
         self.serve_http = serve_http
         self.tasks = TaskGroup()

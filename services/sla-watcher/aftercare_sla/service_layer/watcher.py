@@ -29,8 +29,9 @@ from aftercare_sla.adapters.unit_of_work import WatcherStore, WatcherUnitOfWork
 from aftercare_sla.domain import verdicts
 from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
 from aftercare_sla.domain.events import SlaEvent
+from aftercare_sla.domain.facts import TERMINAL
 from aftercare_sla.domain.policy import Policy, ResolvedTarget
-from aftercare_sla.domain.timers import TERMINAL, evaluate
+from aftercare_sla.domain.timers import evaluate
 from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)

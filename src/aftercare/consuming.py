@@ -1,0 +1,100 @@
+"""What the idempotent consumer is made of besides its loop: the handler's shape, which
+failures are not the message's fault, its tuning and counters, and what it does when
+partitions move."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+from aiokafka import ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
+from aiokafka.structs import ConsumerRecord, TopicPartition
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from aftercare.cloudevents import CloudEvent
+from aftercare.eventstore import StoreUnavailable
+
+if TYPE_CHECKING:
+    from aftercare.consumer import IdempotentConsumer
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
+"""Applies one event; writes its effects through the given connection (one transaction)."""
+PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
+BetweenPolls = Callable[[], Awaitable[float | None]]
+"""Work done in the consumer's loop between fetches (timers); returns how soon (seconds)
+it wants to run again, which shortens the next fetch's wait."""
+
+
+class TransientError(Exception):
+    """Raised by a handler when something outside the message failed: retry, never DLQ."""
+
+
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeout,
+    TimeoutError,
+    StoreUnavailable,
+    TransientError,
+)
+"""Retried in place, for ever: the database or a downstream service is away."""
+INFRASTRUCTURE = (*TRANSIENT, OSError, KafkaError)
+"""Not the message's fault: never a reason to dead-letter it."""
+
+
+@dataclass
+class ConsumerStats:
+    processed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class ConsumerTuning:
+    """Broker timings; the defaults suit Kafka, tests shorten them for the embedded broker."""
+
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000
+    max_batch: int = 500
+    max_attempts: int = 5
+    retry_backoff: float = 0.2
+    max_backoff: float = 10.0
+    max_wait: float = 0.5
+    """Longest a fetch waits for messages before the loop goes round."""
+    remember_for: timedelta = timedelta(days=30)
+    """How long applied event ids are kept: longer than the topic keeps messages (a
+    redelivery older than that cannot happen), so the table does not grow for ever."""
+    prune_every: timedelta = timedelta(hours=1)
+
+
+class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Commit what was applied before partitions move, and tell the owner what it holds."""
+
+    def __init__(self, owner: IdempotentConsumer) -> None:
+        self.owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        try:
+            await self.owner._commit(revoked)
+        except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
+            log.warning("commit on revoke failed", consumer=self.owner.name, error=repr(error))
+        self.owner.assignment -= set(revoked)
+        for partition in revoked:
+            self.owner._positions.pop(partition, None)
+        if self.owner.on_revoked is not None:
+            await self.owner.on_revoked(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.owner.assignment = set(assigned)
+        if self.owner.on_assigned is not None:
+            await self.owner.on_assigned(set(assigned))
+        self.owner.assigned.set()
