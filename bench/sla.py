@@ -40,9 +40,38 @@ def bench_policy(folder: Path) -> tuple[Path, str]:
     return path, parse_policy(text, str(path), {}).version
 
 
+def _open_timer(i: int, policy_version: str, now: datetime) -> dict[str, Any]:
+    """One running T-EMAIL timer due in a day, spread over an hour of deadlines."""
+    far = now + timedelta(days=1)
+    return {
+        "ticket_id": f"open-{i}",
+        "rule": "T-EMAIL",
+        "cycle": 1,
+        "partition": i % 4,
+        "title": "Email request replied to",
+        "clock": "24x7",
+        "budget_seconds": 600,
+        "status": "running",
+        "started_at": now,
+        "deadline": far + timedelta(seconds=i % 3600),
+        "warn_at": far,
+        "running_since": now,
+        "pause_reasons": "",
+        "consumed_seconds": 0,
+        "total_seconds": 600,
+        "facts": orjson.dumps({"customer_ref": "CUST-1", "priority": "normal"}).decode(),
+        "policy_version": policy_version,
+        "warned": False,
+        "breached": False,
+        "met_reported": False,
+        "next_due": far,
+        "updated_at": now,
+    }
+
+
 async def seed_open_tickets(environment: Environment, count: int, policy_version: str) -> None:
     now = datetime.now(UTC)
-    far = now + timedelta(days=1)
+    timers = [_open_timer(i, policy_version, now) for i in range(count)]
     connection = await asyncpg.connect(environment.asyncpg_dsn)
     try:
         await connection.copy_records_to_table(
@@ -50,60 +79,10 @@ async def seed_open_tickets(environment: Environment, count: int, policy_version
             records=[(f"open-{i}", i % 4, False, policy_version, now) for i in range(count)],
             columns=["ticket_id", "partition", "terminal", "policy_version", "updated_at"],
         )
-        facts = orjson.dumps({"customer_ref": "CUST-1", "priority": "normal"}).decode()
         await connection.copy_records_to_table(
             "sla_timers",
-            records=[
-                (
-                    f"open-{i}",
-                    "T-EMAIL",
-                    1,
-                    i % 4,
-                    "Email request replied to",
-                    "24x7",
-                    600,
-                    "running",
-                    now,
-                    far + timedelta(seconds=i % 3600),
-                    far,
-                    now,
-                    "",
-                    0,
-                    600,
-                    facts,
-                    policy_version,
-                    False,
-                    False,
-                    False,
-                    far,
-                    now,
-                )
-                for i in range(count)
-            ],
-            columns=[
-                "ticket_id",
-                "rule",
-                "cycle",
-                "partition",
-                "title",
-                "clock",
-                "budget_seconds",
-                "status",
-                "started_at",
-                "deadline",
-                "warn_at",
-                "running_since",
-                "pause_reasons",
-                "consumed_seconds",
-                "total_seconds",
-                "facts",
-                "policy_version",
-                "warned",
-                "breached",
-                "met_reported",
-                "next_due",
-                "updated_at",
-            ],
+            records=[tuple(timer.values()) for timer in timers],
+            columns=list(_open_timer(0, policy_version, now)),
         )
     finally:
         await connection.close()

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import free_port, port_in_use
 from tests.e2e.conftest import KEYS, auth
-from tests.e2e.test_ticket_api import complaint
 from tests.support.kafka import eventually
 from tests.support.processes import aftercare
+from tests.support.ticket_api import complaint
 
 
 def api_env(database_url: str, port: int) -> dict[str, str]:

@@ -29,9 +29,9 @@ from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.events import EVENT_TYPES
 from aftercare_ticket.entrypoints.app import create_app
-from tests.e2e.test_ticket_api import PROBLEM, complaint
 from tests.support.kafka import eventually, read_topic
 from tests.support.tcpproxy import TcpProxy, tcp_proxy
+from tests.support.ticket_api import PROBLEM, complaint
 
 OUTAGE_SECONDS = 30
 FAST = ConsumerTuning(session_timeout_ms=3000, heartbeat_interval_ms=500, max_wait=0.05)
@@ -73,22 +73,52 @@ async def proxy(postgres_url: str) -> AsyncIterator[TcpProxy]:
         yield running
 
 
-@pytest.mark.postgres
-async def test_a_database_outage_answers_503_and_everything_recovers(
-    postgres_url: str, pg_engine: AsyncEngine, proxy: TcpProxy, broker: EmbeddedBroker
-) -> None:
-    through_proxy = make_url(postgres_url).set(host="127.0.0.1", port=proxy.port)
-    engine = create_engine(through_proxy.render_as_string(hide_password=False), pool_timeout=5)
-    suffix = uuid.uuid4().hex[:8]
-    topics = (f"ticket.events.outage-{suffix}", f"ticket.sla.outage-{suffix}")
-    await ensure_topics(broker.bootstrap_servers, [TopicSpec(t, 4) for t in topics])
-    settings = SystemSettings(
-        api_keys="k=admin", ticket_events_topic=topics[0], sla_topic=topics[1]
-    )
+async def cut_under_load(api: httpx.AsyncClient, proxy: TcpProxy, load: Load) -> tuple[int, int]:
+    """Six clients write; the database is cut for OUTAGE_SECONDS, then comes back.
+    Returns how many commands were acknowledged before the cut and how many 503s during."""
+    clients = [asyncio.create_task(load.client(api)) for _ in range(6)]
+    try:
+        await asyncio.sleep(3)
+        before = len(load.acknowledged)
+        await proxy.cut()
+        await asyncio.sleep(OUTAGE_SECONDS)
+        during = load.statuses[503]
+        await proxy.restore()
+        await eventually(lambda: len(load.acknowledged) > before + 50, 60, "recovery")
+    finally:
+        load.running = False
+        await asyncio.gather(*clients, return_exceptions=True)
+    return before, during
+
+
+async def stored_versions(pg_engine: AsyncEngine) -> set[tuple[str, int]]:
+    async with pg_engine.connect() as connection:
+        return {
+            (row.stream_id, row.version)
+            for row in await connection.execute(select(events.c.stream_id, events.c.version))
+        }
+
+
+async def the_watcher_has_read_every_ticket(pg_engine: AsyncEngine, tickets: int) -> None:
+    async def timers_for() -> int:
+        async with pg_engine.connect() as connection:
+            query = select(func.count(sla_timers.c.ticket_id.distinct()))
+            return int((await connection.execute(query)).scalar_one())
+
+    for _ in range(300):  # within a minute
+        if await timers_for() >= tickets:
+            break
+        await asyncio.sleep(0.2)
+    assert await timers_for() == tickets
+
+
+def parts_behind_the_proxy(
+    engine: AsyncEngine, broker: EmbeddedBroker, settings: SystemSettings, suffix: str
+) -> tuple[OutboxRelay, SlaService]:
     relay = OutboxRelay(
         engine,
         broker.bootstrap_servers,
-        topics[0],
+        settings.ticket_events_topic,
         ticket_cloudevent,
         name=f"outage-{suffix}",
         event_types=EVENT_TYPES,
@@ -104,54 +134,43 @@ async def test_a_database_outage_answers_503_and_everything_recovers(
         serve_http=False,
         relay_idle_wait=0.05,
     )
+    return relay, watcher
+
+
+@pytest.mark.postgres
+async def test_a_database_outage_answers_503_and_everything_recovers(
+    postgres_url: str, pg_engine: AsyncEngine, proxy: TcpProxy, broker: EmbeddedBroker
+) -> None:
+    through_proxy = make_url(postgres_url).set(host="127.0.0.1", port=proxy.port)
+    engine = create_engine(through_proxy.render_as_string(hide_password=False), pool_timeout=5)
+    suffix = uuid.uuid4().hex[:8]
+    topics = (f"ticket.events.outage-{suffix}", f"ticket.sla.outage-{suffix}")
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(t, 4) for t in topics])
+    settings = SystemSettings(
+        api_keys="k=admin", ticket_events_topic=topics[0], sla_topic=topics[1]
+    )
+    relay, watcher = parts_behind_the_proxy(engine, broker, settings, suffix)
     background = [asyncio.create_task(relay.run()), asyncio.create_task(watcher.run_forever())]
     load = Load()
-    app = create_app(settings, engine=engine)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app),
+        transport=httpx.ASGITransport(app=create_app(settings, engine=engine)),
         base_url="http://t",
         headers={"Authorization": "Bearer k"},
         timeout=30,
     ) as api:
-        clients = [asyncio.create_task(load.client(api)) for _ in range(6)]
-        try:
-            await asyncio.sleep(3)
-            before = len(load.acknowledged)
-            await proxy.cut()
-            await asyncio.sleep(OUTAGE_SECONDS)
-            during = load.statuses[503]
-            await proxy.restore()
-            await eventually(lambda: len(load.acknowledged) > before + 50, 60, "recovery")
-        finally:
-            load.running = False
-            await asyncio.gather(*clients, return_exceptions=True)
+        before, during = await cut_under_load(api, proxy, load)
     assert load.bad == []
     assert before > 0
     assert during > 0
     assert set(load.statuses) <= {200, 201, 503}
 
-    async with pg_engine.connect() as connection:
-        stored = {
-            (row.stream_id, row.version)
-            for row in await connection.execute(select(events.c.stream_id, events.c.version))
-        }
+    stored = await stored_versions(pg_engine)
     assert set(load.acknowledged) <= stored  # nothing acknowledged was lost
     # (A command whose COMMIT was cut may be stored though its client got a 503.)
-    tickets = {ticket_id for ticket_id, _ in stored}
     try:
         found = await read_topic(broker.bootstrap_servers, topics[0], len(stored), within=60)
         assert {(e.subject, e.sequence) for _, e in found} == stored
-
-        async def timers_for() -> int:
-            async with pg_engine.connect() as connection:
-                query = select(func.count(sla_timers.c.ticket_id.distinct()))
-                return int((await connection.execute(query)).scalar_one())
-
-        for _ in range(300):  # the watcher read every ticket (within a minute)
-            if await timers_for() >= len(tickets):
-                break
-            await asyncio.sleep(0.2)
-        assert await timers_for() == len(tickets)
+        await the_watcher_has_read_every_ticket(pg_engine, len({t for t, _ in stored}))
     finally:
         for task in background:
             task.cancel()

@@ -18,7 +18,7 @@ from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 from tests.e2e.conftest import KEYS, auth
-from tests.e2e.test_ticket_api import PROBLEM, complaint, raise_ticket
+from tests.support.ticket_api import PROBLEM, complaint, raise_ticket
 
 FAR_PAST = "0001-01-01T00:00:00+01:00"
 FAR_FUTURE = "9999-12-31T23:59:59-01:00"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,7 @@ from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.entrypoints.app import create_app
 from tests.support.kafka import eventually
-from tests.support.receivers import SmtpSink, smtp_sink, webhook_receiver
+from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 from tests.support.sla_scenarios import local
 
 FAST = ConsumerTuning(session_timeout_ms=2000, heartbeat_interval_ms=500, max_wait=0.05)
@@ -105,6 +106,159 @@ def mails_for(smtp: SmtpSink, ticket_id: str) -> list[str]:
     return [str(m["Subject"]) for _, m in smtp.messages if m["X-Aftercare-Ticket"] == ticket_id]
 
 
+@dataclass
+class Desk:
+    """The running system as the test drives it: the API, the clock, the receivers."""
+
+    api: httpx.AsyncClient
+    clock: FixedClock
+    smtp: SmtpSink
+    urgent: str = ""
+    normal: str = ""
+    phone: str = ""
+
+    async def command(self, ticket: str, name: str, body: dict[str, Any]) -> None:
+        response = await self.api.post(f"/tickets/{ticket}/{name}", json=body)
+        assert response.status_code == 200, response.text
+
+    async def updates_reach(self, ticket: str, count: int) -> None:
+        await eventually(
+            lambda: len(mails_for(self.smtp, ticket)) >= count,
+            within=20,
+            message=f"{count} updates for {ticket}",
+        )
+
+    async def raise_ticket(self, *body: Any) -> str:
+        ticket_id: str = (await self.api.post("/tickets", json=raise_body(*body))).json()["id"]
+        return ticket_id
+
+
+async def three_customers_are_acknowledged(desk: Desk) -> None:
+    """Acknowledged (F-2): each customer hears at once, in their language."""
+    desk.urgent = await desk.raise_ticket("CUST-URGENT", "en", "li.na@example.com", True)
+    desk.normal = await desk.raise_ticket("CUST-NORMAL", "zh-CN", "wang.wei@example.com", False)
+    desk.phone = await desk.raise_ticket("CUST-PHONE", "zh-CN", None, False)
+    desk.clock.set(T + timedelta(minutes=2))
+    plan = {
+        "plan": "Remote log analysis",
+        "expected_resolution_at": (T + timedelta(days=1)).isoformat(),
+    }
+    for ticket in (desk.urgent, desk.normal, desk.phone):
+        await desk.command(ticket, "acknowledge", plan)
+    await desk.updates_reach(desk.urgent, 1)
+    await desk.updates_reach(desk.normal, 1)
+
+
+async def the_cadence_is_30_minutes_urgent_and_60_normal(desk: Desk) -> None:
+    """Routine updates every 30 or 60 minutes from the last update (T-PROGRESS)."""
+    desk.clock.set(T + timedelta(minutes=32, seconds=1))
+    await desk.updates_reach(desk.urgent, 2)
+    desk.clock.set(T + timedelta(minutes=62, seconds=1))
+    await desk.updates_reach(desk.urgent, 3)
+    await desk.updates_reach(desk.normal, 2)
+
+
+async def waiting_on_the_customer_is_told_then_quiet(desk: Desk) -> None:
+    await desk.command(desk.normal, "request-info", {"requested": "the process logs"})
+    await desk.updates_reach(desk.normal, 3)
+    desk.clock.set(T + timedelta(hours=3))
+    await desk.updates_reach(desk.urgent, 4)  # one update for the time that passed, no storm
+    await asyncio.sleep(0.3)
+
+
+async def resolved_and_closed_are_told_then_nothing_more(desk: Desk) -> None:
+    await desk.command(
+        desk.urgent, "diagnose", {"findings": "Contaminated batch", "method": "remote"}
+    )
+    await desk.updates_reach(desk.urgent, 5)
+    verification = {"method": "Yield test", "result": "92%", "passed": True}
+    await desk.command(
+        desk.urgent, "resolve", {"solution": "Replaced the batch", "verification": verification}
+    )
+    await desk.updates_reach(desk.urgent, 6)
+    await desk.command(desk.urgent, "revisit", {"satisfaction": 5})
+    await desk.updates_reach(desk.urgent, 7)
+    desk.clock.set(T + timedelta(hours=6))
+    await asyncio.sleep(0.5)
+
+
+async def a_restarted_notifier_sends_nothing_twice(
+    first: NotifierService, again: NotifierService, smtp: SmtpSink
+) -> None:
+    """It reads the whole topic again: every event is a duplicate or changes nothing."""
+    before = len(smtp.messages)
+    await again.start()
+    try:
+        await eventually(lambda: again.consumer.stats.duplicates > 0, within=20)
+        await eventually(
+            lambda: (
+                again.consumer.stats.duplicates + again.consumer.stats.processed
+                >= first.consumer.stats.processed
+            ),
+            within=20,
+        )
+        await asyncio.sleep(0.5)
+    finally:
+        await again.stop()
+    assert len(smtp.messages) == before
+
+
+def each_customer_got_what_they_should(desk: Desk, hook: WebhookReceiver) -> None:
+    urgent, normal = desk.urgent, desk.normal
+    assert mails_for(desk.smtp, urgent) == [
+        f"We are on your request {urgent}",
+        f"Progress on your request {urgent}",
+        f"Progress on your request {urgent}",
+        f"Progress on your request {urgent}",
+        f"We found the cause of {urgent}",
+        f"Your request {urgent} is resolved",
+        f"Your request {urgent} is closed",
+    ]
+    assert mails_for(desk.smtp, normal) == [
+        f"您的服务请求 {normal} 已受理",
+        f"服务请求 {normal} 处理进展",
+        f"服务请求 {normal} 需要您补充信息",
+    ]
+    assert mails_for(desk.smtp, desk.phone) == []
+    # The customer's own system got the same updates, signed.
+    received = [r for r in hook.received if r.path == "/customer"]
+    assert [r.json()["subject"] for r in received] == mails_for(desk.smtp, urgent)
+    for request in received:
+        assert request.headers["x-aftercare-signature"] == sign_webhook(
+            "their-secret", request.headers["x-aftercare-timestamp"], request.body
+        )
+
+
+def every_update_is_on_the_ticket(desk: Desk, histories: dict[str, list[Any]]) -> None:
+    """Every update sent is a ProgressReported on the ticket (T-PROGRESS, M-PROGRESS)."""
+    for ticket, expected in ((desk.urgent, 7), (desk.normal, 3), (desk.phone, 0)):
+        reports = [e for e in histories[ticket] if e["type"] == "ProgressReported"]
+        assert len(reports) == expected, ticket
+    urgent_reports = [e for e in histories[desk.urgent] if e["type"] == "ProgressReported"]
+    assert {r["data"]["channel"] for r in urgent_reports} == {"webhook"}
+
+
+def the_notifications_list_tells_what_went_where(desk: Desk, listed: dict[str, Any]) -> None:
+    sent = listed[desk.urgent]
+    assert {(n["status"], n["recorded"]) for n in sent} == {("sent", True)}
+    assert all(n["recipients"] == "127.0.0.1, l***@example.com" for n in sent)
+    assert isinstance(datetime.fromisoformat(sent[0]["sent_at"]), datetime)
+    # The phone-only customer cannot be reached: each attempt is on record, with the reason.
+    assert listed[desk.phone]
+    for failed in listed[desk.phone]:
+        assert failed["status"] == "failed"
+        assert "no channel reaches this customer" in failed["last_error"]
+        assert failed["recorded"] is False
+
+
+async def notifications_of(
+    engine: AsyncEngine, settings: SystemSettings, tickets: list[str]
+) -> dict[str, Any]:
+    transport = httpx.ASGITransport(app=create_notifier_app(engine, settings.key_ring))
+    async with httpx.AsyncClient(transport=transport, base_url="http://n", headers=ADMIN) as n:
+        return {t: (await n.get("/notifications", params={"ticket_id": t})).json() for t in tickets}
+
+
 async def test_customers_are_kept_informed_end_to_end(
     engine: AsyncEngine, broker: EmbeddedBroker, topic: str
 ) -> None:
@@ -129,158 +283,27 @@ async def test_customers_are_kept_informed_end_to_end(
             ticket_api(settings, engine, clock) as url,
             httpx.AsyncClient(base_url=url, headers=ADMIN) as api,
         ):
-
-            async def command(ticket: str, name: str, body: dict[str, Any]) -> None:
-                response = await api.post(f"/tickets/{ticket}/{name}", json=body)
-                assert response.status_code == 200, response.text
-
-            async def updates_reach(ticket: str, count: int) -> None:
-                await eventually(
-                    lambda: len(mails_for(smtp, ticket)) >= count,
-                    within=20,
-                    message=f"{count} updates for {ticket}",
-                )
-
+            desk = Desk(api, clock, smtp)
             service = notifier(settings, engine, broker, clock, f"notifier-{topic}")
             await service.start()
             try:
-                urgent = (
-                    await api.post(
-                        "/tickets", json=raise_body("CUST-URGENT", "en", "li.na@example.com", True)
-                    )
-                ).json()["id"]
-                normal = (
-                    await api.post(
-                        "/tickets",
-                        json=raise_body("CUST-NORMAL", "zh-CN", "wang.wei@example.com", False),
-                    )
-                ).json()["id"]
-                phone = (
-                    await api.post("/tickets", json=raise_body("CUST-PHONE", "zh-CN", None, False))
-                ).json()["id"]
-
-                # Acknowledged (F-2): each customer hears at once, in their language.
-                clock.set(T + timedelta(minutes=2))
-                plan = {
-                    "plan": "Remote log analysis",
-                    "expected_resolution_at": (T + timedelta(days=1)).isoformat(),
-                }
-                for ticket in (urgent, normal, phone):
-                    await command(ticket, "acknowledge", plan)
-                await updates_reach(urgent, 1)
-                await updates_reach(normal, 1)
-
-                # The cadence: urgent every 30 min, normal every 60, from the last update.
-                clock.set(T + timedelta(minutes=32, seconds=1))
-                await updates_reach(urgent, 2)
-                clock.set(T + timedelta(minutes=62, seconds=1))
-                await updates_reach(urgent, 3)
-                await updates_reach(normal, 2)
-
-                # Waiting on the customer: told at once, then no routine updates.
-                await command(normal, "request-info", {"requested": "the process logs"})
-                await updates_reach(normal, 3)
-                clock.set(T + timedelta(hours=3))
-                await updates_reach(urgent, 4)  # one update for the time that passed, no storm
-                await asyncio.sleep(0.3)
-
-                # Resolved and closed: told at once, then nothing more.
-                await command(
-                    urgent, "diagnose", {"findings": "Contaminated batch", "method": "remote"}
-                )
-                await updates_reach(urgent, 5)
-                await command(
-                    urgent,
-                    "resolve",
-                    {
-                        "solution": "Replaced the batch",
-                        "verification": {"method": "Yield test", "result": "92%", "passed": True},
-                    },
-                )
-                await updates_reach(urgent, 6)
-                await command(urgent, "revisit", {"satisfaction": 5})
-                await updates_reach(urgent, 7)
-                clock.set(T + timedelta(hours=6))
-                await asyncio.sleep(0.5)
+                await three_customers_are_acknowledged(desk)
+                await the_cadence_is_30_minutes_urgent_and_60_normal(desk)
+                await waiting_on_the_customer_is_told_then_quiet(desk)
+                await resolved_and_closed_are_told_then_nothing_more(desk)
             finally:
                 await service.stop()
-
-            # A restarted notifier that reads the whole topic again sends nothing twice.
-            before = len(smtp.messages)
             again = notifier(settings, engine, broker, clock, f"notifier-again-{topic}")
-            await again.start()
-            try:
-                await eventually(lambda: again.consumer.stats.duplicates > 0, within=20)
-                await eventually(
-                    lambda: (
-                        again.consumer.stats.duplicates + again.consumer.stats.processed
-                        >= service.consumer.stats.processed
-                    ),
-                    within=20,
-                )
-                await asyncio.sleep(0.5)
-            finally:
-                await again.stop()
-            assert len(smtp.messages) == before
-
+            await a_restarted_notifier_sends_nothing_twice(service, again, smtp)
+            tickets = [desk.urgent, desk.normal, desk.phone]
             histories = {
-                ticket: (await api.get(f"/tickets/{ticket}/events")).json()["events"]
-                for ticket in (urgent, normal, phone)
+                t: (await api.get(f"/tickets/{t}/events")).json()["events"] for t in tickets
             }
         relay_task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await relay_task
+        listed = await notifications_of(engine, settings, tickets)
 
-        transport = httpx.ASGITransport(app=create_notifier_app(engine, settings.key_ring))
-        async with httpx.AsyncClient(transport=transport, base_url="http://n", headers=ADMIN) as n:
-            listed = {
-                t: (await n.get("/notifications", params={"ticket_id": t})).json()
-                for t in (urgent, normal, phone)
-            }
-
-    assert mails_for(smtp, urgent) == [
-        f"We are on your request {urgent}",
-        f"Progress on your request {urgent}",
-        f"Progress on your request {urgent}",
-        f"Progress on your request {urgent}",
-        f"We found the cause of {urgent}",
-        f"Your request {urgent} is resolved",
-        f"Your request {urgent} is closed",
-    ]
-    assert mails_for(smtp, normal) == [
-        f"您的服务请求 {normal} 已受理",
-        f"服务请求 {normal} 处理进展",
-        f"服务请求 {normal} 需要您补充信息",
-    ]
-    assert mails_for(smtp, phone) == []
-
-    # The customer's own system got the same updates, signed.
-    received = [r for r in hook.received if r.path == "/customer"]
-    assert [r.json()["subject"] for r in received] == mails_for(smtp, urgent)
-    for request in received:
-        assert request.headers["x-aftercare-signature"] == sign_webhook(
-            "their-secret", request.headers["x-aftercare-timestamp"], request.body
-        )
-
-    # Every update sent is a ProgressReported on the ticket (T-PROGRESS, M-PROGRESS).
-    for ticket, expected in ((urgent, 7), (normal, 3), (phone, 0)):
-        reports = [e for e in histories[ticket] if e["type"] == "ProgressReported"]
-        assert len(reports) == expected, ticket
-    assert {
-        r["data"]["channel"]
-        for r in (e for e in histories[urgent] if e["type"] == "ProgressReported")
-    } == {"webhook"}
-
-    sent = listed[urgent]
-    assert {(n["status"], n["recorded"]) for n in sent} == {("sent", True)}
-    assert all(
-        n["recipients"] == "customer, l***@example.com".replace("customer", "127.0.0.1")
-        for n in sent
-    )
-    # The phone-only customer cannot be reached: each attempt is on record, with the reason.
-    assert listed[phone]
-    for failed in listed[phone]:
-        assert failed["status"] == "failed"
-        assert "no channel reaches this customer" in failed["last_error"]
-        assert failed["recorded"] is False
-    assert isinstance(datetime.fromisoformat(sent[0]["sent_at"]), datetime)
+    each_customer_got_what_they_should(desk, hook)
+    every_update_is_on_the_ticket(desk, histories)
+    the_notifications_list_tells_what_went_where(desk, listed)

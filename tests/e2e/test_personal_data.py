@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import KEYS, auth
-from tests.e2e.test_ticket_api import complaint, raise_ticket
+from tests.support.ticket_api import complaint, raise_ticket
 
 PERSONAL = ("李娜", "li.na@example.com", "+86 138 0000 0000")
 SEES_CONTACTS = {"admin", "notifier"}

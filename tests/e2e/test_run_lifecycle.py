@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from aftercare.broker import free_port, port_in_use
-from tests.e2e.test_ticket_api import complaint
 from tests.support.kafka import eventually, read_topic
 from tests.support.processes import AFTERCARE, wait_until_up
+from tests.support.ticket_api import complaint
 
 pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX signals")
 

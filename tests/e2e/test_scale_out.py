@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -73,6 +74,44 @@ def pages(hook: WebhookReceiver, verdict: str) -> Counter[str]:
     )
 
 
+async def three_watchers(
+    pg_engine: AsyncEngine, env: dict[str, str]
+) -> tuple[asyncio.subprocess.Process, list[asyncio.subprocess.Process]]:
+    """The first holds the pager's leadership; the other two share the partitions."""
+    first = await replica("sla-watcher", env)
+    for _ in range(300):
+        if await dispatcher_leader(pg_engine) >= 2:  # the relay's and the pager's locks
+            break
+        await asyncio.sleep(0.1)
+    others = [await replica("sla-watcher", env), await replica("sla-watcher", env)]
+    await asyncio.sleep(8)  # the group settles on three members
+    return first, others
+
+
+async def raise_tickets_over_ten_seconds(broker: EmbeddedBroker, topic: str, tag: str) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
+    await producer.start()
+    try:
+        for number in range(TICKETS):
+            ticket = f"scale-{tag}-{number}"
+            headers, value = to_kafka(raised(ticket))
+            await producer.send_and_wait(topic, value=value, key=ticket.encode(), headers=headers)
+            await asyncio.sleep(10 / TICKETS)
+    finally:
+        await producer.stop()
+
+
+async def breaches_declared(pg_engine: AsyncEngine) -> list[Any]:
+    """(verdict stream, how many SlaBreached it holds)."""
+    async with pg_engine.connect() as connection:
+        query = (
+            select(events.c.stream_id, func.count())
+            .where(events.c.type == "SlaBreached")
+            .group_by(events.c.stream_id)
+        )
+        return list((await connection.execute(query)).all())
+
+
 @pytest.mark.postgres
 async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     postgres_url: str, pg_engine: AsyncEngine, broker: EmbeddedBroker, tmp_path: Path
@@ -92,27 +131,9 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
             "AFTERCARE_API_KEYS": "k=reader",
             "AFTERCARE_LOG_LEVEL": "WARNING",
         }
-        # The first holds the pager's leadership; the one killed is a partition owner.
-        first = await replica("sla-watcher", env)
-        for _ in range(300):
-            if await dispatcher_leader(pg_engine) >= 2:  # the relay's and the pager's locks
-                break
-            await asyncio.sleep(0.1)
-        others = [await replica("sla-watcher", env), await replica("sla-watcher", env)]
-        await asyncio.sleep(8)  # the group settles on three members
-        producer = AIOKafkaProducer(bootstrap_servers=broker.bootstrap_servers, acks="all")
-        await producer.start()
+        first, others = await three_watchers(pg_engine, env)
         started = time.monotonic()
-        try:
-            for number in range(TICKETS):
-                ticket = f"scale-{tag}-{number}"
-                headers, value = to_kafka(raised(ticket))
-                await producer.send_and_wait(
-                    topics[0], value=value, key=ticket.encode(), headers=headers
-                )
-                await asyncio.sleep(10 / TICKETS)
-        finally:
-            await producer.stop()
+        await raise_tickets_over_ten_seconds(broker, topics[0], tag)
         await asyncio.sleep(max(0.0, BUDGET + 4 - (time.monotonic() - started)))
         others[0].send_signal(signal.SIGKILL)  # while the deadlines pass
         killed_at = time.time()
@@ -129,14 +150,7 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     assert len(breached) == TICKETS, f"{len(breached)} of {TICKETS} breaches paged"
     assert set(breached.values()) == {1}, "a breach was paged twice"
     assert set(pages(hook, "SlaWarning").values()) == {1}
-    async with pg_engine.connect() as connection:
-        declared = (
-            await connection.execute(
-                select(events.c.stream_id, func.count())
-                .where(events.c.type == "SlaBreached")
-                .group_by(events.c.stream_id)
-            )
-        ).all()
+    declared = await breaches_declared(pg_engine)
     assert len(declared) == TICKETS
     assert {count for _, count in declared} == {1}
     print(f"takeover: every breach paged {last_page - killed_at:.1f} s after the SIGKILL")

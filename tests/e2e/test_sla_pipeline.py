@@ -130,69 +130,70 @@ async def timer_row(engine: AsyncEngine, ticket_id: str, rule: str) -> Any:
         return rows.first()
 
 
-async def test_every_clock_met_and_missed_end_to_end(
-    engine: AsyncEngine, broker: EmbeddedBroker, topic: str
-) -> None:
-    sla_topic = f"ticket.sla.test-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(broker.bootstrap_servers, [TopicSpec(sla_topic, 4)])
-    clock = FixedClock(START)
+def every_scenario_published() -> list[CloudEvent]:
+    """Each target met once and missed once, and the tickets whose deadline moves."""
     published: list[CloudEvent] = []
     for scenario in SCENARIOS:
         published += ticket_events(f"met-{scenario.rule}", scenario, met=True)
         published += ticket_events(f"miss-{scenario.rule}", scenario, met=False)
     for ticket_id, (scenario, _) in MOVED.items():
         published += ticket_events(ticket_id, scenario, met=False)
-    await publish(broker.bootstrap_servers, topic, published)
+    return published
 
-    async with webhook_receiver() as hook, smtp_sink() as smtp:
-        watcher = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
-        await watcher.start()
-        try:
-            await eventually(
-                lambda: watcher.consumer.stats.processed == len(published),
-                within=30,
-                message="every ticket event applied",
-            )
-            # Each missed target: its warning instant, then its deadline, in time order.
-            watched = [(f"miss-{s.rule}", s.rule) for s in SCENARIOS]
-            watched += [(ticket_id, scenario.rule) for ticket_id, (scenario, _) in MOVED.items()]
-            steps: list[tuple[datetime, str, str, str]] = []
-            for ticket_id, rule in watched:
-                row = await timer_row(engine, ticket_id, rule)
-                assert row.status == "running", ticket_id
-                steps.append((row.warn_at, ticket_id, rule, "SlaWarning"))
-                steps.append((row.deadline, ticket_id, rule, "SlaBreached"))
-            for ticket_id, (scenario, deadline) in MOVED.items():
-                assert (await timer_row(engine, ticket_id, scenario.rule)).deadline == deadline
-            steps.sort()
-            down_at, down_ticket, down_rule, _ = steps.pop()  # passes while stopped
-            for instant, ticket_id, rule, verdict in steps:
-                clock.set(instant + timedelta(seconds=1))
-                await eventually(
-                    functools.partial(_announced, hook, ticket_id, rule, verdict),
-                    within=15,
-                    message=f"{verdict} of {rule} on {ticket_id} paged",
-                )
-        finally:
-            await watcher.stop()
 
-        clock.set(down_at + timedelta(hours=1))
-        restarted = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
-        await restarted.start()
-        try:
-            await eventually(
-                functools.partial(_announced, hook, down_ticket, down_rule, "SlaBreached"),
-                within=30,
-                message="the breach that passed while down",
-            )
-            await asyncio.sleep(0.3)  # a restarted watcher that repeated would do it now
-        finally:
-            await restarted.stop()
+Step = tuple[datetime, str, str, str]
 
-        total = watcher.relay.stats.published + restarted.relay.stats.published
-        on_topic = await read_topic(broker.bootstrap_servers, sla_topic, expect=total)
 
-    verdicts: dict[tuple[str, str], list[str]] = defaultdict(list)
+async def the_instants_to_visit(engine: AsyncEngine) -> list[Step]:
+    """Each missed target's warning instant, then its deadline, in time order; the
+    moved deadlines are where the scenarios say."""
+    watched = [(f"miss-{s.rule}", s.rule) for s in SCENARIOS]
+    watched += [(ticket_id, scenario.rule) for ticket_id, (scenario, _) in MOVED.items()]
+    steps: list[Step] = []
+    for ticket_id, rule in watched:
+        row = await timer_row(engine, ticket_id, rule)
+        assert row.status == "running", ticket_id
+        steps.append((row.warn_at, ticket_id, rule, "SlaWarning"))
+        steps.append((row.deadline, ticket_id, rule, "SlaBreached"))
+    for ticket_id, (scenario, deadline) in MOVED.items():
+        assert (await timer_row(engine, ticket_id, scenario.rule)).deadline == deadline
+    return sorted(steps)
+
+
+async def each_verdict_is_paged_as_time_passes(
+    clock: FixedClock, hook: WebhookReceiver, steps: list[Step]
+) -> None:
+    for instant, ticket_id, rule, verdict in steps:
+        clock.set(instant + timedelta(seconds=1))
+        await eventually(
+            functools.partial(_announced, hook, ticket_id, rule, verdict),
+            within=15,
+            message=f"{verdict} of {rule} on {ticket_id} paged",
+        )
+
+
+async def a_restarted_watcher_pages_the_breach_it_slept_through(
+    restarted: SlaService, hook: WebhookReceiver, step: Step
+) -> None:
+    _, ticket_id, rule, _ = step
+    await restarted.start()
+    try:
+        await eventually(
+            functools.partial(_announced, hook, ticket_id, rule, "SlaBreached"),
+            within=30,
+            message="the breach that passed while down",
+        )
+        await asyncio.sleep(0.3)  # a restarted watcher that repeated would do it now
+    finally:
+        await restarted.stop()
+
+
+Verdicts = dict[tuple[str, str], list[str]]
+
+
+def verdicts_on_the_topic(on_topic: list[tuple[Any, CloudEvent]]) -> Verdicts:
+    """First-cycle verdicts per (ticket, rule), each event once and valid against its schema."""
+    verdicts: Verdicts = defaultdict(list)
     seen: set[str] = set()
     for _, announced in on_topic:
         assert announced.source == "/aftercare/sla-watcher"
@@ -207,6 +208,10 @@ async def test_every_clock_met_and_missed_end_to_end(
             verdicts[(announced.subject, announced.data["rule"])].append(
                 announced.type.split(".")[3]
             )
+    return verdicts
+
+
+def every_target_was_met_or_missed_once(verdicts: Verdicts) -> None:
     for ticket_id, (scenario, _) in MOVED.items():
         assert verdicts[(ticket_id, scenario.rule)] == ["SlaWarning", "SlaBreached"]
     for scenario in SCENARIOS:
@@ -215,7 +220,9 @@ async def test_every_clock_met_and_missed_end_to_end(
         missed = verdicts[(f"miss-{scenario.rule}", scenario.rule)]
         assert missed == ["SlaWarning", "SlaBreached"], (scenario.rule, missed)
 
-    # Every breach paged on-call on both channels, signed, with what they need to act.
+
+def every_breach_paged_on_call_signed_once(hook: WebhookReceiver, smtp: SmtpSink) -> None:
+    """On both channels, with what on-call needs to act, never twice to one group."""
     for scenario in SCENARIOS:
         alerts = [
             r
@@ -240,6 +247,40 @@ async def test_every_clock_met_and_missed_end_to_end(
         ), scenario.rule
     paged = [(r.path, r.json()["event_id"]) for r in hook.received]
     assert len(paged) == len(set(paged)), "a verdict was paged twice to one group"
+
+
+async def test_every_clock_met_and_missed_end_to_end(
+    engine: AsyncEngine, broker: EmbeddedBroker, topic: str
+) -> None:
+    sla_topic = f"ticket.sla.test-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(broker.bootstrap_servers, [TopicSpec(sla_topic, 4)])
+    clock = FixedClock(START)
+    published = every_scenario_published()
+    await publish(broker.bootstrap_servers, topic, published)
+
+    async with webhook_receiver() as hook, smtp_sink() as smtp:
+        watcher = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
+        await watcher.start()
+        try:
+            await eventually(
+                lambda: watcher.consumer.stats.processed == len(published),
+                within=30,
+                message="every ticket event applied",
+            )
+            steps = await the_instants_to_visit(engine)
+            slept_through = steps.pop()  # passes while the watcher is stopped
+            await each_verdict_is_paged_as_time_passes(clock, hook, steps)
+        finally:
+            await watcher.stop()
+
+        clock.set(slept_through[0] + timedelta(hours=1))
+        restarted = service(engine, broker, (topic, sla_topic), clock, hook, smtp)
+        await a_restarted_watcher_pages_the_breach_it_slept_through(restarted, hook, slept_through)
+        total = watcher.relay.stats.published + restarted.relay.stats.published
+        on_topic = await read_topic(broker.bootstrap_servers, sla_topic, expect=total)
+
+    every_target_was_met_or_missed_once(verdicts_on_the_topic(on_topic))
+    every_breach_paged_on_call_signed_once(hook, smtp)
 
 
 def _announced(hook: WebhookReceiver, ticket_id: str, rule: str, verdict: str) -> bool:
