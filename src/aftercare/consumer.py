@@ -178,7 +178,7 @@ class IdempotentConsumer:
         )
         try:
             await self._producer.start()
-            self._consumer.subscribe(self.topics, listener=Rebalance(self))
+            self._consumer.subscribe(self.topics, listener=Rebalance(self._revoked, self._assigned))
             await self._consumer.start()
         except BaseException:
             await self._stop()
@@ -195,6 +195,24 @@ class IdempotentConsumer:
             if client is not None:
                 with contextlib.suppress(KafkaError, OSError):
                     await client.stop()
+
+    async def _revoked(self, revoked: set[TopicPartition]) -> None:
+        """Commit what was applied before the partitions move, then forget them."""
+        try:
+            await self._commit(revoked)
+        except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
+            log.warning("commit on revoke failed", consumer=self.name, error=repr(error))
+        self.assignment -= revoked
+        for partition in revoked:
+            self._positions.pop(partition, None)
+        if self.on_revoked is not None:
+            await self.on_revoked(revoked)
+
+    async def _assigned(self, assigned: set[TopicPartition]) -> None:
+        self.assignment = set(assigned)
+        if self.on_assigned is not None:
+            await self.on_assigned(assigned)
+        self.assigned.set()
 
     async def _commit(self, partitions: Iterable[TopicPartition]) -> None:
         offsets = {tp: self._uncommitted.pop(tp) for tp in partitions if tp in self._uncommitted}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import ConsumerRebalanceListener
@@ -19,9 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import StoreUnavailable
-
-if TYPE_CHECKING:
-    from aftercare.consumer import IdempotentConsumer
 
 log = structlog.get_logger(__name__)
 
@@ -77,24 +73,14 @@ class ConsumerTuning:
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Commit what was applied before partitions move, and tell the owner what it holds."""
+    """Hands partition moves to the consumer that owns the subscription."""
 
-    def __init__(self, owner: IdempotentConsumer) -> None:
-        self.owner = owner
+    def __init__(self, revoked: PartitionsChanged, assigned: PartitionsChanged) -> None:
+        self.revoked = revoked
+        self.assigned = assigned
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        try:
-            await self.owner._commit(revoked)
-        except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
-            log.warning("commit on revoke failed", consumer=self.owner.name, error=repr(error))
-        self.owner.assignment -= set(revoked)
-        for partition in revoked:
-            self.owner._positions.pop(partition, None)
-        if self.owner.on_revoked is not None:
-            await self.owner.on_revoked(set(revoked))
+        await self.revoked(set(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self.owner.assignment = set(assigned)
-        if self.owner.on_assigned is not None:
-            await self.owner.on_assigned(set(assigned))
-        self.owner.assigned.set()
+        await self.assigned(set(assigned))

@@ -7,12 +7,13 @@ from pathlib import Path
 from pydantic import Field
 
 from aftercare.settings import Settings
+from aftercare_notifier.domain.cadence import DEFAULT_CADENCE_MINUTES
 
 
 class NotifierSettings(Settings):
     # Minutes between progress updates by priority (T-PROGRESS: 30 to 60).
     notifier_cadence_minutes: dict[str, int] = Field(
-        default_factory=lambda: {"urgent": 30, "high": 60, "normal": 60, "low": 60}
+        default_factory=lambda: dict(DEFAULT_CADENCE_MINUTES)
     )
     notifier_coalesce_seconds: float = Field(default=10.0, ge=0)
     # How long a sender holds an update it claimed; a sender that died gives it up then.

@@ -21,13 +21,12 @@ from aftercare.cloudevents import CloudEvent
 from aftercare_notifier.adapters.memory_store import MemoryNotifierStore
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused
-from aftercare_notifier.domain.cadence import Cadence
+from aftercare_notifier.domain.cadence import DEFAULT_CADENCE
 from aftercare_notifier.service_layer.notifier import Notifier
 from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_ticket.contract import ce_type
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-CADENCE = Cadence.of_minutes({"urgent": 30, "high": 60, "normal": 60, "low": 60})
 TUNING = NotifierTuning(coalesce=timedelta(seconds=10), retry_backoff=timedelta(seconds=5))
 
 
@@ -114,7 +113,7 @@ def desk() -> Desk:
     notifier = Notifier(
         store,
         clock,
-        CADENCE,
+        DEFAULT_CADENCE,
         Templates(ZoneInfo("Asia/Shanghai")),
         tickets,
         FakeDirectory([email]),

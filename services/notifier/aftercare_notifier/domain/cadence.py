@@ -75,7 +75,10 @@ class Cadence:
         return self.by_priority["urgent" if urgent else priority]
 
 
-DEFAULT_CADENCE = Cadence.of_minutes({"urgent": 30, "high": 60, "normal": 60, "low": 60})
+DEFAULT_CADENCE_MINUTES: Mapping[str, int] = {"urgent": 30, "high": 60, "normal": 60, "low": 60}
+"""T-PROGRESS: every 30 minutes for urgent requests, every hour for the others."""
+
+DEFAULT_CADENCE = Cadence.of_minutes(DEFAULT_CADENCE_MINUTES)
 
 
 @dataclass(frozen=True)

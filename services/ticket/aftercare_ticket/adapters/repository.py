@@ -12,7 +12,7 @@ import orjson
 
 from aftercare.eventstore import NewEvent, RecordedEvent, StreamSession
 from aftercare.lru import Lru
-from aftercare_ticket.adapters.unit_of_work import TicketRecords
+from aftercare_ticket.adapters.records import TicketRecords
 from aftercare_ticket.domain.events import TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
 

@@ -8,43 +8,13 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from aftercare.eventstore import ConcurrencyError, StreamSession
+from aftercare_ticket.adapters.records import DuplicateRequest, TicketRecords
+from aftercare_ticket.adapters.repository import Tickets
 
-if TYPE_CHECKING:
-    from aftercare_ticket.adapters.repository import Tickets
-
-
-class DuplicateRequest(Exception):
-    """Another request committed the same Idempotency-Key first (this one rolls back)."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(f"Idempotency-Key {key!r} was recorded by a concurrent request")
-        self.key = key
-
-
-class TicketRecords(Protocol):
-    """The rows beside the events, in the same transaction."""
-
-    async def upsert_view(self, row: dict[str, Any]) -> None: ...
-
-    async def list_views(
-        self, filters: dict[str, Any], after: tuple[datetime, str] | None, limit: int
-    ) -> list[dict[str, Any]]:
-        """Newest first; ``after`` is the (created_at, id) of the last row already seen."""
-        ...
-
-    async def find_idempotent(self, key: str) -> tuple[str, str] | None:
-        """The (fingerprint, ticket id) recorded for an idempotency key, if any."""
-        ...
-
-    async def remember_idempotent(
-        self, key: str, fingerprint: str, ticket_id: str, at: datetime
-    ) -> None:
-        """Record the key; ``DuplicateRequest`` if a concurrent request recorded it first."""
-        ...
+__all__ = ["DuplicateRequest", "TicketRecords", "TicketStore", "TicketUnitOfWork"]
 
 
 @dataclass(frozen=True, slots=True)
