@@ -25,9 +25,19 @@ from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain.decide import decide
 from aftercare_ticket.domain.events import EVENT_TYPES, TicketEvent, encode
 from aftercare_ticket.domain.personal import PERSONAL_PATHS
-from aftercare_ticket.domain.ticket import Ticket
+from aftercare_ticket.domain.ticket import Ticket, apply
 from aftercare_ticket.domain.vocabulary import Kind, State
-from aftercare_ticket.examples import T0, context, in_state, raise_body, raised, run, sample
+from aftercare_ticket.examples import (
+    T0,
+    WALKS,
+    context,
+    in_state,
+    raise_body,
+    raised,
+    run,
+    sample,
+    walk_command,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas"
@@ -48,7 +58,16 @@ def emitted_events() -> list[TicketEvent]:
             continue
         ticket = in_state(state)
         for name in ticket.allowed_commands:
+            if (state, name) == (State.CLOSED, "escalate"):  # B-DISPUTE: only a dispute
+                events += _emit(ticket, cmd.Escalate(level="mediation", reason="Disputed"))
+                continue
             events += _emit(ticket, sample(name))
+    for walk, (kind, steps) in WALKS.items():  # every kind's own steps
+        ticket = raised(kind)
+        for name in steps:
+            decided = _emit(ticket, walk_command(walk, name, kind))
+            events += decided
+            ticket = apply(ticket, decided)
     later = T0 + timedelta(days=3)
     # A repair outside warranty: diagnosed with a fee quote (B-WARRANTY-SCOPE).
     repair = run(

@@ -136,15 +136,15 @@ SCENARIOS: list[Scenario] = [
         "T-REPAIR-NOTIFY",
         kind="repair",
         steps=[event(local("2026-03-02 10:00"), "Resolved", **REPORT)],
-        stop=event(local("2026-03-05 23:00"), "ProgressReported"),
-        late_stop=event(local("2026-03-06 01:00"), "ProgressReported"),
+        stop=event(local("2026-03-05 23:00"), "ProductReturned", method="shipped"),
+        late_stop=event(local("2026-03-06 01:00"), "ProductReturned", method="shipped"),
         deadline=local("2026-03-06 00:00"),
     ),
     Scenario(
         "T-RETURN-REVIEW",
         kind="return",
         stop=event(later(hours=23), "Declined", rule="B-RETURN-WINDOW"),
-        late_stop=ack(later(hours=25)),
+        late_stop=event(later(hours=25), "ReturnInstructionsGiven", address="Service centre"),
         deadline=later(hours=24),
     ),
     Scenario(
@@ -166,7 +166,7 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "T-REFUND",
         kind="refund",
-        steps=[ack(later(5))],
+        steps=[ack(later(5)), event(later(10), "RefundApproved", **REFUND)],
         stop=event(local("2026-03-05 18:00"), "Resolved", **REFUND),
         late_stop=event(local("2026-03-06 09:00"), "Resolved", **REFUND),
         deadline=local("2026-03-06 00:00"),

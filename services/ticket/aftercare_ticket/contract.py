@@ -11,6 +11,7 @@ each checks its maps with ``unknown_names`` at start-up, and a test does the sam
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import timedelta
 
 from aftercare.schemas import PERSONAL_MARKER
 from aftercare_ticket.domain import vocabulary
@@ -55,6 +56,7 @@ __all__ = [
     "EVENT_FIELDS",
     "EVENT_NAMES",
     "PERSONAL_MARKER",
+    "PROGRESS_UPDATE_LEAD",
     "STATES",
     "VOCABULARY",
     "WAITING_STATES",
@@ -62,6 +64,13 @@ __all__ = [
     "event_name",
     "unknown_names",
 ]
+
+
+PROGRESS_UPDATE_LEAD = timedelta(minutes=5)
+"""T-PROGRESS: a routine progress update goes out this long before the cadence's
+deadline, so that with any delivery and recording latency the customer has heard in
+time; the watcher's T-PROGRESS warning comes later than this (checked at start-up), so
+on-call is paged only when an update really is late."""
 
 
 def ce_type(event_name_: str, schema_version: int) -> str:

@@ -53,6 +53,87 @@ def run(ticket: Ticket, *commands: cmd.Command, at: datetime | None = None) -> T
     return ticket
 
 
+_RESOLUTION: dict[Kind, dict[str, Any]] = {
+    Kind.REPAIR: {
+        "repair_report": {"work_done": "Replaced the bearing", "parts_replaced": ["bearing"]}
+    },
+    Kind.RETURN: {"refund": {"purchase_price": {"amount": "980.00"}}},
+    Kind.REFUND: {"refund": {"purchase_price": {"amount": "980.00"}}},
+    Kind.EXCHANGE: {"replacement": {"model": "W200", "sku": "WF-200"}},
+}
+"""What each kind's resolution states (T-REPAIR-NOTIFY, B-REFUND-AMOUNT, B-EXCHANGE-SAME)."""
+
+WALKS: dict[str, tuple[Kind, list[str]]] = {
+    "support": (
+        Kind.SUPPORT,
+        ["acknowledge", "diagnose", "provide_workaround", "resolve", "revisit"],
+    ),
+    "emergency": (Kind.EMERGENCY, ["acknowledge", "diagnose", "resolve", "revisit"]),
+    "repair on site": (
+        Kind.REPAIR,
+        ["acknowledge", "schedule_visit", "diagnose", "resolve", "return_product", "revisit"],
+    ),
+    "repair by mail, paid": (
+        Kind.REPAIR,
+        [
+            "acknowledge",
+            "give_return_instructions",
+            "receive_product",
+            "diagnose",  # outside warranty: quoted (walk_command gives the quote)
+            "answer_quote",
+            "resolve",
+            "return_product",
+            "revisit",
+        ],
+    ),
+    "return": (
+        Kind.RETURN,
+        ["acknowledge", "give_return_instructions", "receive_product", "resolve", "revisit"],
+    ),
+    "exchange": (
+        Kind.EXCHANGE,
+        ["acknowledge", "give_return_instructions", "receive_product", "resolve", "revisit"],
+    ),
+    "refund": (Kind.REFUND, ["acknowledge", "approve_refund", "resolve", "revisit"]),
+    "complaint": (Kind.COMPLAINT, ["acknowledge", "resolve", "revisit"]),
+    "complaint re-graded, disputed after closing": (
+        Kind.COMPLAINT,
+        ["acknowledge", "revise_plan", "resolve", "revisit", "escalate", "revisit"],
+    ),
+    "spare parts": (Kind.SPARE_PARTS, ["acknowledge", "resolve", "revisit"]),
+    "training": (Kind.TRAINING, ["acknowledge", "resolve", "revisit"]),
+}
+"""One case of each kind through its own path, without a step it does not have (W §保修
+流程, §退换货流程, §退款流程, §投诉处理, Q §六); every walk ends closed."""
+
+
+def walk_command(walk: str, name: str, kind: Kind) -> cmd.Command:
+    """The command of a walk's step: the sample, with what this walk's case needs."""
+    later = T0 + timedelta(days=2)
+    special: dict[tuple[str, str], dict[str, Any]] = {
+        ("repair by mail, paid", "diagnose"): {
+            "findings": "Cracked housing after a fall",
+            "method": "remote",
+            "fault_cause": "misuse",
+            "fee_quote": {"fee": {"amount": "350.00"}, "process": "Replace the housing, 3 days"},
+        },
+        ("repair on site", "return_product"): {"method": "delivered_on_site"},
+        ("complaint re-graded, disputed after closing", "revise_plan"): {
+            "plan": "Independent inspection of the batch",
+            "expected_resolution_at": later,
+            "complaint_grade": "complex",
+        },
+        ("complaint re-graded, disputed after closing", "escalate"): {
+            "level": "mediation",
+            "reason": "The customer disputes the outcome",
+        },
+    }
+    body = special.get((walk, name))
+    if body is not None:
+        return cmd.TICKET_COMMANDS[name].model_validate(body)
+    return sample(name, kind)
+
+
 def sample(name: str, kind: Kind = Kind.SUPPORT) -> cmd.Command:
     """A command that passes every rule for a ticket of ``kind``."""
     later = T0 + timedelta(days=2)
@@ -71,6 +152,7 @@ def sample(name: str, kind: Kind = Kind.SUPPORT) -> cmd.Command:
         "resolve": {
             "solution": "Replaced the batch",
             "verification": {"method": "Yield test", "result": "92% again", "passed": True},
+            **_RESOLUTION.get(kind, {}),
         },
         "revisit": {"satisfaction": 5},
         "reopen": {"reason": "Problem came back"},
@@ -86,6 +168,18 @@ def sample(name: str, kind: Kind = Kind.SUPPORT) -> cmd.Command:
         "report_progress": {"message": "Still analysing logs"},
         "schedule_visit": {"appointment_at": later, "engineer": "li.na"},
         "receive_product": {"tracking_ref": "SF1234567890"},
+        "revise_plan": {"plan": "Replace the chuck", "expected_resolution_at": later},
+        "approve_refund": {"refund": {"purchase_price": {"amount": "980.00"}}},
+        "give_return_instructions": {
+            "address": "Aftercare service centre, 1 Factory Road, Suzhou",
+            "carrier": "SF Express",
+        },
+        "answer_quote": {"accepted": True},
+        "return_product": {
+            "method": "shipped",
+            "tracking_ref": "SF0987654321",
+            "repair_report": {"work_done": "Replaced the bearing", "parts_replaced": ["bearing"]},
+        },
     }
     body = {k: v for k, v in bodies[name].items() if v is not None}
     return cmd.TICKET_COMMANDS[name].model_validate(body)

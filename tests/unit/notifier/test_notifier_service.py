@@ -150,7 +150,9 @@ async def test_a_redelivered_event_changes_nothing(desk: Desk) -> None:
 async def test_routine_updates_follow_the_cadence_and_stop_while_waiting(desk: Desk) -> None:
     await desk.event("RequestRaised", priority="normal")
     await desk.event("ProgressReported", message="on it")
-    desk.clock.advance(timedelta(minutes=60))
+    desk.clock.advance(timedelta(minutes=54, seconds=59))
+    assert await desk.notifier.schedule_progress() == 0
+    desk.clock.advance(timedelta(seconds=1))  # 5 min before the T-PROGRESS deadline
     assert await desk.notifier.schedule_progress() == 1
     await desk.notifier.send_due()
     assert [u.document["template"] for u in desk.email.delivered] == ["progress"]
@@ -177,7 +179,7 @@ async def test_a_failing_channel_is_retried_then_given_up_without_silencing_the_
     assert (row["status"], row["attempts"]) == ("failed", TUNING.max_attempts)
     assert "li.na@example.com" not in row["last_error"]  # P-PII
     case = desk.store.tables.cases["t-1"]
-    assert case["next_due"] == desk.clock.now() + timedelta(minutes=30)
+    assert case["next_due"] == desk.clock.now() + timedelta(minutes=25)  # 5 min lead
 
 
 async def test_one_channel_down_still_delivers_on_the_other(desk: Desk) -> None:
@@ -225,7 +227,7 @@ async def test_recording_waits_out_the_ticket_service_and_stops_on_a_refusal(
 
 async def test_no_routine_update_goes_out_on_a_quiet_ticket(desk: Desk) -> None:
     await desk.event("RequestRaised", priority="normal")
-    desk.clock.advance(timedelta(minutes=60))
+    desk.clock.advance(timedelta(minutes=55))
     assert await desk.notifier.schedule_progress() == 1
     desk.tickets.state = "resolved"  # resolved before the sender got to it
     await desk.notifier.send_due()

@@ -69,7 +69,10 @@ class TestIntake:
         assert refused_rule(lambda: raise_request("t", body, context(T0))).rule == (
             "B-RETURN-CUSTOM"
         )
-        quality = raise_body(Kind.RETURN, product={"order_ref": "SO-1", "custom_made": True})
+        quality = raise_body(
+            Kind.RETURN,
+            product={"order_ref": "SO-1", "custom_made": True, "received_date": date(2026, 2, 27)},
+        )
         assert raise_request("t", quality, context(T0)).return_details is not None
 
     def test_return_needs_proof_of_purchase_and_reason(self) -> None:  # B-RETURN-DOCS
@@ -79,7 +82,7 @@ class TestIntake:
         )
         with_receipt = raise_body(
             Kind.EXCHANGE,
-            product={"model": "W200"},
+            product={"model": "W200", "purchase_date": date(2026, 2, 20)},
             attachments=[
                 {
                     "name": "invoice.pdf",
@@ -236,7 +239,10 @@ class TestSettlement:
         )
 
     def diagnosed(self, kind: Kind) -> Any:
-        return run(raised(kind), sample("acknowledge", kind), sample("diagnose", kind))
+        """Where the kind's path resolves: a product received, a refund approved."""
+        steps = {Kind.REFUND: ["approve_refund"], Kind.EXCHANGE: ["receive_product"]}
+        names = ["acknowledge", *steps.get(kind, ["diagnose"])]
+        return run(raised(kind), *(sample(name, kind) for name in names))
 
     def test_exchange_for_the_same_model(self) -> None:  # B-EXCHANGE-SAME
         ticket = self.diagnosed(Kind.EXCHANGE)

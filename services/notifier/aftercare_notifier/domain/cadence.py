@@ -53,12 +53,14 @@ class CadenceError(ValueError):
 
 @dataclass(frozen=True)
 class Cadence:
-    """Minutes between progress updates by priority; urgent tickets use ``urgent``."""
+    """Minutes between progress updates by priority (the T-PROGRESS deadline); urgent
+    tickets use ``urgent``. A routine update goes out ``lead`` before that deadline."""
 
     by_priority: Mapping[str, timedelta]
+    lead: timedelta = timedelta(0)
 
     @classmethod
-    def of_minutes(cls, minutes: Mapping[str, int]) -> Cadence:
+    def of_minutes(cls, minutes: Mapping[str, int], lead: timedelta = timedelta(0)) -> Cadence:
         wrong = {
             priority: value
             for priority, value in minutes.items()
@@ -69,7 +71,10 @@ class Cadence:
         missing = {"urgent", "high", "normal", "low"} - set(minutes)
         if missing:
             raise CadenceError(f"no cadence for priorities {sorted(missing)}")
-        return cls({priority: timedelta(minutes=value) for priority, value in minutes.items()})
+        if not timedelta(0) <= lead < MIN_INTERVAL / 2:
+            raise CadenceError(f"the lead before a progress deadline must be under 15 min: {lead}")
+        by_priority = {priority: timedelta(minutes=value) for priority, value in minutes.items()}
+        return cls(by_priority, lead)
 
     def interval(self, priority: str, urgent: bool) -> timedelta:
         return self.by_priority["urgent" if urgent else priority]
@@ -78,7 +83,10 @@ class Cadence:
 DEFAULT_CADENCE_MINUTES: Mapping[str, int] = {"urgent": 30, "high": 60, "normal": 60, "low": 60}
 """T-PROGRESS: every 30 minutes for urgent requests, every hour for the others."""
 
-DEFAULT_CADENCE = Cadence.of_minutes(DEFAULT_CADENCE_MINUTES)
+DEFAULT_LEAD = timedelta(minutes=5)
+"""The ticket contract's PROGRESS_UPDATE_LEAD (the notifier's contract test holds them equal)."""
+
+DEFAULT_CADENCE = Cadence.of_minutes(DEFAULT_CADENCE_MINUTES, DEFAULT_LEAD)
 
 
 @dataclass(frozen=True)
@@ -130,4 +138,5 @@ class CaseView:
         anchor = self.last_update_at or self.opened_at
         if anchor is None:
             return None
-        return anchor + cadence.interval(self.priority, self.urgent)
+        # Before the deadline, by the lead: the customer must have heard by then.
+        return anchor + cadence.interval(self.priority, self.urgent) - cadence.lead

@@ -25,6 +25,7 @@ from aftercare_notifier.entrypoints.app import create_notifier_app
 from aftercare_notifier.service_layer.notifier import Notifier
 from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_notifier.settings import NotifierSettings
+from aftercare_ticket.contract import PROGRESS_UPDATE_LEAD
 
 GROUP_ID = "aftercare-notifier"
 
@@ -58,7 +59,7 @@ def notifier_api_key(settings: NotifierSettings) -> str:
 
 def check_notifier_settings(settings: NotifierSettings) -> tuple[Cadence, Templates]:
     """Refuse to start on a cadence outside 30–60 minutes or a broken template."""
-    cadence = Cadence.of_minutes(settings.notifier_cadence_minutes)
+    cadence = Cadence.of_minutes(settings.notifier_cadence_minutes, PROGRESS_UPDATE_LEAD)
     directories = [settings.notifier_templates] if settings.notifier_templates else []
     templates = Templates(ZoneInfo(settings.sla_timezone), directories)
     templates.check()

@@ -275,7 +275,7 @@ class Notifier(ProgressRecording):
             view = await unit.cases.load_view(ticket_id)
             due = None
             if view.phase == "open":
-                due = now + self.cadence.interval(view.priority, view.urgent)
+                due = now + self.cadence.interval(view.priority, view.urgent) - self.cadence.lead
             await unit.cases.set_next_due(ticket_id, due, now)
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:

@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from aftercare_sla.domain.policy import Policy, PolicyError
-from aftercare_ticket.contract import EVENT_FIELDS, VOCABULARY
+from aftercare_ticket.contract import EVENT_FIELDS, PROGRESS_UPDATE_LEAD, VOCABULARY
 
 _VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 
@@ -51,9 +51,27 @@ def parse_policy(text: str, source: str, environ: Mapping[str, str] | None = Non
         {name: list(fields) for name, fields in EVENT_FIELDS.items()},
         {name: list(values) for name, values in VOCABULARY.items()},
     )
+    problems += progress_problems(policy)
     if problems:
         raise PolicyError(source, problems)
     return policy
+
+
+def progress_problems(policy: Policy) -> list[str]:
+    """T-PROGRESS must warn only after the notifier's routine update was due (the ticket
+    contract's lead), or every routine update would page on-call."""
+    problems = []
+    for target in policy.resolved():
+        if target.rule != "T-PROGRESS":
+            continue
+        warned_before = target.budget * (1 - target.warn_at)
+        if warned_before >= PROGRESS_UPDATE_LEAD:
+            problems.append(
+                f"T-PROGRESS ({target.title}): warns {warned_before} before its deadline, "
+                f"before the routine update that goes out {PROGRESS_UPDATE_LEAD} before it; "
+                "raise warn_at"
+            )
+    return problems
 
 
 def load_policy(path: Path, environ: Mapping[str, str] | None = None) -> Policy:

@@ -11,7 +11,8 @@ Chinese law counts periods given in days (Civil Code art. 201: the first day is 
 counted; art. 203: a period's last day ends at 24:00), so a request raised at 17:55 on
 Friday is not penalised for the five minutes of Friday left, and a customer reading
 "3 个工作日内" gets what they expect. A pause moves that deadline by the working time
-spent paused.
+spent paused — only by time that would have counted, so a wait on the start day gives
+nothing back.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class Timekeeping(Protocol):
         """The counted time a budget grants a clock started at ``start``."""
         ...
 
+    def counts_from(self, start: datetime) -> datetime:
+        """The first instant that counts for a clock started at ``start``."""
+        ...
+
 
 class AroundTheClock:
     """24×7: every second counts."""
@@ -46,6 +51,9 @@ class AroundTheClock:
 
     def budget_from(self, start: datetime, budget: timedelta) -> timedelta:
         return budget
+
+    def counts_from(self, start: datetime) -> datetime:
+        return start
 
 
 class BusinessCalendar:
@@ -106,4 +114,9 @@ class WorkingDays:
     def budget_from(self, start: datetime, budget: timedelta) -> timedelta:
         """N working days from ``start``: the counted time up to 24:00 of the N-th one after."""
         deadline = self.calendar.end_of_working_day_after(start, budget // DAY)
-        return self.counted(start, deadline)
+        return self.counted(self.counts_from(start), deadline)
+
+    def counts_from(self, start: datetime) -> datetime:
+        """00:00 of the day after the start day: the start day never counts (Civil Code
+        art. 201), so neither does waiting on it."""
+        return self.calendar.day_start(self.calendar.local_day(start) + DAY)

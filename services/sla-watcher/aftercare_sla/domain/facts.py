@@ -38,6 +38,7 @@ FACTS: Mapping[str, tuple[str, ...]] = {
     "Acknowledged": ("urgent", "priority", "complaint_grade"),
     "Diagnosed": ("complexity",),
     "Escalated": ("priority",),
+    "PlanRevised": ("complaint_grade",),
 }
 """What each event tells the watcher about the ticket, for the targets' selectors."""
 

@@ -90,6 +90,8 @@ class _Running:
     target: ResolvedTarget
     cycle: int
     started_at: datetime
+    counts_from: datetime
+    """The first instant that counts: the start, or (working days) the next day's 00:00."""
     total: timedelta
     consumed: timedelta
     running_since: datetime | None
@@ -105,7 +107,11 @@ class _Evaluation:
         self.targets = targets
         self.clocks = clocks
         self.facts: dict[str, Any] = {}
-        self.reasons: set[str] = set()
+        self.reasons: frozenset[str] = frozenset()
+        self.waits: list[tuple[datetime, frozenset[str]]] = []
+        """Every change of the ticket's waits, in order: a clock that starts from an
+        earlier instant (the request) replays them, so waiting before it existed does not
+        count either (Q §四(五): resolution is measured from the start of handling)."""
         self.running: dict[str, _Running] = {}
         self.cycles: dict[str, int] = {}
         self.finished: list[Timer] = []
@@ -114,14 +120,26 @@ class _Evaluation:
         return self.clocks[target.clock]
 
     def feed(self, fact: Fact) -> None:
+        changed = False
         for name in FACTS.get(fact.type, ()):
-            if name in fact.data:
+            if name in fact.data and self.facts.get(name) != fact.data[name]:
                 self.facts[name] = fact.data[name]
+                changed = True
+        if self.facts.get("priority") == "urgent" and self.facts.get("urgent") is False:
+            self.facts["urgent"] = True  # escalated to urgent (F-8): urgent from now on
+            changed = True
         if fact.type in PAUSES:
             reason, pausing = PAUSES[fact.type]
-            (self.reasons.add if pausing else self.reasons.discard)(reason)
+            self.reasons = self.reasons | {reason} if pausing else self.reasons - {reason}
+            self.waits.append((fact.at, self.reasons))
             for timer in self.running.values():
-                self._pause_or_resume(timer, fact.at)
+                self._pause_or_resume(timer, fact.at, self.reasons)
+        if changed:
+            self._retarget(fact.at)
+        self._stop_or_cancel(fact)
+        self._start_matching(fact)
+
+    def _stop_or_cancel(self, fact: Fact) -> None:
         for rule, timer in list(self.running.items()):
             ref = _matches(fact, timer.target.stop)
             if ref is not None:
@@ -132,6 +150,8 @@ class _Evaluation:
             elif fact.type in timer.target.cancel_on:
                 self._finish(timer, fact.at, "cancelled")
                 del self.running[rule]
+
+    def _start_matching(self, fact: Fact) -> None:
         for target in self.targets:
             ref = _matches(fact, target.start)
             if ref is None:
@@ -149,41 +169,91 @@ class _Evaluation:
                 started = requested  # later cycles (after a reopen) start at their event
             else:
                 started = _time_of(fact, ref)
-            self._start(target, started, _time(fact.data.get(target.anchor or "")))
+            anchor = _time(fact.data.get(target.anchor or ""))
+            self._start(target, started, fact.at, anchor)
+
+    def _retarget(self, at: datetime) -> None:
+        """The ticket's facts changed (a diagnosis revised, an escalation): a running clock
+        whose variant no longer fits takes the one that does, as if it had applied from the
+        start (a complex diagnosis gets the complex budget); a repeating cycle instead gets
+        the new budget from the change, if that comes sooner (an urgent case hears within
+        30 minutes of becoming urgent, never later than it would have); a clock that no
+        longer applies at all is cancelled."""
+        for rule, timer in list(self.running.items()):
+            if timer.target.when.matches(self.facts):
+                continue
+            variant = next(
+                (t for t in self.targets if t.rule == rule and t.when.matches(self.facts)), None
+            )
+            if variant is None:
+                self._finish(timer, at, "cancelled")
+                del self.running[rule]
+            elif not timer.target.repeat:
+                self.running[rule] = self._begin(
+                    variant, timer.started_at, at, timer.anchor, timer.cycle
+                )
+            else:
+                sooner = self._begin(variant, at, at, timer.anchor, timer.cycle)
+                if _deadline_of(self._state(sooner)) < _deadline_of(self._state(timer)):
+                    self.running[rule] = sooner
+                else:
+                    timer.target = variant
 
     def _start_next_cycle(self, rule: str, at: datetime) -> None:
         """The next cycle of a repeating target, under whichever variant fits the ticket now."""
         for target in self.targets:
             if target.rule == rule and target.when.matches(self.facts):
-                self._start(target, at)
+                self._start(target, at, at)
                 return
 
-    def _start(self, target: ResolvedTarget, at: datetime, anchor: datetime | None = None) -> None:
+    def _start(
+        self, target: ResolvedTarget, at: datetime, now: datetime, anchor: datetime | None = None
+    ) -> None:
         cycle = self.cycles.get(target.rule, 0) + 1
         self.cycles[target.rule] = cycle
+        self.running[target.rule] = self._begin(target, at, now, anchor, cycle)
+
+    def _begin(
+        self,
+        target: ResolvedTarget,
+        started: datetime,
+        now: datetime,
+        anchor: datetime | None,
+        cycle: int,
+    ) -> _Running:
+        """A clock started at ``started``, brought up to ``now`` through the waits between."""
+        clock = self.clock(target)
+        counts_from = clock.counts_from(started)
         timer = _Running(
             target=target,
             cycle=cycle,
-            started_at=at,
-            total=self.clock(target).budget_from(at, target.budget),
+            started_at=started,
+            counts_from=counts_from,
+            total=clock.budget_from(started, target.budget),
             consumed=timedelta(0),
-            running_since=at,
+            running_since=counts_from,
             paused_since=None,
             anchor=anchor,
             facts=dict(self.facts),
         )
-        self.running[target.rule] = timer
-        self._pause_or_resume(timer, at)
+        earlier = [reasons for when, reasons in self.waits if when <= started]
+        self._pause_or_resume(timer, started, earlier[-1] if earlier else frozenset())
+        for when, reasons in self.waits:
+            if started < when <= now:
+                self._pause_or_resume(timer, when, reasons)
+        return timer
 
-    def _pause_or_resume(self, timer: _Running, at: datetime) -> None:
+    def _pause_or_resume(self, timer: _Running, at: datetime, reasons: frozenset[str]) -> None:
         if timer.target.anchor:
             return  # an appointment does not move
-        paused = bool(self.reasons & timer.target.pause_on)
+        paused = bool(reasons & timer.target.pause_on)
         if paused and timer.running_since is not None:
             timer.consumed += self.clock(timer.target).counted(timer.running_since, at)
             timer.running_since, timer.paused_since = None, at
         elif not paused and timer.running_since is None:
-            timer.running_since, timer.paused_since = at, None
+            # Time that would not have counted (the start day of a working-day clock) is
+            # not given back: the clock resumes no earlier than it first counts.
+            timer.running_since, timer.paused_since = max(at, timer.counts_from), None
 
     def _stop(self, timer: _Running, at: datetime) -> None:
         if timer.target.anchor and timer.anchor is not None:
@@ -237,7 +307,7 @@ class _Evaluation:
             consumed=timer.consumed,
             running_since=timer.running_since,
             paused_since=timer.paused_since,
-            pause_reasons=frozenset(self.reasons & target.pause_on),
+            pause_reasons=self.reasons & target.pause_on,
             outcome="running" if timer.running_since is not None or target.anchor else "paused",
             stopped_at=None,
             deadline=deadline,
@@ -248,6 +318,10 @@ class _Evaluation:
 
     def result(self) -> list[Timer]:
         return [*self.finished, *(self._state(timer) for timer in self.running.values())]
+
+
+def _deadline_of(timer: Timer) -> datetime:
+    return timer.deadline or datetime.max.replace(tzinfo=timer.started_at.tzinfo)
 
 
 def evaluate(

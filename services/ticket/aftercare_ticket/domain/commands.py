@@ -32,6 +32,7 @@ from aftercare_ticket.domain.vocabulary import (
     Kind,
     Language,
     Priority,
+    ReturnMethod,
 )
 
 MAX_VERSION = 2**53 - 1
@@ -218,6 +219,40 @@ class ReceiveProduct(Command):
     condition: Text | None = Field(default=None, description="what the product looked like")
 
 
+class ApproveRefund(Command):
+    name = "approve_refund"
+    refund: Refund
+    note: Text | None = None
+
+
+class GiveReturnInstructions(Command):
+    name = "give_return_instructions"
+    address: Text = Field(description="where the product goes (the service centre)")
+    carrier: ShortText | None = None
+    instructions: Text | None = None
+
+
+class AnswerQuote(Command):
+    name = "answer_quote"
+    accepted: bool
+    note: Text | None = None
+
+
+class ReturnProduct(Command):
+    name = "return_product"
+    method: ReturnMethod
+    tracking_ref: ShortText | None = None
+    repair_report: RepairReport | None = None
+
+
+class RevisePlan(Command):
+    name = "revise_plan"
+    plan: Text
+    expected_resolution_at: Instant
+    risks: Text | None = None
+    complaint_grade: ComplaintGrade | None = None
+
+
 TICKET_COMMANDS: dict[str, type[Command]] = {
     cls.name: cls
     for cls in (
@@ -239,5 +274,10 @@ TICKET_COMMANDS: dict[str, type[Command]] = {
         ReportProgress,
         ScheduleVisit,
         ReceiveProduct,
+        ApproveRefund,
+        GiveReturnInstructions,
+        AnswerQuote,
+        ReturnProduct,
+        RevisePlan,
     )
 }

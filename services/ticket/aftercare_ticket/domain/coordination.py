@@ -10,6 +10,7 @@ from aftercare_ticket.domain import commands as cmd
 from aftercare_ticket.domain import events as ev
 from aftercare_ticket.domain.decision import Context, decision
 from aftercare_ticket.domain.errors import Refusal
+from aftercare_ticket.domain.handling import check_escalation_after_closing
 from aftercare_ticket.domain.rules import (
     check_dispute_step,
 )
@@ -25,6 +26,7 @@ def _escalate(
     command: cmd.Escalate, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
     check_dispute_step(ticket.escalation_history, command.level)
+    check_escalation_after_closing(ticket, command.level)
     if command.priority is not None:
         priority = command.priority
     elif command.level is EscalationLevel.EMERGENCY_TEAM:  # F-8

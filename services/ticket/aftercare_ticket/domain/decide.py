@@ -11,13 +11,15 @@ from datetime import datetime
 from aftercare_ticket.domain import commands as cmd
 
 # Each module registers its commands' decisions on ``decision`` when imported.
-from aftercare_ticket.domain import coordination, waits  # noqa: F401
+from aftercare_ticket.domain import coordination, handling, waits  # noqa: F401
 from aftercare_ticket.domain import events as ev
 from aftercare_ticket.domain.decision import Context, decision
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
 from aftercare_ticket.domain.machine import destinations
 from aftercare_ticket.domain.rules import (
+    check_complaint_record,
     check_product_dates,
+    check_quality_grounds,
     check_replacement,
     check_return_application,
     check_time_order,
@@ -31,6 +33,7 @@ from aftercare_ticket.domain.vocabulary import (
     EscalationLevel,
     Kind,
     Priority,
+    State,
 )
 
 
@@ -54,6 +57,12 @@ def raise_request(ticket_id: str, request: cmd.RaiseRequest, context: Context) -
         requested_on,
         context.policy,
     )
+    check_quality_grounds(
+        request.kind, request.return_details, request.product, requested_on, context.policy
+    )
+    customer = request.customer
+    reachable = bool(customer.phone or customer.email)
+    check_complaint_record(request.kind, reachable, request.product)
     # F-1, F-8: emergencies, and requests marked urgent, take the highest priority.
     urgent = request.urgent or request.kind is Kind.EMERGENCY
     priority = Priority.URGENT if urgent else request.priority or Priority.NORMAL
@@ -82,7 +91,7 @@ def raise_request(ticket_id: str, request: cmd.RaiseRequest, context: Context) -
 
 def decide(ticket: Ticket, command: cmd.Command, context: Context) -> list[ev.TicketEvent]:
     """The events that ``command`` causes on ``ticket``, or a refusal."""
-    if not destinations(command.name, ticket.state):
+    if not destinations(command.name, ticket.state, ticket.kind):
         raise InvalidTransition(command.name, ticket.state.value, ticket.allowed_commands)
     at = command.occurred_at or context.now
     check_time_order(
@@ -204,6 +213,7 @@ def _resolve(
             "a ticket is resolved only once verification shows the problem is gone",
             "verification.passed",
         )
+    handling.check_resolution(ticket)
     if ticket.kind is Kind.REPAIR and command.repair_report is None:
         raise Refusal(
             "T-REPAIR-NOTIFY", "a finished repair comes with a repair report", "repair_report"
@@ -239,13 +249,16 @@ def _revisit(
         satisfied=satisfied,
         comments=command.comments,
     )
-    after = apply(ticket, [revisited])
-    follow_up: cmd.Command
-    if satisfied:
-        follow_up = cmd.Close(occurred_at=at, reason="customer satisfied at revisit (F-6)")
-    else:  # F-7: re-assess and adjust the plan until the customer is satisfied
-        follow_up = cmd.Reopen(occurred_at=at, reason="customer not satisfied at revisit (F-7)")
-    return [revisited, *decide(after, follow_up, context)]
+    if ticket.state is State.CLOSED:  # W §持续跟进: a follow-up; a dispute is escalated
+        return [revisited]
+    if satisfied:  # F-6; a complaint closes here and only here (Q §十)
+        closed = ev.Closed(
+            ticket_id=ticket.id, occurred_at=at, reason="customer satisfied at revisit (F-6)"
+        )
+        return [revisited, closed]
+    # F-7: re-assess and adjust the plan until the customer is satisfied
+    reopen = cmd.Reopen(occurred_at=at, reason="customer not satisfied at revisit (F-7)")
+    return [revisited, *decide(apply(ticket, [revisited]), reopen, context)]
 
 
 @decision.register
@@ -273,6 +286,7 @@ def _withdraw(
 def _decline(
     command: cmd.Decline, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
+    handling.check_decline(ticket, command.rule)
     return [
         ev.Declined(
             ticket_id=ticket.id, occurred_at=at, rule=command.rule, explanation=command.explanation

@@ -34,7 +34,7 @@ def decision(
 
 def resume_state(ticket: Ticket, command: str) -> State | None:
     """The state a waiting ticket goes back to; ``None`` when it is not waiting."""
-    targets = destinations(command, ticket.state)
+    targets = destinations(command, ticket.state, ticket.kind)
     if targets == [ticket.state]:
         return None
     if ticket.resume_state in targets:

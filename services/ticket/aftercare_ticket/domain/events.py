@@ -38,6 +38,7 @@ from aftercare_ticket.domain.vocabulary import (
     Kind,
     Language,
     Priority,
+    ReturnMethod,
     State,
 )
 
@@ -244,6 +245,54 @@ class ProductReceived(TicketEvent):
     condition: Text | None = None
 
 
+class RefundApproved(TicketEvent):
+    """W §退款流程: eligibility confirmed, the approved application goes to finance;
+    starts T-REFUND (finance refunds within 3 working days of receiving it)."""
+
+    occurred_at: AwareDatetime
+    refund: Refund
+    note: Text | None = None
+
+
+class ReturnInstructionsGiven(TicketEvent):
+    """W §退换货流程, §保修流程: where to send the product and how (address of the
+    service centre, carrier, packing), for returns, exchanges and mail-in repairs."""
+
+    occurred_at: AwareDatetime
+    address: Text
+    carrier: ShortText | None = None
+    instructions: Text | None = None
+
+
+class QuoteAnswered(TicketEvent):
+    """B-PAID-REPAIR-CONSENT: the customer accepts or refuses the quoted paid repair."""
+
+    occurred_at: AwareDatetime
+    accepted: bool
+    note: Text | None = None
+
+
+class ProductReturned(TicketEvent):
+    """T-REPAIR-NOTIFY: the repaired product shipped back, or the customer told it is
+    ready to pick up, with the repair report (W §保修流程)."""
+
+    occurred_at: AwareDatetime
+    method: ReturnMethod
+    tracking_ref: ShortText | None = None
+    repair_report: RepairReport | None = None
+
+
+class PlanRevised(TicketEvent):
+    """F-2, F-7: an adjusted plan and expected time (after a reopen, or as the case
+    develops); a complaint may be re-graded (B-COMPLAINT-GRADE)."""
+
+    occurred_at: AwareDatetime
+    plan: Text
+    expected_resolution_at: AwareDatetime
+    risks: Text | None = None
+    complaint_grade: ComplaintGrade | None = None
+
+
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
     cls.event_type: cls
     for cls in (
@@ -266,6 +315,11 @@ EVENT_TYPES: dict[str, type[TicketEvent]] = {
         ProgressReported,
         OnSiteVisitScheduled,
         ProductReceived,
+        RefundApproved,
+        ReturnInstructionsGiven,
+        QuoteAnswered,
+        ProductReturned,
+        PlanRevised,
     )
 }
 

@@ -1,9 +1,15 @@
 """The flow of a ticket (F-1…F-8) as one transition table: the single place that knows
-which command is allowed in which state.
+which command is allowed in which state, for which kind of case.
 
-The ``transitions`` machine is used as a pure table (no model, no auto transitions):
-it is asked, never mutated. A waiting state returns to the state it left, so the
-machine lists every state it may return to and the ticket's remembered state picks one.
+Each kind has its own path through the table (W §保修流程, §退换货流程, §退款流程,
+§投诉处理): a support or repair case is diagnosed before it is resolved; a return,
+exchange, refund, complaint, spare-part order or training request is resolved from
+its handling without a diagnosis it does not have. An entry without kinds is for all.
+
+The ``transitions`` machines (one per kind, built from the one table) are used as pure
+tables (no model, no auto transitions): asked, never mutated. A waiting state returns
+to the state it left, so the machine lists every state it may return to and the
+ticket's remembered state picks one.
 """
 
 from __future__ import annotations
@@ -12,42 +18,66 @@ from typing import Final
 
 from transitions import Machine
 
-from aftercare_ticket.domain.vocabulary import State
+from aftercare_ticket.domain.vocabulary import Kind, State
 
 S = State
+K = Kind
 ACTIVE: Final = (S.RAISED, S.ACKNOWLEDGED, S.DIAGNOSED)
 WORKING: Final = (S.ACKNOWLEDGED, S.DIAGNOSED)
 WAITING: Final = (S.WAITING_ON_CUSTOMER, S.WAITING_ON_PARTS)
 OPEN: Final = (*ACTIVE, *WAITING, S.RESOLVED)
 
-# (command, sources, destination); ``None`` as destination: the command keeps the state.
-_TABLE: Final[list[tuple[str, tuple[State, ...], State | tuple[State, ...] | None]]] = [
-    ("raise", (S.NEW,), S.RAISED),
-    ("acknowledge", (S.RAISED,), S.ACKNOWLEDGED),  # F-1, F-2
-    ("diagnose", WORKING, S.DIAGNOSED),  # F-3 (a diagnosis may be refined)
-    ("provide_workaround", WORKING, None),  # F-4
-    ("resolve", (S.DIAGNOSED,), S.RESOLVED),  # F-5
-    ("revisit", (S.RESOLVED,), None),  # F-6; closes or reopens right after
-    ("close", (S.RESOLVED,), S.CLOSED),
-    ("reopen", (S.RESOLVED, S.CLOSED), S.ACKNOWLEDGED),  # F-7: re-assess
-    ("withdraw", (*ACTIVE, *WAITING), S.WITHDRAWN),
-    ("decline", (*ACTIVE, *WAITING), S.DECLINED),
-    ("request_info", WORKING, S.WAITING_ON_CUSTOMER),
-    ("provide_info", ACTIVE, None),  # unasked-for information
-    ("provide_info", (S.WAITING_ON_CUSTOMER,), WORKING),  # back to where it was
-    ("await_parts", WORKING, S.WAITING_ON_PARTS),
-    ("parts_arrived", (S.WAITING_ON_PARTS,), WORKING),
-    ("escalate", OPEN, None),  # F-8, B-COMPLAINT-GRADE, B-DISPUTE
-    ("assign", OPEN, None),
+DIAGNOSED_FIRST: Final = frozenset({K.SUPPORT, K.REPAIR, K.EMERGENCY})
+"""Kinds whose resolution rests on a diagnosis (F-3 before F-5)."""
+HANDLED_DIRECTLY: Final = frozenset(Kind) - DIAGNOSED_FIRST
+"""Kinds resolved from their handling: the refund paid, the replacement shipped, the
+complaint answered, the parts supplied, the training given."""
+SHIPPED: Final = frozenset({K.RETURN, K.EXCHANGE, K.REPAIR})
+"""Kinds whose product travels to the service centre (and, for repairs, back)."""
+ALL: Final = frozenset(Kind)
+
+Destination = State | tuple[State, ...] | None
+# (command, sources, destination, kinds); destination ``None``: the state stays.
+_TABLE: Final[list[tuple[str, tuple[State, ...], Destination, frozenset[Kind]]]] = [
+    ("raise", (S.NEW,), S.RAISED, ALL),
+    ("acknowledge", (S.RAISED,), S.ACKNOWLEDGED, ALL),  # F-1, F-2
+    ("revise_plan", (*WORKING, *WAITING), None, ALL),  # F-2, F-7, B-COMPLAINT-GRADE
+    ("diagnose", WORKING, S.DIAGNOSED, ALL - {K.REFUND, K.TRAINING}),  # F-3 (refinable)
+    ("answer_quote", (S.DIAGNOSED,), None, frozenset({K.REPAIR})),  # B-PAID-REPAIR-CONSENT
+    ("provide_workaround", WORKING, None, ALL),  # F-4
+    ("approve_refund", (S.ACKNOWLEDGED,), None, frozenset({K.REFUND})),  # T-REFUND
+    ("give_return_instructions", WORKING, None, SHIPPED),  # T-RETURN-REVIEW
+    ("receive_product", (*ACTIVE, *WAITING), None, SHIPPED),  # T-RETURN-REFUND, -SHIP
+    ("resolve", (S.DIAGNOSED,), S.RESOLVED, DIAGNOSED_FIRST),  # F-5
+    ("resolve", WORKING, S.RESOLVED, HANDLED_DIRECTLY),  # F-5
+    ("return_product", (S.RESOLVED,), None, frozenset({K.REPAIR})),  # T-REPAIR-NOTIFY
+    ("revisit", (S.RESOLVED,), None, ALL),  # F-6; closes or reopens right after
+    ("revisit", (S.CLOSED,), None, ALL),  # W §持续跟进: periodic follow-up, stays closed
+    ("close", (S.RESOLVED,), S.CLOSED, ALL - {K.COMPLAINT}),  # a complaint closes at revisit
+    ("reopen", (S.RESOLVED, S.CLOSED), S.ACKNOWLEDGED, ALL),  # F-7: re-assess
+    ("withdraw", (*ACTIVE, *WAITING), S.WITHDRAWN, ALL),
+    ("decline", (*ACTIVE, *WAITING), S.DECLINED, ALL),  # B-COMPLAINT-RECORD: by kind
+    ("request_info", WORKING, S.WAITING_ON_CUSTOMER, ALL),
+    ("provide_info", ACTIVE, None, ALL),  # unasked-for information
+    ("provide_info", (S.WAITING_ON_CUSTOMER,), WORKING, ALL),  # back to where it was
+    ("await_parts", WORKING, S.WAITING_ON_PARTS, ALL),
+    ("parts_arrived", (S.WAITING_ON_PARTS,), WORKING, ALL),
+    ("escalate", OPEN, None, ALL),  # F-8, B-COMPLAINT-GRADE, B-DISPUTE
+    ("escalate", (S.CLOSED,), None, ALL),  # B-DISPUTE after closing (dispute levels only)
+    ("assign", OPEN, None, ALL),
     # T-PROGRESS, T-REPAIR-NOTIFY: telling the customer is recorded, the news that the
     # case ended included (a decline is answered with its rule, B-COMPLAINT-RECORD).
-    ("report_progress", (*ACTIVE, *WAITING, S.RESOLVED, S.CLOSED, S.WITHDRAWN, S.DECLINED), None),
-    ("schedule_visit", (*WORKING, S.WAITING_ON_PARTS), None),  # T-ONSITE
-    ("receive_product", (*ACTIVE, *WAITING), None),  # T-RETURN-REFUND, T-EXCHANGE-SHIP
+    (
+        "report_progress",
+        (*ACTIVE, *WAITING, S.RESOLVED, S.CLOSED, S.WITHDRAWN, S.DECLINED),
+        None,
+        ALL,
+    ),
+    ("schedule_visit", (*WORKING, S.WAITING_ON_PARTS), None, DIAGNOSED_FIRST),  # T-ONSITE
 ]
 
 
-def _build() -> Machine:
+def _build(kind: Kind) -> Machine:
     machine = Machine(
         model=None,
         states=[state.value for state in State],
@@ -55,31 +85,37 @@ def _build() -> Machine:
         auto_transitions=False,
         ignore_invalid_triggers=False,
     )
-    for command, sources, destination in _TABLE:
+    for command, sources, destination, kinds in _TABLE:
+        if kind not in kinds:
+            continue
+        targets = (destination,) if isinstance(destination, State) else destination
         for source in sources:
-            if destination is None:
-                machine.add_transition(command, source.value, source.value)
-            elif isinstance(destination, tuple):
-                for target in destination:
-                    machine.add_transition(command, source.value, target.value)
-            else:
-                machine.add_transition(command, source.value, destination.value)
+            for target in targets or (source,):
+                machine.add_transition(command, source.value, target.value)
     return machine
 
 
-_MACHINE: Final = _build()
-COMMANDS: Final[tuple[str, ...]] = tuple(dict.fromkeys(command for command, _, _ in _TABLE))
+_MACHINES: Final = {kind: _build(kind) for kind in Kind}
+COMMANDS: Final[tuple[str, ...]] = tuple(dict.fromkeys(command for command, *_ in _TABLE))
 
 
-def destinations(command: str, state: State) -> list[State]:
-    """Where ``command`` may take a ticket in ``state``; empty when it is not allowed."""
+def destinations(command: str, state: State, kind: Kind) -> list[State]:
+    """Where ``command`` may take a ``kind`` ticket in ``state``; empty: not allowed."""
     return [
         State(str(transition.dest))
-        for transition in _MACHINE.get_transitions(trigger=command, source=state.value)
+        for transition in _MACHINES[kind].get_transitions(trigger=command, source=state.value)
     ]
 
 
-def allowed_commands(state: State) -> list[str]:
-    """Commands a ticket in ``state`` accepts, in the table's order."""
-    triggers = set(_MACHINE.get_triggers(state.value))
+def allowed_commands(state: State, kind: Kind) -> list[str]:
+    """Commands a ``kind`` ticket in ``state`` accepts, in the table's order."""
+    triggers = set(_MACHINES[kind].get_triggers(state.value))
     return [command for command in COMMANDS if command in triggers and command != "raise"]
+
+
+def paths() -> dict[Kind, dict[State, list[str]]]:
+    """Every kind's commands by state: the flow tables of the README."""
+    return {
+        kind: {state: allowed_commands(state, kind) for state in State if state is not S.NEW}
+        for kind in Kind
+    }

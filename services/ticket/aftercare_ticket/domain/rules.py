@@ -145,6 +145,70 @@ def check_return_application(
         )
 
 
+def check_quality_grounds(
+    kind: Kind, details: ReturnDetails | None, product: Product, requested_on: date, policy: Policy
+) -> None:
+    """B-EXCHANGE-QUALITY, B-RETURN-QUALITY: an exchange, and a quality return after the
+    no-reason window, rest on a quality problem within warranty; a quality return also
+    on a repair that did not fix it."""
+    if details is None or kind not in (Kind.RETURN, Kind.EXCHANGE):
+        return
+    end = policy.warranty_end(product)
+    in_warranty = end is not None and requested_on <= end
+    if kind is Kind.EXCHANGE:
+        if details.reason is ReturnReason.NO_REASON:
+            raise Refusal(
+                "B-EXCHANGE-QUALITY",
+                "an exchange is for a quality problem",
+                "return_details.reason",
+            )
+        if not in_warranty:
+            raise Refusal(
+                "B-EXCHANGE-QUALITY",
+                "an exchange is for a quality problem within warranty"
+                + (f" (ended on {end.isoformat()})" if end else " (no purchase date)"),
+                "product.purchase_date",
+            )
+        return
+    if details.reason is not ReturnReason.QUALITY_FAULT:
+        return
+    received = product.received_date
+    if received is not None and (requested_on - received).days <= policy.return_window_days:
+        return  # within the window a quality fault is returned as it is
+    if not in_warranty:
+        raise Refusal(
+            "B-RETURN-QUALITY",
+            "after the return window a quality return is accepted within warranty only",
+            "product.purchase_date",
+        )
+    if not details.repair_failed:
+        raise Refusal(
+            "B-RETURN-QUALITY",
+            "after the return window a quality fault is repaired first; a return follows "
+            "a repair that did not fix it (return_details.repair_failed)",
+            "return_details.repair_failed",
+        )
+
+
+def check_complaint_record(kind: Kind, reachable: bool, product: Product) -> None:
+    """B-COMPLAINT-RECORD: a complaint records who complains (the name every request
+    carries), how to reach them, and what they bought (W §投诉受理)."""
+    if kind is not Kind.COMPLAINT:
+        return
+    if not reachable:
+        raise Refusal(
+            "B-COMPLAINT-RECORD",
+            "a complaint records a phone number or an e-mail address",
+            "customer.phone",
+        )
+    if product.order_ref is None and product.purchase_date is None:
+        raise Refusal(
+            "B-COMPLAINT-RECORD",
+            "a complaint records the purchase: product.order_ref or product.purchase_date",
+            "product.order_ref",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Coverage:
     covered: bool

@@ -59,6 +59,10 @@ class Ticket:
     team: str | None = None
     visit: ev.OnSiteVisitScheduled | None = None
     product_received_at: datetime | None = None
+    refund_approval: ev.RefundApproved | None = None
+    return_instructions_at: datetime | None = None
+    quote_accepted: bool | None = None
+    product_returned_at: datetime | None = None
     last_progress_at: datetime | None = None
     progress_report_keys: frozenset[str] = frozenset()
     waiting_since: datetime | None = None
@@ -69,7 +73,7 @@ class Ticket:
 
     @property
     def allowed_commands(self) -> list[str]:
-        return allowed_commands(self.state)
+        return allowed_commands(self.state, self.kind)
 
 
 Changes = dict[str, Any]
@@ -238,6 +242,36 @@ def _visit(event: ev.OnSiteVisitScheduled, ticket: Ticket) -> Changes:
 @changes.register
 def _received(event: ev.ProductReceived, ticket: Ticket) -> Changes:
     return dict(product_received_at=event.occurred_at)
+
+
+@changes.register
+def _refund_approved(event: ev.RefundApproved, ticket: Ticket) -> Changes:
+    return dict(refund_approval=event)
+
+
+@changes.register
+def _instructions(event: ev.ReturnInstructionsGiven, ticket: Ticket) -> Changes:
+    return dict(return_instructions_at=event.occurred_at)
+
+
+@changes.register
+def _quote(event: ev.QuoteAnswered, ticket: Ticket) -> Changes:
+    return dict(quote_accepted=event.accepted)
+
+
+@changes.register
+def _returned(event: ev.ProductReturned, ticket: Ticket) -> Changes:
+    return dict(product_returned_at=event.occurred_at)
+
+
+@changes.register
+def _replanned(event: ev.PlanRevised, ticket: Ticket) -> Changes:
+    return dict(
+        plan=event.plan,
+        expected_resolution_at=event.expected_resolution_at,
+        risks=event.risks,
+        complaint_grade=event.complaint_grade or ticket.complaint_grade,
+    )
 
 
 def apply(ticket: Ticket, new_events: Iterable[ev.TicketEvent]) -> Ticket:

@@ -94,6 +94,8 @@ class ReturnDetails(Value):
     reason: ReturnReason
     unused: bool = False
     packaging_intact: bool = False
+    repair_failed: bool = False
+    """B-RETURN-QUALITY: a repair under warranty did not fix the quality fault."""
 
 
 class Money(Value):

@@ -63,6 +63,15 @@ class ReturnReason(StrEnum):
     NOT_AS_DESCRIBED = "not_as_described"
 
 
+class ReturnMethod(StrEnum):
+    """How a repaired product goes back to the customer (W §保修流程)."""
+
+    SHIPPED = "shipped"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    PICKED_UP = "picked_up"
+    DELIVERED_ON_SITE = "delivered_on_site"
+
+
 class DiagnosisMethod(StrEnum):
     """F-3: deeper analysis by remote diagnosis or on-site inspection."""
 
@@ -123,7 +132,10 @@ class BusinessRule(StrEnum):
     EXCHANGE_SAME = "B-EXCHANGE-SAME"
     REFUND_AMOUNT = "B-REFUND-AMOUNT"
     RETURN_DOCS = "B-RETURN-DOCS"
+    EXCHANGE_QUALITY = "B-EXCHANGE-QUALITY"
+    PAID_REPAIR_CONSENT = "B-PAID-REPAIR-CONSENT"
     COMPLAINT_GRADE = "B-COMPLAINT-GRADE"
+    COMPLAINT_RECORD = "B-COMPLAINT-RECORD"
     DISPUTE = "B-DISPUTE"
     SATISFACTION = "B-SATISFACTION"
     TIME_ORDER = "B-TIME-ORDER"
