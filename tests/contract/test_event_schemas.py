@@ -36,6 +36,7 @@ from aftercare_ticket.examples import (
     raised,
     run,
     sample,
+    step_time,
     walk_command,
 )
 
@@ -64,8 +65,9 @@ def emitted_events() -> list[TicketEvent]:
             events += _emit(ticket, sample(name))
     for walk, (kind, steps) in WALKS.items():  # every kind's own steps
         ticket = raised(kind)
-        for name in steps:
-            decided = _emit(ticket, walk_command(walk, name, kind))
+        for number, name in enumerate(steps):
+            at = step_time(number)
+            decided = _emit(ticket, walk_command(walk, name, kind, at), at)
             events += decided
             ticket = apply(ticket, decided)
     later = T0 + timedelta(days=3)

@@ -107,10 +107,28 @@ WALKS: dict[str, tuple[Kind, list[str]]] = {
 流程, §退换货流程, §退款流程, §投诉处理, Q §六); every walk ends closed."""
 
 
-def walk_command(walk: str, name: str, kind: Kind) -> cmd.Command:
-    """The command of a walk's step: the sample, with what this walk's case needs."""
+def step_time(step: int) -> datetime:
+    """When a walk's step happens: the first 2 minutes after the request (inside every
+    first-response clock, T-PHONE's 3 minutes included), then every 10 minutes."""
+    return T0 + timedelta(minutes=2 + 10 * step)
+
+
+def walk_command(walk: str, name: str, kind: Kind, at: datetime | None = None) -> cmd.Command:
+    """The command of a walk's step (at ``at``): the sample, with what this case needs."""
+    at = at or T0
     later = T0 + timedelta(days=2)
     special: dict[tuple[str, str], dict[str, Any]] = {
+        ("repair on site", "schedule_visit"): {
+            "appointment_at": at + timedelta(minutes=25),
+            "engineer": "li.na",
+        },
+        ("repair on site", "diagnose"): {
+            "findings": "Worn bearing",
+            "method": "on_site",
+            "fault_cause": "quality",
+            "complexity": "general",
+            "on_site_arrived_at": at - timedelta(minutes=1),  # T-ONSITE-PUNCTUAL: early is fine
+        },
         ("repair by mail, paid", "diagnose"): {
             "findings": "Cracked housing after a fall",
             "method": "remote",

@@ -23,6 +23,7 @@ from aftercare_ticket.examples import (
     raised,
     run,
     sample,
+    step_time,
     walk_command,
 )
 
@@ -34,8 +35,8 @@ def walked(walk: str, until: str | None = None) -> Ticket:
         if name == until:
             return ticket
         assert name in ticket.allowed_commands, (walk, name, ticket.state)
-        at = T0 + timedelta(hours=1 + number)
-        ticket = apply(ticket, decide(ticket, walk_command(walk, name, kind), context(at)))
+        at = step_time(number)
+        ticket = apply(ticket, decide(ticket, walk_command(walk, name, kind, at), context(at)))
     return ticket
 
 

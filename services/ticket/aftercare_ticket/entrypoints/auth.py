@@ -14,7 +14,7 @@ from aftercare_ticket.service_layer.service import Caller
 
 ALL_COMMANDS = frozenset({"raise", *TICKET_COMMANDS})
 ROLE_COMMANDS: dict[str, frozenset[str]] = {
-    "intake": frozenset({"raise", "provide_info", "withdraw"}),
+    "intake": frozenset({"raise", "provide_info", "withdraw", "answer_quote"}),
     "engineer": ALL_COMMANDS,
     "reader": frozenset(),
     "notifier": frozenset({"report_progress"}),
