@@ -18,6 +18,21 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
 among them says the service works but something needs an operator."""
 
 
+def combined(*checks: ReadinessCheck) -> ReadinessCheck:
+    """Several checks as one: their members together, degraded if any is."""
+
+    async def check() -> dict[str, Any]:
+        answer: dict[str, Any] = {}
+        degraded = False
+        for one in checks:
+            part = dict(await one())
+            degraded = degraded or part.pop("status", None) == "degraded"
+            answer |= part
+        return {"status": "degraded", **answer} if degraded else answer
+
+    return check
+
+
 def install_health_routes(
     app: FastAPI, engine: AsyncEngine, readiness: ReadinessCheck | None = None
 ) -> None:

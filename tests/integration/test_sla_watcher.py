@@ -254,3 +254,22 @@ async def test_breaches_are_listed_since_a_time(engine: AsyncEngine, clock: Fixe
         assert ("t-b1", "T-EMAIL") not in {(b["ticket_id"], b["rule"]) for b in later_only.json()}
         bad = await api.get("/sla/breaches", params={"since": "yesterday"}, headers=headers)
         assert bad.status_code == 422
+
+
+async def test_readiness_says_when_a_years_holiday_schedule_is_missing(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    from aftercare_sla.adapters.calendar_source import CalendarStatus
+
+    missing = create_sla_app(engine, clock, READER_KEYS, calendar=CalendarStatus((2027,)))
+    known = create_sla_app(engine, clock, READER_KEYS, calendar=CalendarStatus(()))
+    for app, status in ((missing, "degraded"), (known, "ok")):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sla") as api:
+            answer = await api.get("/readyz")
+        assert answer.status_code == 200
+        assert answer.json()["status"] == status
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=missing), base_url="http://sla"
+    ) as api:
+        assert "2027" in (await api.get("/readyz")).json()["calendar"]

@@ -18,3 +18,6 @@ class SlaSettings(Settings):
     # A deadline is declared breached this long after it passes, so that an event that
     # met it just in time, still on its way through the relay, is not overtaken.
     sla_grace_seconds: float = Field(default=0.25, ge=0)
+    # JSON list of YAML files, each a year's published holiday schedule (调休), for a
+    # year the calendar library does not know yet (see docs and deploy/calendar/).
+    sla_calendar_files: list[Path] = Field(default_factory=list, max_length=20)

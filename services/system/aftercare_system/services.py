@@ -146,6 +146,12 @@ def check_sla_policy(settings: SlaSettings) -> None:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         raise SystemExit(f"invalid SLA policy {error.source}:\n{lines}") from error
     log.debug("sla policy loaded", version=policy.version, targets=len(policy.targets))
+    from aftercare_sla.adapters.calendar_source import CalendarFileError, load_schedules
+
+    try:
+        load_schedules(settings.sla_calendar_files)
+    except CalendarFileError as error:
+        raise SystemExit(f"invalid holiday schedule: {error}") from error
 
 
 async def relay_only(settings: Settings, metrics_port: int | None) -> None:

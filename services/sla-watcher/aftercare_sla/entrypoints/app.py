@@ -13,9 +13,11 @@ from aftercare.asgi import DoorLimits
 from aftercare.auth import KeyRing, PrincipalDep
 from aftercare.clock import Clock
 from aftercare.deadletters import dead_letter_readiness
+from aftercare.health import combined
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
+from aftercare_sla.adapters.calendar_source import CalendarStatus
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 
 
@@ -98,15 +100,24 @@ def _breach(row: Any) -> Breach:
 
 
 def create_sla_app(
-    engine: AsyncEngine, clock: Clock, keys: KeyRing, limits: DoorLimits | None = None
+    engine: AsyncEngine,
+    clock: Clock,
+    keys: KeyRing,
+    limits: DoorLimits | None = None,
+    calendar: CalendarStatus | None = None,
 ) -> FastAPI:
+    status = calendar or CalendarStatus(())
+
+    async def calendar_readiness() -> dict[str, Any]:
+        return status.readiness()
+
     app = create_service_app(
         title="Aftercare SLA watcher",
         description="Every SLA clock of every ticket: deadlines, pauses, warnings, breaches.",
         engine=engine,
         keys=keys,
         limits=limits,
-        readiness=dead_letter_readiness(engine),
+        readiness=combined(dead_letter_readiness(engine), calendar_readiness),
     )
     store = SqlWatcherStore(engine)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import httpx
@@ -17,7 +18,12 @@ from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
 from aftercare_sla.adapters.alert_channels import build_channels
-from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare_sla.adapters.calendar_source import (
+    PublishedSchedule,
+    calendar_status,
+    china_calendar,
+    load_schedules,
+)
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
@@ -36,10 +42,17 @@ ALERTS = "sla-alerts"
 
 
 def _watcher(
-    settings: SlaSettings, store: SqlWatcherStore, policy: Policy, clock: Clock
+    settings: SlaSettings,
+    store: SqlWatcherStore,
+    policy: Policy,
+    clock: Clock,
+    schedules: Sequence[PublishedSchedule],
 ) -> SlaWatcher:
     calendar = china_calendar(
-        settings.sla_timezone, settings.sla_company_holidays, settings.sla_company_working_days
+        settings.sla_timezone,
+        settings.sla_company_holidays,
+        settings.sla_company_working_days,
+        schedules,
     )
     grace = timedelta(seconds=settings.sla_grace_seconds)
     return SlaWatcher(store, policy, calendar, clock, grace=grace)
@@ -74,7 +87,12 @@ class SlaService:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.policy = policy or load_policy(settings.sla_policy)
-        self.watcher = _watcher(settings, SqlWatcherStore(engine), self.policy, self.clock)
+        schedules = load_schedules(settings.sla_calendar_files)
+        self.calendar = calendar_status(self.clock.now().date(), schedules)
+        if self.calendar.missing_years:  # working-day deadlines there ignore its 调休
+            log.warning("no official holiday schedule", years=list(self.calendar.missing_years))
+        store = SqlWatcherStore(engine)
+        self.watcher = _watcher(settings, store, self.policy, self.clock, schedules)
         self.topic = settings.ticket_events_topic
         self.consumer = IdempotentConsumer(
             engine,
@@ -136,7 +154,11 @@ class SlaService:
         if self.serve_http:
             self.tasks.serve(
                 create_sla_app(
-                    self.engine, self.clock, self.settings.key_ring, door_limits(self.settings)
+                    self.engine,
+                    self.clock,
+                    self.settings.key_ring,
+                    door_limits(self.settings),
+                    self.calendar,
                 ),
                 self.settings.sla_host,
                 self.settings.sla_port,
