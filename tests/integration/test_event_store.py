@@ -243,3 +243,34 @@ async def test_reading_cannot_append_and_read_all_filters_by_type(
         async with store.reading() as session:
             await session.append("s-1", 3, [_event(3)], clock.now())
     assert await store.stream_version("s-1") == 3
+
+
+async def test_recorded_events_cannot_be_rewritten_or_deleted(
+    database_url: str, clock: FixedClock
+) -> None:
+    """P-RETENTION: complaint records are kept for good; the database itself refuses to
+    rewrite the log (and, on PostgreSQL, to delete from it). The in-memory store has no
+    operation that could."""
+    from sqlalchemy import delete, update
+    from sqlalchemy.exc import DBAPIError
+
+    from aftercare.eventstore.sql import events
+
+    engine = create_engine(database_url)
+    await empty_tables(engine)
+    try:
+        store = SqlEventStore(engine, clock)
+        await store.append(
+            "complaint-1", 0, [NewEvent(type="RequestRaised", data={"kind": "complaint"})]
+        )
+        with pytest.raises(DBAPIError, match="P-RETENTION"):
+            async with engine.begin() as connection:
+                await connection.execute(update(events).values(data={"kind": "support"}))
+        if engine.dialect.name == "postgresql":
+            with pytest.raises(DBAPIError, match="P-RETENTION"):
+                async with engine.begin() as connection:
+                    await connection.execute(delete(events))
+        [kept] = await store.read_stream("complaint-1")
+        assert kept.data == {"kind": "complaint"}
+    finally:
+        await engine.dispose()

@@ -26,6 +26,10 @@ CHANGE_TEMPLATES: Mapping[str, str] = {
     "Reopened": "reopened",  # F-7
     "Closed": "closed",
     "Declined": "declined",
+    "ReturnInstructionsGiven": "return_instructions",  # W §退换货流程
+    "RefundApproved": "refund_approved",  # W §退款流程
+    "ProductReturned": "product_returned",  # T-REPAIR-NOTIFY
+    "PlanRevised": "plan_revised",  # F-2, F-7
 }
 """Events the customer is told about right away, and the template that tells them."""
 
