@@ -41,7 +41,7 @@ def walked(walk: str, until: str | None = None) -> Ticket:
 
 
 @pytest.mark.parametrize("walk", list(WALKS))
-def test_each_kind_walks_its_own_path_to_closed(walk: str) -> None:
+def test_each_kind_walks_its_own_path_to_closed(walk: str) -> None:  # F-11
     ticket = walked(walk)
     assert ticket.state is State.CLOSED
     kind, steps = WALKS[walk]
@@ -99,7 +99,7 @@ def test_a_complaint_is_declined_only_as_an_invalid_complaint() -> None:
     assert refused(exchange, unrelated).field == "rule"
 
 
-def test_a_reopened_case_is_planned_again_and_a_complaint_regraded() -> None:  # F-2, F-7
+def test_a_reopened_case_is_planned_again_and_a_complaint_regraded() -> None:  # F-12
     ticket = walked("complaint", until="revisit")
     reopened = run(ticket, cmd.Revisit(satisfaction=2, comments="Not fixed"))
     assert reopened.state is State.ACKNOWLEDGED
@@ -116,7 +116,7 @@ def test_a_reopened_case_is_planned_again_and_a_complaint_regraded() -> None:  #
     assert refused(support, grading).rule == "B-COMPLAINT-GRADE"
 
 
-def test_a_closed_case_is_revisited_and_disputed_without_reopening() -> None:
+def test_a_closed_case_is_revisited_and_disputed_without_reopening() -> None:  # F-13
     ticket = walked("complaint")
     follow_up = run(ticket, cmd.Revisit(satisfaction=2, comments="Still unhappy"))
     assert follow_up.state is State.CLOSED  # W §持续跟进: no restart of the clocks

@@ -249,7 +249,7 @@ def _revisit(
         satisfied=satisfied,
         comments=command.comments,
     )
-    if ticket.state is State.CLOSED:  # W §持续跟进: a follow-up; a dispute is escalated
+    if ticket.state is State.CLOSED:  # F-13: a follow-up; a dispute is escalated
         return [revisited]
     if satisfied:  # F-6; a complaint closes here and only here (Q §十)
         closed = ev.Closed(

@@ -283,7 +283,7 @@ class ProductReturned(TicketEvent):
 
 
 class PlanRevised(TicketEvent):
-    """F-2, F-7: an adjusted plan and expected time (after a reopen, or as the case
+    """F-12 (F-2, F-7): an adjusted plan and expected time (after a reopen, or as the case
     develops); a complaint may be re-graded (B-COMPLAINT-GRADE)."""
 
     occurred_at: AwareDatetime

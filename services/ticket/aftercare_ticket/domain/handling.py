@@ -1,4 +1,4 @@
-"""Decisions of the steps that each kind of case has on its own path: a refund approved,
+"""Decisions of the steps that each kind of case has on its own path (F-11): a refund approved,
 the product's way to the service centre and back, a paid repair's consent, a revised
 plan; and what a resolution, a decline or a dispute needs, by kind."""
 
@@ -137,7 +137,7 @@ def _return_product(
 
 
 @decision.register
-def _revise_plan(
+def _revise_plan(  # F-12
     command: cmd.RevisePlan, ticket: Ticket, at: datetime, context: Context
 ) -> list[ev.TicketEvent]:
     if command.expected_resolution_at <= at:

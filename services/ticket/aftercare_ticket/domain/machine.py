@@ -1,7 +1,7 @@
 """The flow of a ticket (F-1…F-8) as one transition table: the single place that knows
 which command is allowed in which state, for which kind of case.
 
-Each kind has its own path through the table (W §保修流程, §退换货流程, §退款流程,
+Each kind has its own path through the table (F-11; W §保修流程, §退换货流程, §退款流程,
 §投诉处理): a support or repair case is diagnosed before it is resolved; a return,
 exchange, refund, complaint, spare-part order or training request is resolved from
 its handling without a diagnosis it does not have. An entry without kinds is for all.
@@ -41,7 +41,7 @@ Destination = State | tuple[State, ...] | None
 _TABLE: Final[list[tuple[str, tuple[State, ...], Destination, frozenset[Kind]]]] = [
     ("raise", (S.NEW,), S.RAISED, ALL),
     ("acknowledge", (S.RAISED,), S.ACKNOWLEDGED, ALL),  # F-1, F-2
-    ("revise_plan", (*WORKING, *WAITING), None, ALL),  # F-2, F-7, B-COMPLAINT-GRADE
+    ("revise_plan", (*WORKING, *WAITING), None, ALL),  # F-12, B-COMPLAINT-GRADE
     ("diagnose", WORKING, S.DIAGNOSED, ALL - {K.REFUND, K.TRAINING}),  # F-3 (refinable)
     ("answer_quote", (S.DIAGNOSED,), None, frozenset({K.REPAIR})),  # B-PAID-REPAIR-CONSENT
     ("provide_workaround", WORKING, None, ALL),  # F-4
@@ -52,7 +52,7 @@ _TABLE: Final[list[tuple[str, tuple[State, ...], Destination, frozenset[Kind]]]]
     ("resolve", WORKING, S.RESOLVED, HANDLED_DIRECTLY),  # F-5
     ("return_product", (S.RESOLVED,), None, frozenset({K.REPAIR})),  # T-REPAIR-NOTIFY
     ("revisit", (S.RESOLVED,), None, ALL),  # F-6; closes or reopens right after
-    ("revisit", (S.CLOSED,), None, ALL),  # W §持续跟进: periodic follow-up, stays closed
+    ("revisit", (S.CLOSED,), None, ALL),  # F-13: follow-up after closing, stays closed
     ("close", (S.RESOLVED,), S.CLOSED, ALL - {K.COMPLAINT}),  # a complaint closes at revisit
     ("reopen", (S.RESOLVED, S.CLOSED), S.ACKNOWLEDGED, ALL),  # F-7: re-assess
     ("withdraw", (*ACTIVE, *WAITING), S.WITHDRAWN, ALL),
@@ -63,7 +63,7 @@ _TABLE: Final[list[tuple[str, tuple[State, ...], Destination, frozenset[Kind]]]]
     ("await_parts", WORKING, S.WAITING_ON_PARTS, ALL),
     ("parts_arrived", (S.WAITING_ON_PARTS,), WORKING, ALL),
     ("escalate", OPEN, None, ALL),  # F-8, B-COMPLAINT-GRADE, B-DISPUTE
-    ("escalate", (S.CLOSED,), None, ALL),  # B-DISPUTE after closing (dispute levels only)
+    ("escalate", (S.CLOSED,), None, ALL),  # F-13, B-DISPUTE: a dispute after closing
     ("assign", OPEN, None, ALL),
     # T-PROGRESS, T-REPAIR-NOTIFY: telling the customer is recorded, the news that the
     # case ended included (a decline is answered with its rule, B-COMPLAINT-RECORD).
