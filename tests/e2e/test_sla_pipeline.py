@@ -33,7 +33,7 @@ from aftercare_sla.entrypoints.service import SlaService
 from aftercare_system.settings import SystemSettings
 from tests.support.kafka import eventually, publish, read_topic
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
-from tests.support.sla_scenarios import SCENARIOS, Scenario, ack, event, later, local
+from tests.support.sla_scenarios import REFUND, SCENARIOS, Scenario, ack, event, later, local
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "schemas" / "events"
@@ -49,7 +49,10 @@ MOVED: dict[str, tuple[Scenario, datetime]] = {
             "T-REFUND",
             kind="refund",
             raised_at=local("2026-02-12 09:00"),
-            steps=[ack(local("2026-02-12 09:05"))],
+            steps=[
+                ack(local("2026-02-12 09:05")),
+                event(local("2026-02-12 09:10"), "RefundApproved", **REFUND),
+            ],
         ),
         local("2026-02-25 00:00"),  # Fri 13, Sat 14 (worked), festival off, Tue 24
     ),

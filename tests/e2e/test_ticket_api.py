@@ -73,7 +73,8 @@ async def test_complaint_walks_from_raise_to_close(
         assert response.headers["ETag"] == f'"{ticket["version"]}"'
 
     assert ticket["satisfaction"] == 5
-    assert ticket["allowed_commands"] == ["reopen", "report-progress"]
+    # F-13: a closed case takes follow-up revisits and a dispute, or is reopened.
+    assert ticket["allowed_commands"] == ["revisit", "reopen", "escalate", "report-progress"]
     history = (await api.get(f"/tickets/{ticket['id']}/events")).json()["events"]
     assert [event["type"] for event in history] == [
         "RequestRaised",
