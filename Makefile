@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src services tests bench fuzz
 
 typecheck: $(STAMP)
-	$(BIN)/mypy src/aftercare services/system/aftercare_system services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier tests bench fuzz
+	$(BIN)/mypy src/aftercare services/system/aftercare_system services/ticket/aftercare_ticket services/sla-watcher/aftercare_sla services/notifier/aftercare_notifier services/reporting/aftercare_reporting tests bench fuzz
 
 pytest: $(STAMP)
 	$(BIN)/pytest

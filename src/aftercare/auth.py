@@ -26,7 +26,7 @@ from aftercare.problems import Problem
 
 CONTACT_ROLES = frozenset({"admin", "notifier"})
 """Roles that may see customers' personal data (P-PII)."""
-ROLES = frozenset({"admin", "engineer", "intake", "reader", "notifier"})
+ROLES = frozenset({"admin", "engineer", "intake", "reader", "notifier", "supervisor"})
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 

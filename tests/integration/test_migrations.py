@@ -14,6 +14,7 @@ from aftercare.eventstore.sql import metadata as event_tables
 from aftercare.follower import metadata as relay_tables
 from aftercare.processed import metadata as consumer_tables
 from aftercare_notifier.adapters.tables import metadata as notifier_tables
+from aftercare_reporting.adapters.tables import metadata as reporting_tables
 from aftercare_sla.adapters.tables import metadata as sla_tables
 from aftercare_ticket.adapters.tables import metadata as ticket_tables
 
@@ -28,6 +29,7 @@ def declared() -> MetaData:
         ticket_tables,
         sla_tables,
         notifier_tables,
+        reporting_tables,
     ):
         for table in metadata.tables.values():
             table.to_metadata(combined)

@@ -18,6 +18,7 @@ from aftercare_system.services import (
     check_sla_policy,
     relay_only,
     run_notifier,
+    run_reporting,
     run_sla_watcher,
     serve_api,
     serve_api_workers,
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     relay.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port")
     commands.add_parser("sla-watcher", help="run the SLA watcher on its own")
     commands.add_parser("notifier", help="run the customer notifier on its own")
+    commands.add_parser("reporting", help="run the reporting projection and its KPI API")
     commands.add_parser("migrate", help="bring the database schema up to date")
     commands.add_parser("rebuild-views", help="rebuild the ticket list from the events")
     tail = commands.add_parser("tail", help="print the events on a topic as JSON lines")
@@ -101,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise SystemExit("aftercare notifier needs KAFKA_BOOTSTRAP_SERVERS")
         check_notifier(settings)
         asyncio.run(run_notifier(settings, settings.kafka_bootstrap_servers))
+    elif args.command == "reporting":
+        if not settings.kafka_bootstrap_servers:
+            raise SystemExit("aftercare reporting needs KAFKA_BOOTSTRAP_SERVERS")
+        asyncio.run(run_reporting(settings, settings.kafka_bootstrap_servers))
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")

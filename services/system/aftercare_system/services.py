@@ -15,6 +15,7 @@ from aftercare.broker import ensure_topics
 from aftercare.children import die_with_parent
 from aftercare.settings import Settings
 from aftercare_notifier.settings import NotifierSettings
+from aftercare_reporting.settings import ReportingSettings
 from aftercare_sla.settings import SlaSettings
 from aftercare_system.maintenance import refill_new_topics, topics_of
 from aftercare_ticket.settings import TicketSettings
@@ -113,6 +114,17 @@ async def run_notifier(settings: NotifierSettings, bootstrap_servers: str) -> No
     engine = create_engine(settings.database_url)
     try:
         await NotifierService(settings, engine, bootstrap_servers).run_forever()
+    finally:
+        await engine.dispose()
+
+
+async def run_reporting(settings: ReportingSettings, bootstrap_servers: str) -> None:
+    from aftercare.db import create_engine
+    from aftercare_reporting.entrypoints.service import ReportingService
+
+    engine = create_engine(settings.database_url)
+    try:
+        await ReportingService(settings, engine, bootstrap_servers).run_forever()
     finally:
         await engine.dispose()
 

@@ -5,9 +5,10 @@ of each)."""
 from __future__ import annotations
 
 from aftercare_notifier.settings import NotifierSettings
+from aftercare_reporting.settings import ReportingSettings
 from aftercare_sla.settings import SlaSettings
 from aftercare_ticket.settings import TicketSettings
 
 
-class SystemSettings(TicketSettings, SlaSettings, NotifierSettings):
+class SystemSettings(TicketSettings, SlaSettings, NotifierSettings, ReportingSettings):
     """Everything ``aftercare`` reads from the environment."""

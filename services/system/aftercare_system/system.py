@@ -16,6 +16,7 @@ from aftercare_system.services import (
     check_sla_policy,
     run_notifier,
     run_relay,
+    run_reporting,
     run_sla_watcher,
     serve_api,
 )
@@ -34,6 +35,7 @@ def _banner(settings: SystemSettings, bootstrap_servers: str, embedded: bool) ->
         f"  topics       {settings.ticket_events_topic}, {settings.sla_topic}",
         f"  SLA watcher  {settings.sla_url}/sla/breaches  (policy {settings.sla_policy})",
         f"  notifier     {settings.notifier_url}/notifications",
+        f"  reporting    {settings.reporting_url}/kpis?from=…&to=…  (role supervisor)",
     ]
     if not settings.api_keys:
         lines.append(f"  API key      {DEV_ADMIN_KEY}  (admin; set AFTERCARE_API_KEYS to change)")
@@ -80,6 +82,7 @@ async def run(settings: SystemSettings) -> None:
             asyncio.create_task(run_relay(settings, bootstrap)),
             asyncio.create_task(run_sla_watcher(settings, bootstrap)),
             asyncio.create_task(run_notifier(settings, bootstrap)),
+            asyncio.create_task(run_reporting(settings, bootstrap)),
         ]
         try:
             await serve_api(settings)

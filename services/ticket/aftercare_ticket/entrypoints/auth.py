@@ -17,6 +17,7 @@ ROLE_COMMANDS: dict[str, frozenset[str]] = {
     "intake": frozenset({"raise", "provide_info", "withdraw", "answer_quote"}),
     "engineer": ALL_COMMANDS,
     "reader": frozenset(),
+    "supervisor": frozenset(),  # reads tickets, indicators and reports
     "notifier": frozenset({"report_progress"}),
     "admin": ALL_COMMANDS,
 }

@@ -1,0 +1,59 @@
+"""The projection's storage: facts in (in the consumer's transaction), a period's cases
+out, folded from the facts recorded by the cut-off."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from aftercare.db import insert_if_absent
+from aftercare_reporting.adapters.tables import report_cases, report_facts
+from aftercare_reporting.domain.cases import Case, Fact, fold
+
+
+async def store_fact(
+    connection: AsyncConnection, ticket_id: str, fact: Fact, recorded_at: datetime
+) -> None:
+    row = {
+        "ticket_id": ticket_id,
+        "sequence": fact.sequence,
+        "type": fact.type,
+        "at": fact.at,
+        "recorded_at": recorded_at,
+        "data": dict(fact.data),
+    }
+    await insert_if_absent(connection, report_facts, row)  # a redelivery changes nothing
+    if fact.type == "RequestRaised":
+        requested = fact.data.get("requested_at")
+        when = datetime.fromisoformat(requested) if isinstance(requested, str) else fact.at
+        case_row = {"ticket_id": ticket_id, "requested_at": when, "recorded_at": recorded_at}
+        await insert_if_absent(connection, report_cases, case_row)
+
+
+async def cases_raised(
+    engine: AsyncEngine, start: datetime, end: datetime, as_of: datetime
+) -> list[Case]:
+    """The cases raised in [start, end), as recorded by ``as_of``."""
+    async with engine.connect() as connection:
+        raised = select(report_cases.c.ticket_id).where(
+            and_(
+                report_cases.c.requested_at >= start,
+                report_cases.c.requested_at < end,
+                report_cases.c.recorded_at <= as_of,
+            )
+        )
+        rows = await connection.execute(
+            select(report_facts)
+            .where(
+                report_facts.c.ticket_id.in_(raised),
+                report_facts.c.recorded_at <= as_of,
+            )
+            .order_by(report_facts.c.ticket_id, report_facts.c.sequence)
+        )
+        facts: dict[str, list[Fact]] = defaultdict(list)
+        for row in rows:
+            facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
+    return [fold(ticket_id, ticket_facts) for ticket_id, ticket_facts in facts.items()]

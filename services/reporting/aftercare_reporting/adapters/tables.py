@@ -1,0 +1,31 @@
+"""The reporting projection's tables: each case's published facts, with the time each
+was recorded here (a report "as of" a cut-off reads only what was recorded by then),
+and one row per case to find a period's cases by when they were raised."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+
+from aftercare.sqltypes import JsonDocument, UtcDateTime
+
+metadata = MetaData()
+
+report_cases = Table(
+    "report_cases",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ix_report_cases_requested_at", "requested_at"),
+)
+
+report_facts = Table(
+    "report_facts",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("sequence", Integer, primary_key=True),
+    Column("type", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("data", JsonDocument, nullable=False),
+)

@@ -1,0 +1,227 @@
+"""The service-quality indicators of Q §六 (T/GXDSL 244—2025), each with a written
+definition (docs/kpis.md), computed over the cases raised in a period.
+
+Definitions carry a version (``DEFINITIONS``): a report names the version it was computed
+with, and a definition that changes gets a new version instead of rewriting what older
+reports said. A case belongs to the period it was raised in, so its figures never move
+from one period to another; what a case did after the report's cut-off is not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import pairwise
+from typing import Literal
+
+from aftercare_reporting.domain.cases import Case
+
+DEFINITIONS = "2026.1"
+"""The version of every definition below."""
+
+RESPONSE_TARGETS = {"phone": timedelta(minutes=3), "email": timedelta(minutes=10)}
+"""T-PHONE, T-EMAIL; online and API requests: T-ONLINE's 5 minutes; urgent: 15 (T-URGENT)."""
+ONLINE = frozenset({"online", "api"})
+PROGRESS_INTERVAL = {True: timedelta(minutes=30), False: timedelta(hours=1)}
+"""T-PROGRESS: urgent cases every 30 minutes, the others every hour."""
+FIRST_CONTACT_WINDOW = timedelta(hours=24)
+
+Comparison = Literal["at_least", "at_most", "reported"]
+
+
+@dataclass(frozen=True)
+class Result:
+    kpi: str
+    value: float | None
+    numerator: float
+    denominator: int
+    target: float | None
+    comparison: Comparison
+    unit: str
+    tickets: tuple[str, ...]
+    """The cases that count against it (a miss), for the reader to open."""
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.target is None or self.comparison == "reported":
+            return None
+        if self.comparison == "at_least":
+            return self.value >= self.target
+        return self.value <= self.target
+
+
+def _rate(
+    kpi: str,
+    cases: Iterable[Case],
+    counts: Callable[[Case], bool],
+    succeeds: Callable[[Case], bool],
+    target: float | None,
+    comparison: Comparison = "at_least",
+) -> Result:
+    judged = [case for case in cases if counts(case)]
+    good = [case for case in judged if succeeds(case)]
+    value = 100.0 * len(good) / len(judged) if judged else None
+    bad = [case.ticket_id for case in judged if not succeeds(case)]
+    if comparison == "at_most":  # a "bad" rate (reopens, fees): the cases counted are the misses
+        bad = [case.ticket_id for case in good]
+    return Result(kpi, value, len(good), len(judged), target, comparison, "%", tuple(bad))
+
+
+def response_target(case: Case) -> timedelta:
+    if case.urgent:
+        return timedelta(minutes=15)
+    return RESPONSE_TARGETS.get(case.channel, timedelta(minutes=5))
+
+
+def _responded_within(case: Case, limit: timedelta) -> bool:
+    return (
+        case.acknowledged_at is not None
+        and case.requested_at is not None
+        and case.acknowledged_at - case.requested_at <= limit
+    )
+
+
+def _first_contact(case: Case) -> bool:
+    """Resolved without going back to the customer: no information asked for, no visit
+    booked, no escalation, never reopened, within a day of the request."""
+    return (
+        case.first_resolved_at is not None
+        and case.requested_at is not None
+        and case.first_resolved_at - case.requested_at <= FIRST_CONTACT_WINDOW
+        and not (case.info_requests or case.visits or case.escalations or case.reopens)
+    )
+
+
+def progress_intervals(case: Case) -> tuple[int, int]:
+    """(on time, judged): each interval between the acknowledgement, the updates and the
+    end of the open case, against the cadence; waits on the customer are left out."""
+    if case.acknowledged_at is None or case.open_until is None:
+        return 0, 0
+    limit = PROGRESS_INTERVAL[case.urgent]
+    marks = [case.acknowledged_at, *(t for t in case.progress_at if t < case.open_until)]
+    marks.append(case.open_until)
+    on_time = judged = 0
+    for start, end in pairwise(marks):
+        waited = sum(
+            (
+                (min(e or end, end) - max(s, start))
+                for s, e in case.waits
+                if s < end and (e or end) > start
+            ),
+            timedelta(0),
+        )
+        judged += 1
+        on_time += end - start - waited <= limit
+    return on_time, judged
+
+
+def _csat(cases: Sequence[Case]) -> Result:
+    rated = [c for c in cases if c.satisfaction is not None]
+    scores = [(c.satisfaction - 1) / 4 * 100 for c in rated if c.satisfaction is not None]
+    value = sum(scores) / len(scores) if scores else None
+    low = tuple(c.ticket_id for c in rated if (c.satisfaction or 0) <= 3)
+    return Result("M-CSAT", value, sum(scores), len(scores), 85.0, "at_least", "0–100", low)
+
+
+def _mttr(cases: Sequence[Case]) -> Result:
+    hours = [
+        (c.first_resolved_at - c.requested_at).total_seconds() / 3600
+        for c in cases
+        if c.first_resolved_at is not None and c.requested_at is not None
+    ]
+    value = sum(hours) / len(hours) if hours else None
+    return Result("M-MTTR", value, sum(hours), len(hours), None, "reported", "h", ())
+
+
+def _progress(cases: Sequence[Case]) -> Result:
+    on_time = judged = 0
+    late: list[str] = []
+    for case in cases:
+        good, total = progress_intervals(case)
+        on_time, judged = on_time + good, judged + total
+        if good < total:
+            late.append(case.ticket_id)
+    value = 100.0 * on_time / judged if judged else None
+    return Result("M-PROGRESS", value, on_time, judged, 90.0, "at_least", "%", tuple(late))
+
+
+def _channels(cases: Sequence[Case]) -> Result:
+    used = {c.channel for c in cases if c.kind == "complaint"}
+    return Result(
+        "M-CHANNELS", float(len(used)), len(used), len(used), 3.0, "at_least", "channels", ()
+    )
+
+
+def compute(cases: Sequence[Case]) -> list[Result]:
+    """Every indicator over ``cases`` (the cases of one period and slice)."""
+    complaints = [c for c in cases if c.kind == "complaint"]
+    answered = [c for c in cases if not c.ended_without_resolution or c.acknowledged_at]
+    return [
+        _rate(
+            "M-RESPONSE-RATE",
+            answered,
+            lambda c: True,
+            lambda c: _responded_within(c, response_target(c)),
+            None,
+            "reported",
+        ),
+        _rate(
+            "M-ONLINE-30MIN",
+            answered,
+            lambda c: c.channel in ONLINE,
+            lambda c: _responded_within(c, timedelta(minutes=30)),
+            90.0,
+        ),
+        _rate("M-FCR", cases, lambda c: c.resolved, _first_contact, 85.0),
+        _rate("M-REPEAT", cases, lambda c: c.resolved, lambda c: c.reopens > 0, 5.0, "at_most"),
+        _rate(
+            "M-RESOLVED",
+            cases,
+            lambda c: c.resolved or c.ended_without_resolution,
+            lambda c: (
+                c.resolved and c.closed and not (c.satisfaction is not None and c.satisfaction <= 3)
+            ),
+            95.0,
+        ),
+        _progress(cases),
+        _rate(
+            "M-COMPLAINT-24H",
+            complaints,
+            lambda c: True,
+            lambda c: _responded_within(c, timedelta(hours=24)),
+            100.0,
+        ),
+        _rate(
+            "M-COMPLAINT-SAT",
+            complaints,
+            lambda c: c.satisfaction is not None,
+            lambda c: (c.satisfaction or 0) >= 4,
+            85.0,
+        ),
+        _csat(cases),
+        _mttr(cases),
+        _rate(
+            "M-ONSITE-PUNCTUAL",
+            cases,
+            lambda c: c.appointment_at is not None and c.arrived_at is not None,
+            _punctual,
+            95.0,
+        ),
+        _rate(
+            "M-EXTRA-FEE",
+            cases,
+            lambda c: c.kind == "repair",
+            lambda c: c.fee_accepted,
+            5.0,
+            "at_most",
+        ),
+        _channels(cases),
+    ]
+
+
+def _punctual(case: Case) -> bool:
+    """M-ONSITE-PUNCTUAL: arrived within 30 minutes either side of the appointment."""
+    if case.appointment_at is None or case.arrived_at is None:
+        return False
+    return abs(case.arrived_at - case.appointment_at) <= timedelta(minutes=30)

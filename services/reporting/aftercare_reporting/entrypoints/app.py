@@ -1,0 +1,114 @@
+"""The reporting API: the service-quality indicators of any period, per period and
+slice, each with value, numerator, denominator, target, met and the cases behind it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.asgi import DoorLimits
+from aftercare.auth import KeyRing, Principal, PrincipalDep
+from aftercare.http import create_service_app
+from aftercare.instants import Instant
+from aftercare.problems import Problem
+from aftercare_reporting.domain.kpis import DEFINITIONS
+from aftercare_reporting.domain.periods import Period, Slice
+from aftercare_reporting.service_layer.projection import Reporting
+
+READERS = frozenset({"supervisor", "admin"})
+MAX_TICKETS = 100
+
+
+class KpiOut(BaseModel):
+    kpi: str
+    value: float | None
+    numerator: float
+    denominator: int
+    target: float | None
+    comparison: str
+    met: bool | None
+    unit: str
+    tickets: list[str]
+    """Cases that count against it (at most 100)."""
+
+
+class RowOut(BaseModel):
+    start: datetime
+    end: datetime
+    slice: str
+    cases: int
+    kpis: list[KpiOut]
+
+
+class KpisOut(BaseModel):
+    definitions: str
+    """The version of the definitions (docs/kpis.md) these figures were computed with."""
+    as_of: datetime
+    period: str
+    group_by: str | None
+    rows: list[RowOut]
+
+
+async def supervisor(principal: PrincipalDep) -> Principal:
+    if principal.role not in READERS:
+        raise Problem(403, "forbidden", "Only supervisors read indicators", role=principal.role)
+    return principal
+
+
+def create_reporting_app(
+    engine: AsyncEngine, reporting: Reporting, keys: KeyRing, limits: DoorLimits | None = None
+) -> FastAPI:
+    app = create_service_app(
+        title="Aftercare reporting",
+        description="Service-quality indicators (Q §六) of any period, per period and slice.",
+        engine=engine,
+        keys=keys,
+        limits=limits,
+    )
+
+    @app.get("/kpis", response_model=KpisOut, tags=["kpis"])
+    async def kpis(
+        _: Annotated[Principal, Depends(supervisor)],
+        start: Annotated[Instant, Query(alias="from", description="cases raised from")],
+        end: Annotated[Instant, Query(alias="to", description="…until (excluded)")],
+        period: Annotated[Period, Query()] = "all",
+        group_by: Annotated[Slice | None, Query()] = None,
+        as_of: Annotated[
+            Instant | None, Query(description="only what was recorded by then")
+        ] = None,
+    ) -> dict[str, Any]:
+        """Each indicator's value, numerator, denominator, target and whether it was met."""
+        if end <= start:
+            raise Problem(
+                422, "validation-error", "The period is empty", "to must lie after from", field="to"
+            )
+        if (end - start).days > 3660:
+            raise Problem(
+                422, "validation-error", "The period is too long", "at most ten years", field="to"
+            )
+        rows = await reporting.kpis(start, end, period, group_by, as_of)
+        return {
+            "definitions": DEFINITIONS,
+            "as_of": as_of or reporting.clock.now(),
+            "period": period,
+            "group_by": group_by,
+            "rows": [
+                {
+                    "start": row.start,
+                    "end": row.end,
+                    "slice": row.slice,
+                    "cases": row.cases,
+                    "kpis": [
+                        {**vars(r), "met": r.met, "tickets": list(r.tickets[:MAX_TICKETS])}
+                        for r in row.results
+                    ],
+                }
+                for row in rows
+            ],
+        }
+
+    return app

@@ -1,0 +1,108 @@
+"""Indicators of cases walked through the real ticket API, on SQLite and PostgreSQL:
+the published events go through the reporting projection, and ``GET /kpis`` answers
+with the hand-computed figures, per period and slice, and as of an earlier cut-off."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.auth import KeyRing, parse_api_keys
+from aftercare.clock import FixedClock
+from aftercare.db import transaction
+from aftercare.eventstore import SqlEventStore
+from aftercare_reporting.entrypoints.app import create_reporting_app
+from aftercare_reporting.service_layer.projection import Reporting
+from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.examples import T0, raise_body, sample
+from tests.support.sla_scenarios import CST
+
+KEYS = KeyRing(parse_api_keys("boss=supervisor,look=reader"))
+
+
+async def walk(
+    api: httpx.AsyncClient, clock: FixedClock, *steps: tuple[int, str, dict[str, object]]
+) -> str:
+    clock.set(T0)
+    raised = await api.post("/tickets", json=raise_body().model_dump(mode="json"))
+    ticket = raised.json()["id"]
+    for minutes, name, body in steps:
+        clock.set(T0 + timedelta(minutes=minutes))
+        answer = await api.post(f"/tickets/{ticket}/{name}", json=body)
+        assert answer.status_code == 200, answer.text
+    return str(ticket)
+
+
+def body(name: str) -> dict[str, object]:
+    return sample(name).model_dump(mode="json", exclude_none=True)
+
+
+async def project(engine: AsyncEngine, reporting: Reporting) -> None:
+    async with transaction(engine) as connection:
+        for recorded in await SqlEventStore(engine).read_all(limit=10_000):
+            event = ticket_cloudevent(recorded)
+            if event is not None:
+                await reporting.on_ticket_event(connection, event)
+
+
+async def test_kpis_of_walked_cases(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    quick = await walk(
+        api,
+        clock,
+        (2, "acknowledge", body("acknowledge")),
+        (30, "diagnose", body("diagnose")),
+        (60, "resolve", body("resolve")),
+        (70, "revisit", {"satisfaction": 5}),
+    )
+    slow = await walk(
+        api,
+        clock,
+        (20, "acknowledge", body("acknowledge")),
+        (30, "request-info", body("request_info")),
+        (90, "provide-info", body("provide_info")),
+        (100, "diagnose", body("diagnose")),
+        (200, "resolve", body("resolve")),
+        (210, "revisit", {"satisfaction": 2}),
+    )
+    reporting = Reporting(engine, clock, CST)
+    clock.set(T0 + timedelta(hours=5))
+    await project(engine, reporting)
+    await project(engine, reporting)  # redelivered: nothing counts twice
+    transport = httpx.ASGITransport(app=create_reporting_app(engine, reporting, KEYS))
+    async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        params = {"from": T0.isoformat(), "to": (T0 + timedelta(days=1)).isoformat()}
+        forbidden = await client.get(
+            "/kpis", params=params, headers={"Authorization": "Bearer look"}
+        )
+        assert forbidden.status_code == 403
+        boss = {"Authorization": "Bearer boss"}
+        answer = (await client.get("/kpis", params=params, headers=boss)).json()
+        [row] = answer["rows"]
+        kpis = {k["kpi"]: k for k in row["kpis"]}
+        assert row["cases"] == 2
+        assert (kpis["M-RESPONSE-RATE"]["numerator"], kpis["M-RESPONSE-RATE"]["denominator"]) == (
+            1,
+            2,
+        )
+        assert kpis["M-RESPONSE-RATE"]["tickets"] == [slow]  # phone: 20 min against 3
+        assert kpis["M-FCR"]["value"] == 50.0
+        assert kpis["M-FCR"]["tickets"] == [slow]
+        assert kpis["M-CSAT"]["value"] == 62.5  # (100 + 25) / 2
+        assert kpis["M-REPEAT"]["value"] == 50.0  # the unsatisfied revisit reopened it
+        assert answer["definitions"]
+        by_kind = await client.get("/kpis", params={**params, "group_by": "kind"}, headers=boss)
+        assert [r["slice"] for r in by_kind.json()["rows"]] == ["support"]
+        earlier = {**params, "as_of": (T0 + timedelta(hours=1)).isoformat()}
+        before = (await client.get("/kpis", params=earlier, headers=boss)).json()
+        # Recorded by the projection at T0+5h: as of T0+1h it knew nothing yet.
+        assert before["rows"][0]["cases"] == 0
+        empty = await client.get(
+            "/kpis", params={"from": params["to"], "to": params["from"]}, headers=boss
+        )
+        assert empty.status_code == 422
+        assert empty.headers["content-type"] == "application/problem+json"
+    assert quick != slow
