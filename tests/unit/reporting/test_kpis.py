@@ -168,3 +168,20 @@ def test_periods_and_slices() -> None:
         CST,
     )
     assert quarter.cases == 6
+
+
+def test_bad_data_is_set_aside_and_outliers_flagged() -> None:  # Q §七, M-OUTLIER
+    broken = case("bad", {}, (-5, "Acknowledged", {}))  # acknowledged before the request
+    rated = case("odd", {}, (1, "Acknowledged", {}), (2, "Revisited", {"satisfaction": 9}))
+    usual = [
+        case(f"u{n}", {}, (1, "Acknowledged", {}), (60 + n, "Resolved", {})) for n in range(12)
+    ]
+    slow = case("slow", {}, (1, "Acknowledged", {}), (6000, "Resolved", {}))
+    [row] = tabulate([broken, rated, *usual, slow], T0, T0 + timedelta(days=1), "all", None, CST)
+    assert row.cases == 13
+    assert {(i.ticket_id, i.rule) for i in row.set_aside} == {
+        ("bad", "B-TIME-ORDER"),
+        ("odd", "B-SATISFACTION"),
+    }
+    outlier = by_id(row.results)["M-OUTLIER"]
+    assert (outlier.value, outlier.tickets) == (1.0, ("slow",))

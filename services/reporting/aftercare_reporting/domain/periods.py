@@ -11,6 +11,7 @@ from typing import Literal
 
 from aftercare_reporting.domain.cases import Case
 from aftercare_reporting.domain.kpis import Result, compute
+from aftercare_reporting.domain.quality import Issue, clean, outliers
 
 Period = Literal["day", "week", "month", "quarter", "year", "all"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter", "year", "all")
@@ -84,6 +85,8 @@ class Row:
     slice: str
     cases: int
     results: list[Result]
+    set_aside: list[Issue]
+    """The cleaning log: cases left out of the figures, and why."""
 
 
 def tabulate(
@@ -101,6 +104,7 @@ def tabulate(
             c for c in cases if c.requested_at is not None and begin <= c.requested_at < until
         ]
         for value in sorted({slice_of(c, by) for c in raised} or {"all"}):
-            chosen = [c for c in raised if slice_of(c, by) == value]
-            rows.append(Row(begin, until, value, len(chosen), compute(chosen)))
+            chosen, log = clean([c for c in raised if slice_of(c, by) == value])
+            results = [*compute(chosen), outliers(chosen)]
+            rows.append(Row(begin, until, value, len(chosen), results, log))
     return rows

@@ -36,12 +36,20 @@ class KpiOut(BaseModel):
     """Cases that count against it (at most 100)."""
 
 
+class IssueOut(BaseModel):
+    ticket_id: str
+    rule: str
+    detail: str
+
+
 class RowOut(BaseModel):
     start: datetime
     end: datetime
     slice: str
     cases: int
     kpis: list[KpiOut]
+    set_aside: list[IssueOut]
+    """The cleaning log (Q §七): cases left out of the figures, and why."""
 
 
 class KpisOut(BaseModel):
@@ -106,6 +114,7 @@ def create_reporting_app(
                         {**vars(r), "met": r.met, "tickets": list(r.tickets[:MAX_TICKETS])}
                         for r in row.results
                     ],
+                    "set_aside": [vars(issue) for issue in row.set_aside[:MAX_TICKETS]],
                 }
                 for row in rows
             ],
