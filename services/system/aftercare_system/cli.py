@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from aftercare_reporting.domain.periods import PERIODS, SLICES
 from aftercare_system.contracts import schemas_command
 from aftercare_system.maintenance import dead_letters_command, migrate, rebuild_views
 from aftercare_system.services import (
@@ -68,12 +69,54 @@ def _parser() -> argparse.ArgumentParser:
     )
     dead.add_argument("--replay", action="store_true", help="publish them again")
     dead.add_argument("--id", dest="ids", type=int, action="append", default=[])
+    report = commands.add_parser(
+        "report", help="the service-quality indicators of a period, as CSV"
+    )
+    report.add_argument("--from", dest="start", required=True, help="a date or RFC 3339 instant")
+    report.add_argument("--to", dest="end", required=True, help="(excluded)")
+    report.add_argument("--period", default="all", choices=PERIODS)
+    report.add_argument("--group-by", dest="group_by", choices=SLICES)
     schemas = commands.add_parser(
         "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
     )
     schemas.add_argument("--dir", type=Path, default=Path("schemas"))
     schemas.add_argument("--check", action="store_true", help="exit 1 if a file is out of date")
     return parser
+
+
+def _run_consumer_part(settings: SystemSettings, part: str) -> None:
+    """A part that consumes the topics on its own: it needs a real Kafka."""
+    bootstrap = settings.kafka_bootstrap_servers
+    if not bootstrap:
+        raise SystemExit(f"aftercare {part} needs KAFKA_BOOTSTRAP_SERVERS")
+    if part == "sla-watcher":
+        check_sla_policy(settings)
+        asyncio.run(run_sla_watcher(settings, bootstrap))
+    elif part == "notifier":
+        check_notifier(settings)
+        asyncio.run(run_notifier(settings, bootstrap))
+    else:
+        asyncio.run(run_reporting(settings, bootstrap))
+
+
+def _tail(settings: SystemSettings, args: argparse.Namespace) -> None:
+    from aftercare.tail import tail as tail_topic
+
+    try:
+        asyncio.run(
+            tail_topic(
+                settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers,
+                args.topic or settings.ticket_events_topic,
+                from_beginning=args.from_beginning,
+                types=args.types,
+                max_events=args.max_events,
+                until_idle=args.until_idle,
+            )
+        )
+    except KeyboardInterrupt:
+        pass
+    except BrokenPipeError:  # piped into head: the reader has what it wanted
+        sys.stderr.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,43 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port))
     elif args.command == "relay":
         asyncio.run(relay_only(settings, args.metrics_port))
-    elif args.command == "sla-watcher":
-        if not settings.kafka_bootstrap_servers:
-            raise SystemExit("aftercare sla-watcher needs KAFKA_BOOTSTRAP_SERVERS")
-        check_sla_policy(settings)
-        asyncio.run(run_sla_watcher(settings, settings.kafka_bootstrap_servers))
-    elif args.command == "notifier":
-        if not settings.kafka_bootstrap_servers:
-            raise SystemExit("aftercare notifier needs KAFKA_BOOTSTRAP_SERVERS")
-        check_notifier(settings)
-        asyncio.run(run_notifier(settings, settings.kafka_bootstrap_servers))
-    elif args.command == "reporting":
-        if not settings.kafka_bootstrap_servers:
-            raise SystemExit("aftercare reporting needs KAFKA_BOOTSTRAP_SERVERS")
-        asyncio.run(run_reporting(settings, settings.kafka_bootstrap_servers))
+    elif args.command in ("sla-watcher", "notifier", "reporting"):
+        _run_consumer_part(settings, args.command)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))
         print(f"database at {settings.database_url} is up to date")
     elif args.command == "tail":
-        from aftercare.tail import tail as tail_topic
-
-        try:
-            asyncio.run(
-                tail_topic(
-                    settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers,
-                    args.topic or settings.ticket_events_topic,
-                    from_beginning=args.from_beginning,
-                    types=args.types,
-                    max_events=args.max_events,
-                    until_idle=args.until_idle,
-                )
-            )
-        except KeyboardInterrupt:
-            pass
-        except BrokenPipeError:  # piped into head: the reader has what it wanted
-            sys.stderr.close()
+        _tail(settings, args)
     elif args.command == "schemas":
         return schemas_command(args.dir, args.check)
+    elif args.command == "report":
+        from aftercare_system.report import report_command
+
+        return asyncio.run(
+            report_command(settings, args.start, args.end, args.period, args.group_by)
+        )
     elif args.command == "dead-letters":
         return asyncio.run(dead_letters_command(settings, args.replay, args.ids))
     elif args.command == "rebuild-views":

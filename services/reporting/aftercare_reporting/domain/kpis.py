@@ -153,71 +153,79 @@ def _channels(cases: Sequence[Case]) -> Result:
     )
 
 
+def _answered(case: Case) -> bool:
+    """Cases that could be answered: not withdrawn or declined before any acknowledgement."""
+    return not case.ended_without_resolution or case.acknowledged_at is not None
+
+
+def _complaint(case: Case) -> bool:
+    return case.kind == "complaint"
+
+
+def _resolved_completely(case: Case) -> bool:
+    unsatisfied = case.satisfaction is not None and case.satisfaction <= 3
+    return case.resolved and case.closed and not unsatisfied
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate indicator: of the cases ``counted``, the share that ``succeeds``."""
+
+    kpi: str
+    counted: Callable[[Case], bool]
+    succeeds: Callable[[Case], bool]
+    target: float | None
+    comparison: Comparison = "at_least"
+
+
+RATES: tuple[Rate, ...] = (
+    Rate(
+        "M-RESPONSE-RATE",
+        _answered,
+        lambda c: _responded_within(c, response_target(c)),
+        None,
+        "reported",
+    ),
+    Rate(
+        "M-ONLINE-30MIN",
+        lambda c: _answered(c) and c.channel in ONLINE,
+        lambda c: _responded_within(c, timedelta(minutes=30)),
+        90.0,
+    ),
+    Rate("M-FCR", lambda c: c.resolved, _first_contact, 85.0),
+    Rate("M-REPEAT", lambda c: c.resolved, lambda c: c.reopens > 0, 5.0, "at_most"),
+    Rate(
+        "M-RESOLVED",
+        lambda c: c.resolved or c.ended_without_resolution,
+        _resolved_completely,
+        95.0,
+    ),
+    Rate(
+        "M-COMPLAINT-24H",
+        _complaint,
+        lambda c: _responded_within(c, timedelta(hours=24)),
+        100.0,
+    ),
+    Rate(
+        "M-COMPLAINT-SAT",
+        lambda c: _complaint(c) and c.satisfaction is not None,
+        lambda c: (c.satisfaction or 0) >= 4,
+        85.0,
+    ),
+    Rate(
+        "M-ONSITE-PUNCTUAL",
+        lambda c: c.appointment_at is not None and c.arrived_at is not None,
+        lambda c: _punctual(c),
+        95.0,
+    ),
+    Rate("M-EXTRA-FEE", lambda c: c.kind == "repair", lambda c: c.fee_accepted, 5.0, "at_most"),
+)
+
+
 def compute(cases: Sequence[Case]) -> list[Result]:
     """Every indicator over ``cases`` (the cases of one period and slice)."""
-    complaints = [c for c in cases if c.kind == "complaint"]
-    answered = [c for c in cases if not c.ended_without_resolution or c.acknowledged_at]
-    return [
-        _rate(
-            "M-RESPONSE-RATE",
-            answered,
-            lambda c: True,
-            lambda c: _responded_within(c, response_target(c)),
-            None,
-            "reported",
-        ),
-        _rate(
-            "M-ONLINE-30MIN",
-            answered,
-            lambda c: c.channel in ONLINE,
-            lambda c: _responded_within(c, timedelta(minutes=30)),
-            90.0,
-        ),
-        _rate("M-FCR", cases, lambda c: c.resolved, _first_contact, 85.0),
-        _rate("M-REPEAT", cases, lambda c: c.resolved, lambda c: c.reopens > 0, 5.0, "at_most"),
-        _rate(
-            "M-RESOLVED",
-            cases,
-            lambda c: c.resolved or c.ended_without_resolution,
-            lambda c: (
-                c.resolved and c.closed and not (c.satisfaction is not None and c.satisfaction <= 3)
-            ),
-            95.0,
-        ),
-        _progress(cases),
-        _rate(
-            "M-COMPLAINT-24H",
-            complaints,
-            lambda c: True,
-            lambda c: _responded_within(c, timedelta(hours=24)),
-            100.0,
-        ),
-        _rate(
-            "M-COMPLAINT-SAT",
-            complaints,
-            lambda c: c.satisfaction is not None,
-            lambda c: (c.satisfaction or 0) >= 4,
-            85.0,
-        ),
-        _csat(cases),
-        _mttr(cases),
-        _rate(
-            "M-ONSITE-PUNCTUAL",
-            cases,
-            lambda c: c.appointment_at is not None and c.arrived_at is not None,
-            _punctual,
-            95.0,
-        ),
-        _rate(
-            "M-EXTRA-FEE",
-            cases,
-            lambda c: c.kind == "repair",
-            lambda c: c.fee_accepted,
-            5.0,
-            "at_most",
-        ),
-        _channels(cases),
-    ]
+    rates = [_rate(r.kpi, cases, r.counted, r.succeeds, r.target, r.comparison) for r in RATES]
+    return [*rates, _progress(cases), _csat(cases), _mttr(cases), _channels(cases)]
 
 
 def _punctual(case: Case) -> bool:

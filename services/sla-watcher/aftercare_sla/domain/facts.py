@@ -4,10 +4,12 @@ are the ticket contract's; the watcher checks them against it at start-up."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from aftercare_sla.domain.policy import EventRef
 
 PAUSES: Mapping[str, tuple[str, bool]] = {
     "CustomerInfoRequested": ("waiting_on_customer", True),
@@ -51,3 +53,30 @@ class Fact:
     type: str
     at: datetime
     data: Mapping[str, Any]
+
+
+def event_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def matching(fact: Fact, refs: Sequence[EventRef]) -> EventRef | None:
+    for ref in refs:
+        if ref.event == fact.type and (ref.field is None or fact.data.get(ref.field) is not None):
+            return ref
+    return None
+
+
+def time_of(fact: Fact, ref: EventRef) -> datetime:
+    """The event's time, or the time its field names (an arrival time, say)."""
+    if ref.field:
+        named = event_time(fact.data.get(ref.field))
+        if named is not None:
+            return named
+    return fact.at

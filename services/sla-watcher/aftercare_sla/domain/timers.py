@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aftercare_sla.domain.calendar import Timekeeping
-from aftercare_sla.domain.facts import FACTS, PAUSES, Fact
-from aftercare_sla.domain.policy import EventRef, ResolvedTarget
+from aftercare_sla.domain.facts import FACTS, PAUSES, Fact, event_time, matching, time_of
+from aftercare_sla.domain.policy import ResolvedTarget
 
 Outcome = Literal["running", "paused", "met", "missed", "cancelled"]
 
@@ -56,33 +56,6 @@ class Timer:
 
     def remaining(self) -> timedelta:
         return self.total - self.consumed
-
-
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
-
-
-def _matches(fact: Fact, refs: Sequence[EventRef]) -> EventRef | None:
-    for ref in refs:
-        if ref.event == fact.type and (ref.field is None or fact.data.get(ref.field) is not None):
-            return ref
-    return None
-
-
-def _time_of(fact: Fact, ref: EventRef) -> datetime:
-    """The event's time, or the time its field names (an arrival time, say)."""
-    if ref.field:
-        named = _time(fact.data.get(ref.field))
-        if named is not None:
-            return named
-    return fact.at
 
 
 @dataclass
@@ -141,9 +114,9 @@ class _Evaluation:
 
     def _stop_or_cancel(self, fact: Fact) -> None:
         for rule, timer in list(self.running.items()):
-            ref = _matches(fact, timer.target.stop)
+            ref = matching(fact, timer.target.stop)
             if ref is not None:
-                self._stop(timer, _time_of(fact, ref))
+                self._stop(timer, time_of(fact, ref))
                 del self.running[rule]
                 if timer.target.repeat and fact.type not in timer.target.cancel_on:
                     self._start_next_cycle(rule, fact.at)
@@ -153,23 +126,23 @@ class _Evaluation:
 
     def _start_matching(self, fact: Fact) -> None:
         for target in self.targets:
-            ref = _matches(fact, target.start)
+            ref = matching(fact, target.start)
             if ref is None:
                 continue
             current = self.running.get(target.rule)
             if current is not None:
                 if current.target.index == target.index and target.anchor:
-                    current.anchor = _time(fact.data.get(target.anchor))  # rescheduled
+                    current.anchor = event_time(fact.data.get(target.anchor))  # rescheduled
                 continue
             if not target.when.matches(self.facts):
                 continue
             first_cycle = target.rule not in self.cycles
-            requested = _time(self.facts.get("requested_at"))
+            requested = event_time(self.facts.get("requested_at"))
             if target.start_from == "request" and first_cycle and requested is not None:
                 started = requested  # later cycles (after a reopen) start at their event
             else:
-                started = _time_of(fact, ref)
-            anchor = _time(fact.data.get(target.anchor or ""))
+                started = time_of(fact, ref)
+            anchor = event_time(fact.data.get(target.anchor or ""))
             self._start(target, started, fact.at, anchor)
 
     def _retarget(self, at: datetime) -> None:
