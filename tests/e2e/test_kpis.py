@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.auth import KeyRing, parse_api_keys
@@ -106,3 +107,32 @@ async def test_kpis_of_walked_cases(
         assert empty.status_code == 422
         assert empty.headers["content-type"] == "application/problem+json"
     assert quick != slow
+
+
+async def test_the_report_command_writes_the_indicators_as_csv(
+    api: httpx.AsyncClient,
+    engine: AsyncEngine,
+    clock: FixedClock,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import csv
+    import io
+
+    from aftercare_reporting.settings import ReportingSettings
+    from aftercare_system.report import report_command
+
+    await walk(api, clock, (2, "acknowledge", body("acknowledge")))
+    reporting = Reporting(engine, clock, CST)
+    await project(engine, reporting)
+    out = io.StringIO()
+    monkeypatch.setenv("DATABASE_URL", database_url)  # as an operator would
+    settings = ReportingSettings()
+    day = T0.astimezone(CST).date()
+    await report_command(
+        settings, day.isoformat(), (day + timedelta(days=1)).isoformat(), "all", None, out
+    )
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    response = next(r for r in rows if r["kpi"] == "M-RESPONSE-RATE")
+    assert (response["cases"], response["numerator"], response["denominator"]) == ("1", "1", "1")
+    assert {r["definitions"] for r in rows} == {"2026.1"}
