@@ -101,6 +101,10 @@ async def test_kpis_of_walked_cases(
         before = (await client.get("/kpis", params=earlier, headers=boss)).json()
         # Recorded by the projection at T0+5h: as of T0+1h it knew nothing yet.
         assert before["rows"][0]["cases"] == 0
+        assert await reporting.publish_headline() > 0  # the gauges Grafana reads
+        metrics = (await client.get("/metrics")).text
+        assert 'aftercare_kpi{kpi="M-FCR"} 50.0' in metrics
+        assert 'aftercare_kpi_target{kpi="M-FCR"} 85.0' in metrics
         empty = await client.get(
             "/kpis", params={"from": params["to"], "to": params["from"]}, headers=boss
         )

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from zoneinfo import ZoneInfo
 
+import structlog
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.db import DATABASE_ERRORS
 from aftercare.http import door_limits
 from aftercare.runner import TaskGroup
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_reporting.settings import ReportingSettings
+
+log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-reporting"
 
@@ -53,8 +58,18 @@ class ReportingService:
     ) -> None:
         await self.reporting.on_ticket_event(connection, event)
 
+    async def _refresh_gauges(self, every: float = 60.0) -> None:
+        """Headline gauges, recomputed every minute; a database outage waits for the next."""
+        while True:
+            try:
+                await self.reporting.publish_headline()
+            except DATABASE_ERRORS as error:
+                log.warning("headline indicators not refreshed", error=repr(error))
+            await asyncio.sleep(every)
+
     async def start(self) -> None:
         self.tasks.run("reporting-consumer", self.consumer.run())
+        self.tasks.run("reporting-gauges", self._refresh_gauges())
         if self.serve_http:
             self.tasks.serve(
                 create_reporting_app(

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import datetime, time, tzinfo
 
+from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock
@@ -13,6 +14,13 @@ from aftercare_reporting.adapters import store
 from aftercare_reporting.domain.cases import Fact
 from aftercare_reporting.domain.periods import Period, Row, Slice, tabulate
 from aftercare_ticket.contract import event_name
+
+HEADLINE = Gauge(
+    "aftercare_kpi",
+    "Headline service-quality indicators of the current month (docs/kpis.md), by ID.",
+    ["kpi"],
+)
+HEADLINE_TARGET = Gauge("aftercare_kpi_target", "The target of each headline indicator.", ["kpi"])
 
 
 class Reporting:
@@ -41,3 +49,17 @@ class Reporting:
         cut_off = min(as_of or self.clock.now(), self.clock.now())
         cases = await store.cases_raised(self.engine, start, end, cut_off)
         return tabulate(cases, start, end, period, by, self.zone)
+
+    async def publish_headline(self) -> int:
+        """The current month's indicators as Prometheus gauges (for Grafana); how many."""
+        now = self.clock.now().astimezone(self.zone)
+        month = datetime.combine(now.date().replace(day=1), time(0), self.zone)
+        rows = await self.kpis(month, self.clock.now())
+        published = 0
+        for result in rows[0].results if rows else []:
+            if result.value is not None:
+                HEADLINE.labels(result.kpi).set(result.value)
+                published += 1
+            if result.target is not None:
+                HEADLINE_TARGET.labels(result.kpi).set(result.target)
+        return published
