@@ -140,3 +140,36 @@ async def test_the_report_command_writes_the_indicators_as_csv(
     response = next(r for r in rows if r["kpi"] == "M-RESPONSE-RATE")
     assert (response["cases"], response["numerator"], response["denominator"]) == ("1", "1", "1")
     assert {r["definitions"] for r in rows} == {"2026.1"}
+
+
+async def test_kpi_alarms_reach_the_webhook_once_per_episode(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    from aftercare.channels import WebhookChannel
+    from tests.support.receivers import webhook_receiver
+
+    for _ in range(5):  # five cases, each needing information from the customer: M-FCR 0 %
+        await walk(
+            api,
+            clock,
+            (1, "acknowledge", body("acknowledge")),
+            (2, "request-info", body("request_info")),
+            (3, "provide-info", body("provide_info")),
+            (4, "diagnose", body("diagnose")),
+            (5, "resolve", body("resolve")),
+        )
+    reporting = Reporting(engine, clock, CST)
+    clock.set(T0 + timedelta(hours=1))
+    await project(engine, reporting)
+    async with webhook_receiver() as hook, httpx.AsyncClient(timeout=5) as client:
+        channels = [WebhookChannel(client, f"{hook.url}/kpi", "s3cret")]
+        first = await reporting.check_alarms(7, channels)
+        again = await reporting.check_alarms(7, channels)
+        alarms = [r.json() for r in hook.received if r.path == "/kpi"]
+    assert {c.kpi for c in first} >= {"M-FCR"}
+    assert again == []
+    fcr = [a for a in alarms if a["kpi"] == "M-FCR"]
+    assert len(fcr) == 1
+    assert fcr[0]["type"] == "kpi.alarm.raised"
+    assert (fcr[0]["value"], fcr[0]["denominator"]) == (0.0, 5)
+    assert len(fcr[0]["tickets"]) == 5

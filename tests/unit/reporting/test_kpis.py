@@ -185,3 +185,20 @@ def test_bad_data_is_set_aside_and_outliers_flagged() -> None:  # Q §七, M-OUT
     }
     outlier = by_id(row.results)["M-OUTLIER"]
     assert (outlier.value, outlier.tickets) == (1.0, ("slow",))
+
+
+def test_an_alarm_per_episode_and_one_recovery() -> None:  # Q §九
+    from aftercare_reporting.domain.alarms import judge
+    from aftercare_reporting.domain.kpis import Result
+
+    def fcr(value: float, cases: int = 10) -> Result:
+        return Result("M-FCR", value, value * cases / 100, cases, 85.0, "at_least", "%", ())
+
+    [raised] = judge([fcr(60)], {})
+    assert raised.change == "raised"
+    assert "M-FCR 60.0 below its target 85.0 over 7 days" in raised.headline(7)
+    assert judge([fcr(60)], {"M-FCR": True}) == []  # the episode goes on: no second alarm
+    [recovered] = judge([fcr(90)], {"M-FCR": True})
+    assert recovered.change == "recovered"
+    assert judge([fcr(90)], {"M-FCR": False}) == []
+    assert judge([fcr(0, cases=3)], {}) == []  # too few cases to judge

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.db import insert_if_absent
-from aftercare_reporting.adapters.tables import report_cases, report_facts
+from aftercare.db import insert_if_absent, transaction, upsert
+from aftercare_reporting.adapters.tables import kpi_alarms, report_cases, report_facts
 from aftercare_reporting.domain.cases import Case, Fact, fold
 
 
@@ -57,3 +57,16 @@ async def cases_raised(
         for row in rows:
             facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
     return [fold(ticket_id, ticket_facts) for ticket_id, ticket_facts in facts.items()]
+
+
+async def alarm_states(engine: AsyncEngine) -> dict[str, bool]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(select(kpi_alarms))
+        return {row.kpi: bool(row.alarming) for row in rows}
+
+
+async def set_alarm(engine: AsyncEngine, kpi: str, alarming: bool, since: datetime) -> None:
+    async with transaction(engine) as connection:
+        await upsert(
+            connection, kpi_alarms, {"kpi": kpi, "alarming": alarming, "since": since}, "kpi"
+        )

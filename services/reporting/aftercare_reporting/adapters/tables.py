@@ -4,7 +4,7 @@ and one row per case to find a period's cases by when they were raised."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
 
 from aftercare.sqltypes import JsonDocument, UtcDateTime
 
@@ -29,3 +29,12 @@ report_facts = Table(
     Column("recorded_at", UtcDateTime, nullable=False),
     Column("data", JsonDocument, nullable=False),
 )
+
+kpi_alarms = Table(
+    "kpi_alarms",
+    metadata,
+    Column("kpi", String(64), primary_key=True),
+    Column("alarming", Boolean, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+)
+"""An indicator in an alarm episode (Q §九): one alarm when it starts, one when it ends."""

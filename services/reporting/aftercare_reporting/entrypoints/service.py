@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
+import httpx
 import structlog
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from aftercare.channels import Channel, EmailChannel, WebhookChannel
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.db import DATABASE_ERRORS
 from aftercare.http import door_limits
+from aftercare.mail import smtp_of
 from aftercare.runner import TaskGroup
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
@@ -22,6 +25,18 @@ from aftercare_reporting.settings import ReportingSettings
 log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-reporting"
+
+
+def alarm_channels(settings: ReportingSettings, client: httpx.AsyncClient) -> list[Channel]:
+    channels: list[Channel] = []
+    if settings.reporting_alarm_webhook_url:
+        url, secret = settings.reporting_alarm_webhook_url, settings.reporting_alarm_webhook_secret
+        channels.append(WebhookChannel(client, url, secret))
+    smtp = smtp_of(settings)
+    if settings.reporting_alarm_email and smtp is not None:
+        addresses = [a.strip() for a in settings.reporting_alarm_email.split(",") if a.strip()]
+        channels.append(EmailChannel(smtp, addresses))
+    return channels
 
 
 class ReportingService:
@@ -51,6 +66,8 @@ class ReportingService:
             clock=self.clock,
         )
         self.serve_http = serve_http
+        self.http = httpx.AsyncClient(timeout=10)
+        self.alarm_channels = alarm_channels(settings, self.http)
         self.tasks = TaskGroup()
 
     async def _handle(
@@ -58,18 +75,20 @@ class ReportingService:
     ) -> None:
         await self.reporting.on_ticket_event(connection, event)
 
-    async def _refresh_gauges(self, every: float = 60.0) -> None:
-        """Headline gauges, recomputed every minute; a database outage waits for the next."""
+    async def _refresh(self, every: float = 60.0) -> None:
+        """Headline gauges and KPI alarms, every minute; a database outage waits."""
+        window = self.settings.reporting_alarm_window_days
         while True:
             try:
                 await self.reporting.publish_headline()
+                await self.reporting.check_alarms(window, self.alarm_channels)
             except DATABASE_ERRORS as error:
-                log.warning("headline indicators not refreshed", error=repr(error))
+                log.warning("indicators not refreshed", error=repr(error))
             await asyncio.sleep(every)
 
     async def start(self) -> None:
         self.tasks.run("reporting-consumer", self.consumer.run())
-        self.tasks.run("reporting-gauges", self._refresh_gauges())
+        self.tasks.run("reporting-refresh", self._refresh())
         if self.serve_http:
             self.tasks.serve(
                 create_reporting_app(
@@ -82,6 +101,7 @@ class ReportingService:
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        await self.http.aclose()
 
     async def run_forever(self) -> None:
         await self.start()

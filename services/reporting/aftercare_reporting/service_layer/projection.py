@@ -3,17 +3,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, tzinfo
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta, tzinfo
 
+import structlog
 from prometheus_client import Gauge
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from aftercare.channels import Channel, Message
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare_reporting.adapters import store
+from aftercare_reporting.domain.alarms import AlarmChange, judge
 from aftercare_reporting.domain.cases import Fact
 from aftercare_reporting.domain.periods import Period, Row, Slice, tabulate
 from aftercare_ticket.contract import event_name
+
+log = structlog.get_logger(__name__)
 
 HEADLINE = Gauge(
     "aftercare_kpi",
@@ -63,3 +69,49 @@ class Reporting:
             if result.target is not None:
                 HEADLINE_TARGET.labels(result.kpi).set(result.target)
         return published
+
+    async def check_alarms(
+        self, window_days: int, channels: Sequence[Channel]
+    ) -> list[AlarmChange]:
+        """Q §九: the indicators over the trailing window against their targets; an alarm
+        when one starts missing, a message when it recovers, each once per episode."""
+        now = self.clock.now()
+        rows = await self.kpis(now - timedelta(days=window_days), now)
+        changes = judge(rows[0].results if rows else [], await store.alarm_states(self.engine))
+        for change in changes:
+            await self._announce(change, window_days, channels)
+            await store.set_alarm(self.engine, change.kpi, change.change == "raised", now)
+        return changes
+
+    async def _announce(
+        self, change: AlarmChange, window_days: int, channels: Sequence[Channel]
+    ) -> None:
+        result = change.result
+        text = (
+            f"{result.kpi}: {result.value} (target {result.comparison} {result.target}), "
+            f"{result.numerator:g} of {result.denominator} cases over the last "
+            f"{window_days} days.\nCases counting against it: "
+            + (", ".join(result.tickets[:20]) or "-")
+            + "\n"
+        )
+        message = Message(
+            id=f"kpi-{change.change}-{result.kpi}-{self.clock.now().isoformat()}",
+            subject=change.headline(window_days),
+            text=text,
+            document={
+                "type": f"kpi.alarm.{change.change}",
+                "kpi": result.kpi,
+                "value": result.value,
+                "target": result.target,
+                "numerator": result.numerator,
+                "denominator": result.denominator,
+                "window_days": window_days,
+                "tickets": list(result.tickets[:100]),
+            },
+        )
+        log.warning("kpi alarm", kpi=result.kpi, change=change.change, value=result.value)
+        for channel in channels:
+            try:
+                await channel.send(message)
+            except Exception as error:  # one channel down never stops the others
+                log.error("kpi alarm not delivered", channel=channel.kind, error=repr(error))
