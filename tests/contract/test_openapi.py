@@ -1,4 +1,4 @@
-"""The three OpenAPI documents say what the APIs really do, and their docs pages work offline."""
+"""The four OpenAPI documents say what the APIs really do, and their docs pages work offline."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ from aftercare_system.settings import SystemSettings
 from aftercare_ticket.entrypoints.app import create_app
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
-DOCUMENTS = ["openapi.json", "sla-openapi.json", "notifier-openapi.json"]
+DOCUMENTS = [
+    "openapi.json",
+    "sla-openapi.json",
+    "notifier-openapi.json",
+    "reporting-openapi.json",
+]
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -4,6 +4,7 @@ documents, as the code defines them today."""
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import structlog
 
@@ -21,6 +22,8 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
     from aftercare_notifier.entrypoints.app import create_notifier_app
+    from aftercare_reporting.entrypoints.app import create_reporting_app
+    from aftercare_reporting.service_layer.projection import Reporting
     from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
     from aftercare_sla.entrypoints.app import create_sla_app
     from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
@@ -48,6 +51,10 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
     notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), KeyRing([]))
     files[directory / "notifier-openapi.json"] = render_json(notifier_app.openapi())
+    engine = create_engine("sqlite+aiosqlite://")
+    reporting = Reporting(engine, SystemClock(), ZoneInfo("Asia/Shanghai"))
+    reporting_app = create_reporting_app(engine, reporting, KeyRing([]))
+    files[directory / "reporting-openapi.json"] = render_json(reporting_app.openapi())
     return files
 
 
