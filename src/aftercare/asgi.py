@@ -38,6 +38,9 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 class DoorLimits:
     max_body_bytes: int = 256 * 1024
     max_header_chars: int = 200
+    form_paths: tuple[str, ...] = ()
+    """Path prefixes whose pages post plain HTML forms (a customer's survey), where
+    ``application/x-www-form-urlencoded`` bodies are accepted besides JSON."""
 
 
 @dataclass(slots=True)
@@ -146,6 +149,7 @@ class FrontDoor:
             and has_body
             and scope["method"] in _BODY_METHODS
             and not (content_type and _json_content_type(content_type))
+            and not (content_type and self._form_allowed(scope["path"], content_type))
         ):
             refusal = Problem(
                 415,
@@ -155,6 +159,12 @@ class FrontDoor:
                 field="Content-Type",
             )
         return refusal, request_id, length
+
+    def _form_allowed(self, path: str, content_type: bytes) -> bool:
+        media = content_type.split(b";", 1)[0].strip().lower()
+        return media == b"application/x-www-form-urlencoded" and any(
+            path.startswith(prefix) for prefix in self.limits.form_paths
+        )
 
     def _bounded(self, receive: Any, overflow: Overflow) -> Any:
         """``receive`` that stops a body at the limit, whatever its headers said: past

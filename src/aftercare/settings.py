@@ -69,6 +69,13 @@ class Settings(BaseSettings):
     # Notifier.
     notifier_host: str = "127.0.0.1"
     notifier_port: int = 8002
+    # Signs the survey links the notifier sends and the reporting service receives; the
+    # development default is public: set your own in production.
+    survey_secret: str = Field(default="dev-survey-secret", min_length=16)
+    survey_public_url: str | None = None
+    # The reporting service (indicators, and the customers' survey pages).
+    reporting_host: str = "127.0.0.1"
+    reporting_port: int = 8003
     # The development mail sink of ``make run`` (only when no SMTP host is set).
     mail_sink_port: int = 1025
     # Email (alerts and customer updates).
@@ -104,6 +111,15 @@ class Settings(BaseSettings):
     @property
     def sla_url(self) -> str:
         return f"http://{self.sla_host}:{self.sla_port}"
+
+    @property
+    def reporting_url(self) -> str:
+        return f"http://{self.reporting_host}:{self.reporting_port}"
+
+    @property
+    def survey_url(self) -> str:
+        """Where customers reach the survey pages (the reporting service unless set)."""
+        return (self.survey_public_url or self.reporting_url).rstrip("/")
 
     @property
     def base_url(self) -> str:

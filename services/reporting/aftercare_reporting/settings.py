@@ -8,15 +8,9 @@ from aftercare.settings import Settings
 
 
 class ReportingSettings(Settings):
-    reporting_host: str = "127.0.0.1"
-    reporting_port: int = 8003
     # KPI alarms (Q §九): the trailing window, and where alarms and recoveries go.
     reporting_alarm_window_days: int = Field(default=7, ge=1, le=92)
     reporting_alarm_webhook_url: str | None = None
     reporting_alarm_webhook_secret: str = ""
     reporting_alarm_email: str | None = None
     """Comma-separated addresses (over AFTERCARE_SMTP_HOST)."""
-
-    @property
-    def reporting_url(self) -> str:
-        return f"http://{self.reporting_host}:{self.reporting_port}"

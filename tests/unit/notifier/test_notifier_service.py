@@ -233,3 +233,21 @@ async def test_no_routine_update_goes_out_on_a_quiet_ticket(desk: Desk) -> None:
     await desk.notifier.send_due()
     assert desk.email.delivered == []
     assert desk.rows()[0]["status"] == "cancelled"
+
+
+async def test_the_closing_message_carries_a_signed_survey_link(desk: Desk) -> None:  # Q §七
+    from aftercare.tokens import verify
+    from aftercare_notifier.adapters.surveys import SurveyLinks
+
+    desk.notifier.surveys = SurveyLinks(
+        "a-long-enough-secret", "https://survey.example/", desk.clock
+    )
+    await desk.event("RequestRaised", priority="normal")
+    desk.tickets.state = "closed"
+    await desk.event("Closed", reason="customer satisfied at revisit (F-6)")
+    desk.clock.advance(timedelta(seconds=10))
+    await desk.notifier.send_due()
+    [closing] = desk.email.delivered
+    link = next(word for word in closing.text.split() if word.startswith("https://survey.example/"))
+    claims = verify("a-long-enough-secret", link.rsplit("/", 1)[1], desk.clock.now())
+    assert (claims["ticket"], claims["lang"]) == ("t-1", "en")

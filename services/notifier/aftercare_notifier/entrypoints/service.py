@@ -17,6 +17,7 @@ from aftercare.mail import smtp_of
 from aftercare.runner import TaskGroup
 from aftercare_notifier.adapters.channels import CustomerChannels
 from aftercare_notifier.adapters.sql_store import SqlNotifierStore
+from aftercare_notifier.adapters.surveys import SurveyLinks
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
@@ -95,6 +96,7 @@ class NotifierService:
             templates,
             self.api,
             CustomerChannels(smtp_of(settings), settings.notifier_customer_webhooks, self.http),
+            surveys=SurveyLinks(settings.survey_secret, settings.survey_url, self.clock),
             tuning=notifier_tuning
             or NotifierTuning(
                 coalesce=timedelta(seconds=settings.notifier_coalesce_seconds),

@@ -28,6 +28,7 @@ from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import StoreUnavailable
 from aftercare.redact import redact
 from aftercare_notifier.adapters.channels import ChannelDirectory, Update, deliver_all
+from aftercare_notifier.adapters.surveys import SurveyLinks
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone, TicketReader
 from aftercare_notifier.adapters.unit_of_work import NotifierStore, NotifierUnitOfWork
@@ -57,6 +58,7 @@ class Notifier(ProgressRecording):
         channels: ChannelDirectory,
         *,
         tuning: NotifierTuning | None = None,
+        surveys: SurveyLinks | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -64,6 +66,7 @@ class Notifier(ProgressRecording):
         self.templates = templates
         self.api = api
         self.channels = channels
+        self.surveys = surveys
         self.tuning = tuning or NotifierTuning()
 
     # --- events in ---------------------------------------------------------------------
@@ -206,7 +209,12 @@ class Notifier(ProgressRecording):
             subject, body = self.templates.render(
                 language,
                 row.template,
-                {"ticket": ticket, "contact_name": contact.get("name", ""), "event": row.event},
+                {
+                    "ticket": ticket,
+                    "contact_name": contact.get("name", ""),
+                    "event": row.event,
+                    "survey_link": self._survey_link(row, ticket, language),
+                },
             )
         except Exception as error:
             reason = redact(f"template {row.template}: {error}", contact.get("name"))
@@ -223,6 +231,12 @@ class Notifier(ProgressRecording):
             ticket_state=ticket["state"],
         )
         return channels, update_
+
+    def _survey_link(self, row: Any, ticket: dict[str, Any], language: str) -> str | None:
+        """Q §七: the closing message asks for the customer's rating."""
+        if self.surveys is None or row.template != "closed" or ticket.get("state") != "closed":
+            return None
+        return self.surveys.for_ticket(row.ticket_id, language)
 
     async def _mark_sent(
         self,

@@ -4,12 +4,14 @@ out, folded from the facts recorded by the cut-off."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_if_absent, transaction, upsert
+from aftercare_reporting.adapters.surveys import overall_scores
 from aftercare_reporting.adapters.tables import kpi_alarms, report_cases, report_facts
 from aftercare_reporting.domain.cases import Case, Fact, fold
 
@@ -56,7 +58,11 @@ async def cases_raised(
         facts: dict[str, list[Fact]] = defaultdict(list)
         for row in rows:
             facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
-    return [fold(ticket_id, ticket_facts) for ticket_id, ticket_facts in facts.items()]
+        surveyed = await overall_scores(connection, list(facts), as_of)
+    return [
+        replace(fold(ticket_id, ticket_facts), survey_overall=surveyed.get(ticket_id))
+        for ticket_id, ticket_facts in facts.items()
+    ]
 
 
 async def alarm_states(engine: AsyncEngine) -> dict[str, bool]:

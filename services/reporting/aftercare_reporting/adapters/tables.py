@@ -38,3 +38,17 @@ kpi_alarms = Table(
     Column("since", UtcDateTime, nullable=False),
 )
 """An indicator in an alarm episode (Q §九): one alarm when it starts, one when it ends."""
+
+survey_answers = Table(
+    "survey_answers",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("answered_at", UtcDateTime, nullable=False),
+    Column("attitude", Integer, nullable=False),
+    Column("speed", Integer, nullable=False),
+    Column("solving", Integer, nullable=False),
+    Column("overall", Integer, nullable=False),
+    Index("ix_survey_answers_ticket", "ticket_id"),
+)
+"""One answer per survey link (the token's nonce): Q §七's touchpoints, each 1–5."""

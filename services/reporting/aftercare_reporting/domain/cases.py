@@ -54,6 +54,8 @@ class Case:
     visits: int = 0
     complexity: str | None = None
     satisfaction: int | None = None
+    survey_overall: int | None = None
+    """The customer's own answer to the survey (overall, 1–5), when they gave one."""
     fee_accepted: bool = False
     appointment_at: datetime | None = None
     arrived_at: datetime | None = None

@@ -116,11 +116,16 @@ def progress_intervals(case: Case) -> tuple[int, int]:
     return on_time, judged
 
 
+def rating(case: Case) -> int | None:
+    """The customer's score: their survey answer, else the revisit's (1–5)."""
+    return case.survey_overall if case.survey_overall is not None else case.satisfaction
+
+
 def _csat(cases: Sequence[Case]) -> Result:
-    rated = [c for c in cases if c.satisfaction is not None]
-    scores = [(c.satisfaction - 1) / 4 * 100 for c in rated if c.satisfaction is not None]
+    rated = [c for c in cases if rating(c) is not None]
+    scores = [((rating(c) or 1) - 1) / 4 * 100 for c in rated]
     value = sum(scores) / len(scores) if scores else None
-    low = tuple(c.ticket_id for c in rated if (c.satisfaction or 0) <= 3)
+    low = tuple(c.ticket_id for c in rated if (rating(c) or 0) <= 3)
     return Result("M-CSAT", value, sum(scores), len(scores), 85.0, "at_least", "0–100", low)
 
 
@@ -144,6 +149,15 @@ def _progress(cases: Sequence[Case]) -> Result:
             late.append(case.ticket_id)
     value = 100.0 * on_time / judged if judged else None
     return Result("M-PROGRESS", value, on_time, judged, 90.0, "at_least", "%", tuple(late))
+
+
+def _survey_sample(cases: Sequence[Case]) -> Result:
+    """M-SURVEY-SAMPLE: survey answers against the customers served (Q §七: at least 5 %
+    of customers and 500 answers a year; the share is what a period can show)."""
+    customers = {c.customer_ref for c in cases if c.customer_ref}
+    answers = sum(1 for c in cases if c.survey_overall is not None)
+    value = 100.0 * answers / len(customers) if customers else None
+    return Result("M-SURVEY-SAMPLE", value, answers, len(customers), 5.0, "at_least", "%", ())
 
 
 def _channels(cases: Sequence[Case]) -> Result:
@@ -225,7 +239,8 @@ RATES: tuple[Rate, ...] = (
 def compute(cases: Sequence[Case]) -> list[Result]:
     """Every indicator over ``cases`` (the cases of one period and slice)."""
     rates = [_rate(r.kpi, cases, r.counted, r.succeeds, r.target, r.comparison) for r in RATES]
-    return [*rates, _progress(cases), _csat(cases), _mttr(cases), _channels(cases)]
+    others = [_progress(cases), _csat(cases), _survey_sample(cases), _mttr(cases)]
+    return [*rates, *others, _channels(cases)]
 
 
 def _punctual(case: Case) -> bool:

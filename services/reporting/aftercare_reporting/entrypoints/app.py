@@ -3,6 +3,7 @@ slice, each with value, numerator, denominator, target, met and the cases behind
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,8 @@ from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Period, Slice
+from aftercare_reporting.entrypoints.surveys import PATH as SURVEYS
+from aftercare_reporting.entrypoints.surveys import install_survey_routes
 from aftercare_reporting.service_layer.projection import Reporting
 
 READERS = frozenset({"supervisor", "admin"})
@@ -68,15 +71,20 @@ async def supervisor(principal: PrincipalDep) -> Principal:
 
 
 def create_reporting_app(
-    engine: AsyncEngine, reporting: Reporting, keys: KeyRing, limits: DoorLimits | None = None
+    engine: AsyncEngine,
+    reporting: Reporting,
+    keys: KeyRing,
+    limits: DoorLimits | None = None,
+    survey_secret: str = "dev-survey-secret",
 ) -> FastAPI:
     app = create_service_app(
         title="Aftercare reporting",
         description="Service-quality indicators (Q §六) of any period, per period and slice.",
         engine=engine,
         keys=keys,
-        limits=limits,
+        limits=replace(limits or DoorLimits(), form_paths=(SURVEYS,)),
     )
+    install_survey_routes(app, engine, survey_secret, reporting.clock)
 
     @app.get("/kpis", response_model=KpisOut, tags=["kpis"])
     async def kpis(

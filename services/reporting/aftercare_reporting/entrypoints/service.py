@@ -92,7 +92,11 @@ class ReportingService:
         if self.serve_http:
             self.tasks.serve(
                 create_reporting_app(
-                    self.engine, self.reporting, self.settings.key_ring, door_limits(self.settings)
+                    self.engine,
+                    self.reporting,
+                    self.settings.key_ring,
+                    door_limits(self.settings),
+                    self.settings.survey_secret,
                 ),
                 self.settings.reporting_host,
                 self.settings.reporting_port,
