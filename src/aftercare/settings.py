@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     broker_port: int = 9092
     ticket_events_topic: str = "ticket.events.v1"
     sla_topic: str = "ticket.sla.v1"
+    quality_topic: str = "quality.alerts.v1"
     topic_partitions: int = Field(default=4, ge=1)
     # SLA watcher.
     sla_host: str = "127.0.0.1"

@@ -4,7 +4,9 @@ with the hand-computed figures, per period and slice, and as of an earlier cut-o
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,10 +19,13 @@ from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
+from aftercare_ticket.domain.vocabulary import Kind
 from aftercare_ticket.examples import T0, raise_body, sample
 from tests.support.sla_scenarios import CST
 
 KEYS = KeyRing(parse_api_keys("boss=supervisor,look=reader"))
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas" / "events"
+QUALITY_SCHEMA = json.loads((SCHEMAS / "QualityAlertRaised.v1.json").read_text(encoding="utf-8"))
 
 
 async def walk(
@@ -173,3 +178,49 @@ async def test_kpi_alarms_reach_the_webhook_once_per_episode(
     assert fcr[0]["type"] == "kpi.alarm.raised"
     assert (fcr[0]["value"], fcr[0]["denominator"]) == (0.0, 5)
     assert len(fcr[0]["tickets"]) == 5
+
+
+async def test_defects_are_grouped_and_fed_back_once_per_window(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """Wn, S A12: three quality faults of one model and lot raise one QualityAlertRaised,
+    published on its own topic's schema; GET /defects lists the group."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    from aftercare_reporting.adapters.publishing import quality_cloudevent
+    from aftercare_ticket.examples import raise_body as raised_body
+
+    product = {"sku": "WF-200", "model": "W200", "lot": "L2603", "purchase_date": "2026-02-20"}
+    diagnose = {"findings": "Bearing seized", "method": "remote", "fault_cause": "quality"}
+    for _ in range(3):
+        clock.set(T0)
+        body_ = raised_body(Kind.REPAIR, product=product).model_dump(mode="json")
+        ticket = (await api.post("/tickets", json=body_)).json()["id"]
+        clock.set(T0 + timedelta(minutes=5))
+        await api.post(f"/tickets/{ticket}/acknowledge", json=body("acknowledge"))
+        clock.set(T0 + timedelta(minutes=30))
+        answer = await api.post(f"/tickets/{ticket}/diagnose", json=diagnose)
+        assert answer.status_code == 200, answer.text
+    clock.set(T0 + timedelta(hours=2))
+    reporting = Reporting(engine, clock, CST)
+    await project(engine, reporting)
+    [group] = await reporting.check_quality(window_days=30, threshold=3)
+    assert (group.model, group.lot, group.cause, group.count) == ("W200", "L2603", "quality", 3)
+    assert await reporting.check_quality(window_days=30, threshold=3) == []  # once per window
+    alerts = [
+        e
+        for e in await SqlEventStore(engine).read_all(limit=10_000)
+        if e.type == "QualityAlertRaised"
+    ]
+    [published] = [quality_cloudevent(e) for e in alerts]
+    assert published is not None
+    assert published.subject == "W200/L2603"
+    Draft202012Validator(QUALITY_SCHEMA, format_checker=FormatChecker()).validate(published.data)
+    transport = httpx.ASGITransport(app=create_reporting_app(engine, reporting, KEYS))
+    async with httpx.AsyncClient(transport=transport, base_url="http://r") as client:
+        params = {"from": T0.isoformat(), "to": (T0 + timedelta(days=1)).isoformat()}
+        listed = await client.get(
+            "/defects", params=params, headers={"Authorization": "Bearer boss"}
+        )
+    [top] = listed.json()
+    assert (top["model"], top["lot"], top["count"]) == ("W200", "L2603", 3)

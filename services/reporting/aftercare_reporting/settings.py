@@ -14,3 +14,6 @@ class ReportingSettings(Settings):
     reporting_alarm_webhook_secret: str = ""
     reporting_alarm_email: str | None = None
     """Comma-separated addresses (over AFTERCARE_SMTP_HOST)."""
+    # Defect feedback (Wn, S A12): faults of one model, lot and cause within the window.
+    quality_alert_threshold: int = Field(default=3, ge=1, le=10_000)
+    quality_alert_window_days: int = Field(default=30, ge=1, le=366)

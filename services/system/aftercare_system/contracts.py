@@ -22,6 +22,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     from aftercare.db import create_engine
     from aftercare.schemas import asyncapi_document, render_json, render_yaml
     from aftercare_notifier.entrypoints.app import create_notifier_app
+    from aftercare_reporting.adapters.publishing import quality_channel, quality_event_schemas
     from aftercare_reporting.entrypoints.app import create_reporting_app
     from aftercare_reporting.service_layer.projection import Reporting
     from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
@@ -30,7 +31,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     from aftercare_ticket.entrypoints.app import create_app
 
     defaults = Settings.model_fields
-    schemas = {**ticket_event_schemas(), **sla_event_schemas()}
+    schemas = {**ticket_event_schemas(), **sla_event_schemas(), **quality_event_schemas()}
     files = {directory / "events" / name: render_json(schema) for name, schema in schemas.items()}
     asyncapi = asyncapi_document(
         title="Aftercare events",
@@ -42,6 +43,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
         channels=[
             ticket_channel(str(defaults["ticket_events_topic"].default)),
             sla_channel(str(defaults["sla_topic"].default)),
+            quality_channel(str(defaults["quality_topic"].default)),
         ],
         servers={"development": "localhost:9092", "production": "kafka:9092"},
     )

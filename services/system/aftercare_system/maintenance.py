@@ -41,12 +41,14 @@ async def rebuild_views(settings: Settings) -> int:
 
 def _relay_routes(settings: Settings) -> dict[str, tuple[str, Any]]:
     """Each relay's topic and event mapping, by relay name (what a replay needs)."""
+    from aftercare_reporting.adapters.publishing import quality_cloudevent
     from aftercare_sla.adapters.publishing import sla_cloudevent
     from aftercare_ticket.adapters.publishing import ticket_cloudevent
 
     return {
         "ticket-events": (settings.ticket_events_topic, ticket_cloudevent),
         "sla-events": (settings.sla_topic, sla_cloudevent),
+        "quality-alerts": (settings.quality_topic, quality_cloudevent),
     }
 
 
@@ -106,12 +108,14 @@ async def refill_new_topics(settings: Settings, created: Sequence[str]) -> None:
     again: its relay starts over from the beginning, and consumers de-duplicate by event id."""
     from aftercare.db import create_engine
     from aftercare.relay import restart_relay
+    from aftercare_reporting.domain.events import QUALITY_EVENT_TYPES
     from aftercare_sla.domain.events import SLA_EVENT_TYPES
     from aftercare_ticket.domain.events import EVENT_TYPES
 
     relays: dict[str, tuple[str, Collection[str]]] = {
         settings.ticket_events_topic: ("ticket-events", list(EVENT_TYPES)),
         settings.sla_topic: ("sla-events", list(SLA_EVENT_TYPES)),
+        settings.quality_topic: ("quality-alerts", list(QUALITY_EVENT_TYPES)),
     }
     engine = create_engine(settings.database_url)
     try:
@@ -128,4 +132,5 @@ def topics_of(settings: Settings) -> list[TopicSpec]:
     return [
         TopicSpec(settings.ticket_events_topic, settings.topic_partitions),
         TopicSpec(settings.sla_topic, settings.topic_partitions),
+        TopicSpec(settings.quality_topic, settings.topic_partitions),
     ]

@@ -3,6 +3,7 @@ out, folded from the facts recorded by the cut-off."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
@@ -11,9 +12,11 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_if_absent, transaction, upsert
+from aftercare.eventstore import NewEvent, SqlStreamSession
 from aftercare_reporting.adapters.surveys import overall_scores
 from aftercare_reporting.adapters.tables import kpi_alarms, report_cases, report_facts
 from aftercare_reporting.domain.cases import Case, Fact, fold
+from aftercare_reporting.domain.events import QualityAlertRaised
 
 
 async def store_fact(
@@ -76,3 +79,21 @@ async def set_alarm(engine: AsyncEngine, kpi: str, alarming: bool, since: dateti
         await upsert(
             connection, kpi_alarms, {"kpi": kpi, "alarming": alarming, "since": since}, "kpi"
         )
+
+
+async def raise_quality_alert(
+    engine: AsyncEngine, key: str, alert: QualityAlertRaised, since: datetime
+) -> bool:
+    """Append the alert to its group's stream unless one was raised since ``since``."""
+    stream = f"quality-{key}"
+    if len(stream) > 200:  # the log's stream ids are at most 200 characters
+        stream = "quality-" + hashlib.sha256(key.encode()).hexdigest()
+    async with transaction(engine) as connection:
+        session = SqlStreamSession(connection)
+        await session.lock(stream)
+        recent = await session.read_stream(stream)
+        if recent and recent[-1].recorded_at >= since:
+            return False
+        event = NewEvent(type="QualityAlertRaised", data=alert.model_dump(mode="json"))
+        await session.append_at_end(stream, [event], alert.occurred_at)
+    return True

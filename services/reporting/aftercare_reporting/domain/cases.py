@@ -41,6 +41,9 @@ class Case:
     region: str | None = None
     customer_ref: str | None = None
     model: str | None = None
+    lot: str | None = None
+    fault_cause: str | None = None
+    diagnosed_at: datetime | None = None
     assignee: str | None = None
     requested_at: datetime | None = None
     acknowledged_at: datetime | None = None
@@ -77,6 +80,7 @@ def _raised(case: Case, fact: Fact) -> Case:
         region=data.get("region"),
         customer_ref=data.get("customer_ref"),
         model=product.get("model") if isinstance(product, Mapping) else None,
+        lot=product.get("lot") if isinstance(product, Mapping) else None,
         requested_at=_time(data.get("requested_at")) or fact.at,
     )
 
@@ -110,6 +114,8 @@ def evolve(case: Case, fact: Fact) -> Case:
         arrived = _time(data.get("on_site_arrived_at"))
         return replace(
             case,
+            fault_cause=data.get("fault_cause") or case.fault_cause,
+            diagnosed_at=fact.at,
             complexity=data.get("complexity") or case.complexity,
             arrived_at=arrived or case.arrived_at,
         )

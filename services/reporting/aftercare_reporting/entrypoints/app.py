@@ -64,6 +64,14 @@ class KpisOut(BaseModel):
     rows: list[RowOut]
 
 
+class DefectOut(BaseModel):
+    model: str
+    lot: str
+    cause: str
+    count: int
+    tickets: list[str]
+
+
 async def supervisor(principal: PrincipalDep) -> Principal:
     if principal.role not in READERS:
         raise Problem(403, "forbidden", "Only supervisors read indicators", role=principal.role)
@@ -127,5 +135,25 @@ def create_reporting_app(
                 for row in rows
             ],
         }
+
+    @app.get("/defects", response_model=list[DefectOut], tags=["kpis"])
+    async def defects(
+        _: Annotated[Principal, Depends(supervisor)],
+        start: Annotated[Instant, Query(alias="from", description="cases raised from")],
+        end: Annotated[Instant, Query(alias="to", description="…until (excluded)")],
+        limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    ) -> list[dict[str, Any]]:
+        """Faults by product model, lot and cause, the largest group first (Wn, S A12)."""
+        groups = await reporting.defects(start, end)
+        return [
+            {
+                "model": g.model,
+                "lot": g.lot,
+                "cause": g.cause,
+                "count": g.count,
+                "tickets": list(g.tickets[:MAX_TICKETS]),
+            }
+            for g in groups[:limit]
+        ]
 
     return app

@@ -17,7 +17,10 @@ from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.db import DATABASE_ERRORS
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
+from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
+from aftercare_reporting.adapters.publishing import quality_cloudevent
+from aftercare_reporting.domain.events import QUALITY_EVENT_TYPES
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_reporting.settings import ReportingSettings
@@ -65,6 +68,16 @@ class ReportingService:
             tuning=tuning,
             clock=self.clock,
         )
+        self.relay = OutboxRelay(
+            engine,
+            bootstrap_servers,
+            settings.quality_topic,
+            quality_cloudevent,
+            name="quality-alerts",
+            event_types=QUALITY_EVENT_TYPES,
+            enable_idempotence=settings.kafka_enable_idempotence,
+            clock=self.clock,
+        )
         self.serve_http = serve_http
         self.http = httpx.AsyncClient(timeout=10)
         self.alarm_channels = alarm_channels(settings, self.http)
@@ -82,6 +95,11 @@ class ReportingService:
             try:
                 await self.reporting.publish_headline()
                 await self.reporting.check_alarms(window, self.alarm_channels)
+                raised = await self.reporting.check_quality(
+                    self.settings.quality_alert_window_days, self.settings.quality_alert_threshold
+                )
+                if raised:
+                    self.relay.wake()
             except DATABASE_ERRORS as error:
                 log.warning("indicators not refreshed", error=repr(error))
             await asyncio.sleep(every)
@@ -89,6 +107,7 @@ class ReportingService:
     async def start(self) -> None:
         self.tasks.run("reporting-consumer", self.consumer.run())
         self.tasks.run("reporting-refresh", self._refresh())
+        self.tasks.run("quality-relay", self.relay.run())
         if self.serve_http:
             self.tasks.serve(
                 create_reporting_app(

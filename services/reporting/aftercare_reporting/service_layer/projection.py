@@ -16,6 +16,8 @@ from aftercare.cloudevents import CloudEvent
 from aftercare_reporting.adapters import store
 from aftercare_reporting.domain.alarms import AlarmChange, judge
 from aftercare_reporting.domain.cases import Fact
+from aftercare_reporting.domain.defects import DefectGroup, defect_groups, over_threshold
+from aftercare_reporting.domain.events import QualityAlertRaised
 from aftercare_reporting.domain.periods import Period, Row, Slice, tabulate
 from aftercare_ticket.contract import event_name
 
@@ -115,3 +117,32 @@ class Reporting:
                 await channel.send(message)
             except Exception as error:  # one channel down never stops the others
                 log.error("kpi alarm not delivered", channel=channel.kind, error=repr(error))
+
+    async def defects(self, start: datetime, end: datetime) -> list[DefectGroup]:
+        """Faults of the cases raised in [start, end), by model, lot and cause."""
+        return defect_groups(await store.cases_raised(self.engine, start, end, self.clock.now()))
+
+    async def check_quality(self, window_days: int, threshold: int) -> list[DefectGroup]:
+        """A ``QualityAlertRaised`` for each model, lot and cause at the threshold within
+        the window, once per window (the alert's stream says when it last fired)."""
+        now = self.clock.now()
+        since = now - timedelta(days=window_days)
+        cases = await store.cases_raised(self.engine, since - timedelta(days=90), now, now)
+        raised = []
+        for group in over_threshold(defect_groups(cases, since), threshold):
+            alert = QualityAlertRaised(
+                model=group.model,
+                lot=group.lot,
+                cause=group.cause,
+                count=group.count,
+                threshold=threshold,
+                window_days=window_days,
+                first_at=group.first_at,
+                last_at=group.last_at,
+                tickets=list(group.tickets[:100]),
+                occurred_at=now,
+            )
+            if await store.raise_quality_alert(self.engine, group.key, alert, since):
+                raised.append(group)
+                log.warning("quality alert", group=group.key, count=group.count)
+        return raised

@@ -74,6 +74,8 @@ class Product(Value):
     sku: ShortText | None = None
     model: ShortText | None = None
     serial: ShortText | None = None
+    lot: ShortText | None = None
+    """The production batch or lot (Wn, S A12: defects are fed back by model and lot)."""
     order_ref: ShortText | None = None
     purchase_date: date | None = None
     received_date: date | None = None
