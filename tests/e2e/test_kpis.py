@@ -224,3 +224,41 @@ async def test_defects_are_grouped_and_fed_back_once_per_window(
         )
     [top] = listed.json()
     assert (top["model"], top["lot"], top["count"]) == ("W200", "L2603", 3)
+
+
+async def test_the_report_in_html_and_csv(
+    api: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """Q §七 reports on demand: Chinese headings and the figures in the HTML page (no
+    script, no external asset), the same figures in the CSV."""
+    await walk(
+        api,
+        clock,
+        (20, "acknowledge", body("acknowledge")),
+        (30, "diagnose", body("diagnose")),
+        (60, "resolve", body("resolve")),
+    )
+    clock.set(T0 + timedelta(hours=2))
+    reporting = Reporting(engine, clock, CST)
+    await project(engine, reporting)
+    transport = httpx.ASGITransport(app=create_reporting_app(engine, reporting, KEYS))
+    boss = {"Authorization": "Bearer boss"}
+    params = {"from": T0.isoformat(), "to": (T0 + timedelta(days=1)).isoformat(), "period": "all"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://r", headers=boss) as client:
+        page = await client.get("/reports/kpis.html", params=params)
+        english = await client.get("/reports/kpis.html", params={**params, "language": "en"})
+        table = await client.get("/reports/kpis.csv", params=params)
+        nobody = await client.get(
+            "/reports/kpis.csv", params=params, headers={"Authorization": "Bearer look"}
+        )
+    assert page.headers["content-type"].startswith("text/html")
+    for heading in ("售后服务质量报告", "执行摘要", "未达标指标", "主要质量缺陷"):
+        assert heading in page.text
+    assert "<script" not in page.text
+    assert "http" not in page.text.split("<body>", 1)[1]  # no external asset
+    assert "M-RESPONSE-RATE" in page.text
+    assert "Service quality report" in english.text
+    rows = {r.split(",")[4]: r.split(",") for r in table.text.splitlines()[1:]}
+    assert rows["M-FCR"][5:8] == ["100.0", "1", "1"]
+    assert table.headers["content-type"].startswith("text/csv")
+    assert nobody.status_code == 403

@@ -3,7 +3,6 @@ indicator), straight from the reporting projection's tables."""
 
 from __future__ import annotations
 
-import csv
 import sys
 from datetime import datetime
 from typing import TextIO
@@ -12,25 +11,10 @@ from zoneinfo import ZoneInfo
 from aftercare.clock import SystemClock
 from aftercare.db import create_engine
 from aftercare.instants import to_utc
-from aftercare_reporting.domain.kpis import DEFINITIONS
+from aftercare_reporting.adapters.report_files import kpi_csv
 from aftercare_reporting.domain.periods import Period, Slice
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_reporting.settings import ReportingSettings
-
-COLUMNS = (
-    "start",
-    "end",
-    "slice",
-    "cases",
-    "kpi",
-    "value",
-    "numerator",
-    "denominator",
-    "target",
-    "comparison",
-    "met",
-    "definitions",
-)
 
 
 def instant(text: str, zone: ZoneInfo) -> datetime:
@@ -56,24 +40,5 @@ async def report_command(
         rows = await Reporting(engine, SystemClock(), zone).kpis(begin, until, period, by)
     finally:
         await engine.dispose()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        for result in row.results:
-            writer.writerow(
-                (
-                    row.start.isoformat(),
-                    row.end.isoformat(),
-                    row.slice,
-                    row.cases,
-                    result.kpi,
-                    "" if result.value is None else round(result.value, 2),
-                    round(result.numerator, 2),
-                    result.denominator,
-                    "" if result.target is None else result.target,
-                    result.comparison,
-                    "" if result.met is None else result.met,
-                    DEFINITIONS,
-                )
-            )
+    out.write(kpi_csv(rows))
     return 0

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Path, Query, Response
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +16,7 @@ from aftercare.auth import KeyRing, Principal, PrincipalDep
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
+from aftercare_reporting.adapters.report_files import kpi_csv, kpi_html
 from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Period, Slice
 from aftercare_reporting.entrypoints.surveys import PATH as SURVEYS
@@ -72,6 +73,13 @@ class DefectOut(BaseModel):
     tickets: list[str]
 
 
+def _check_range(start: datetime, end: datetime) -> None:
+    if end <= start:
+        raise Problem(422, "validation-error", "The period is empty", "to after from", field="to")
+    if (end - start).days > 3660:
+        raise Problem(422, "validation-error", "The period is too long", "ten years", field="to")
+
+
 async def supervisor(principal: PrincipalDep) -> Principal:
     if principal.role not in READERS:
         raise Problem(403, "forbidden", "Only supervisors read indicators", role=principal.role)
@@ -94,6 +102,12 @@ def create_reporting_app(
     )
     install_survey_routes(app, engine, survey_secret, reporting.clock)
 
+    _install_kpis(app, reporting)
+    _install_reports(app, reporting)
+    return app
+
+
+def _install_kpis(app: FastAPI, reporting: Reporting) -> None:
     @app.get("/kpis", response_model=KpisOut, tags=["kpis"])
     async def kpis(
         _: Annotated[Principal, Depends(supervisor)],
@@ -106,14 +120,7 @@ def create_reporting_app(
         ] = None,
     ) -> dict[str, Any]:
         """Each indicator's value, numerator, denominator, target and whether it was met."""
-        if end <= start:
-            raise Problem(
-                422, "validation-error", "The period is empty", "to must lie after from", field="to"
-            )
-        if (end - start).days > 3660:
-            raise Problem(
-                422, "validation-error", "The period is too long", "at most ten years", field="to"
-            )
+        _check_range(start, end)
         rows = await reporting.kpis(start, end, period, group_by, as_of)
         return {
             "definitions": DEFINITIONS,
@@ -136,6 +143,34 @@ def create_reporting_app(
             ],
         }
 
+
+def _install_reports(app: FastAPI, reporting: Reporting) -> None:
+    @app.get(
+        "/reports/kpis.{format}",
+        tags=["reports"],
+        response_class=Response,
+        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    )
+    async def kpi_report(
+        _: Annotated[Principal, Depends(supervisor)],
+        format: Annotated[Literal["csv", "html"], Path()],
+        start: Annotated[Instant, Query(alias="from", description="cases raised from")],
+        end: Annotated[Instant, Query(alias="to", description="…until (excluded)")],
+        period: Annotated[Period, Query()] = "month",
+        group_by: Annotated[Slice | None, Query()] = None,
+        as_of: Annotated[Instant | None, Query()] = None,
+        language: Annotated[Literal["zh-CN", "en"], Query()] = "zh-CN",
+    ) -> Response:
+        """The indicators of a period as CSV, or as an HTML report (summary, each
+        period's table, the cleaning log, the top defects), in Chinese or English."""
+        _check_range(start, end)
+        rows = await reporting.kpis(start, end, period, group_by, as_of)
+        if format == "csv":
+            return Response(kpi_csv(rows), media_type="text/csv; charset=utf-8")
+        cut_off = as_of or reporting.clock.now()
+        page = kpi_html(rows, start, end, cut_off, await reporting.defects(start, end), language)
+        return Response(page, media_type="text/html; charset=utf-8")
+
     @app.get("/defects", response_model=list[DefectOut], tags=["kpis"])
     async def defects(
         _: Annotated[Principal, Depends(supervisor)],
@@ -155,5 +190,3 @@ def create_reporting_app(
             }
             for g in groups[:limit]
         ]
-
-    return app
