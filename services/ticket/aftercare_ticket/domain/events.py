@@ -9,10 +9,18 @@ in order). Fields marked ``PERSONAL`` are personal data (P-PII).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
 
+from aftercare_ticket.domain.event_base import TicketEvent as TicketEvent
+from aftercare_ticket.domain.handling_events import PlanRevised as PlanRevised
+from aftercare_ticket.domain.handling_events import ProductReturned as ProductReturned
+from aftercare_ticket.domain.handling_events import QuoteAnswered as QuoteAnswered
+from aftercare_ticket.domain.handling_events import RefundApproved as RefundApproved
+from aftercare_ticket.domain.handling_events import (
+    ReturnInstructionsGiven as ReturnInstructionsGiven,
+)
 from aftercare_ticket.domain.values import (
     PERSONAL,
     Attachment,
@@ -38,28 +46,8 @@ from aftercare_ticket.domain.vocabulary import (
     Kind,
     Language,
     Priority,
-    ReturnMethod,
     State,
 )
-
-
-class TicketEvent(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    event_type: ClassVar[str]
-    schema_version: ClassVar[int] = 1
-
-    ticket_id: str
-
-    @property
-    def at(self) -> datetime:
-        """When it happened in the world."""
-        occurred: datetime = getattr(self, "occurred_at")  # noqa: B009
-        return occurred
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.event_type = cls.__name__
 
 
 class RequestRaised(TicketEvent):
@@ -243,54 +231,6 @@ class ProductReceived(TicketEvent):
     occurred_at: AwareDatetime
     tracking_ref: ShortText | None = None
     condition: Text | None = None
-
-
-class RefundApproved(TicketEvent):
-    """W §退款流程: eligibility confirmed, the approved application goes to finance;
-    starts T-REFUND (finance refunds within 3 working days of receiving it)."""
-
-    occurred_at: AwareDatetime
-    refund: Refund
-    note: Text | None = None
-
-
-class ReturnInstructionsGiven(TicketEvent):
-    """W §退换货流程, §保修流程: where to send the product and how (address of the
-    service centre, carrier, packing), for returns, exchanges and mail-in repairs."""
-
-    occurred_at: AwareDatetime
-    address: Text
-    carrier: ShortText | None = None
-    instructions: Text | None = None
-
-
-class QuoteAnswered(TicketEvent):
-    """B-PAID-REPAIR-CONSENT: the customer accepts or refuses the quoted paid repair."""
-
-    occurred_at: AwareDatetime
-    accepted: bool
-    note: Text | None = None
-
-
-class ProductReturned(TicketEvent):
-    """T-REPAIR-NOTIFY: the repaired product shipped back, or the customer told it is
-    ready to pick up, with the repair report (W §保修流程)."""
-
-    occurred_at: AwareDatetime
-    method: ReturnMethod
-    tracking_ref: ShortText | None = None
-    repair_report: RepairReport | None = None
-
-
-class PlanRevised(TicketEvent):
-    """F-12 (F-2, F-7): an adjusted plan and expected time (after a reopen, or as the case
-    develops); a complaint may be re-graded (B-COMPLAINT-GRADE)."""
-
-    occurred_at: AwareDatetime
-    plan: Text
-    expected_resolution_at: AwareDatetime
-    risks: Text | None = None
-    complaint_grade: ComplaintGrade | None = None
 
 
 EVENT_TYPES: dict[str, type[TicketEvent]] = {
