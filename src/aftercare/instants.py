@@ -43,3 +43,16 @@ def _validated(value: datetime) -> datetime:
 
 Instant = Annotated[AwareDatetime, AfterValidator(_validated)]
 """An aware instant, normalised to UTC, between years 1 and 9999 in UTC."""
+
+
+def parse_time(value: object) -> datetime | None:
+    """A time as published event data carries it (an ISO 8601 string, ``Z`` allowed), or
+    None for anything else: consumers read other services' data and must not fail on it."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from aftercare.instants import parse_time
+
 
 @dataclass(frozen=True, slots=True)
 class Fact:
@@ -18,17 +20,6 @@ class Fact:
     type: str
     at: datetime
     data: Mapping[str, Any]
-
-
-def _time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +72,7 @@ def _raised(case: Case, fact: Fact) -> Case:
         customer_ref=data.get("customer_ref"),
         model=product.get("model") if isinstance(product, Mapping) else None,
         lot=product.get("lot") if isinstance(product, Mapping) else None,
-        requested_at=_time(data.get("requested_at")) or fact.at,
+        requested_at=parse_time(data.get("requested_at")) or fact.at,
     )
 
 
@@ -111,7 +102,7 @@ def evolve(case: Case, fact: Fact) -> Case:
     if name == "Acknowledged":
         return replace(case, acknowledged_at=case.acknowledged_at or fact.at)
     if name == "Diagnosed":
-        arrived = _time(data.get("on_site_arrived_at"))
+        arrived = parse_time(data.get("on_site_arrived_at"))
         return replace(
             case,
             fault_cause=data.get("fault_cause") or case.fault_cause,
@@ -144,7 +135,7 @@ def evolve(case: Case, fact: Fact) -> Case:
         return replace(case, assignee=data.get("assignee"))
     if name == "OnSiteVisitScheduled":
         return replace(
-            case, visits=case.visits + 1, appointment_at=_time(data.get("appointment_at"))
+            case, visits=case.visits + 1, appointment_at=parse_time(data.get("appointment_at"))
         )
     if name == "QuoteAnswered":
         return replace(case, fee_accepted=bool(data.get("accepted")))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from aftercare.instants import parse_time as event_time
 from aftercare_sla.domain.policy import EventRef
 
 PAUSES: Mapping[str, tuple[str, bool]] = {
@@ -53,17 +54,6 @@ class Fact:
     type: str
     at: datetime
     data: Mapping[str, Any]
-
-
-def event_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            return None
-    return None
 
 
 def matching(fact: Fact, refs: Sequence[EventRef]) -> EventRef | None:

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from aftercare.instants import parse_time as event_time
 from aftercare_sla.domain.calendar import Timekeeping
-from aftercare_sla.domain.facts import FACTS, PAUSES, Fact, event_time, matching, time_of
+from aftercare_sla.domain.facts import FACTS, PAUSES, Fact, matching, time_of
 from aftercare_sla.domain.policy import ResolvedTarget
 
 Outcome = Literal["running", "paused", "met", "missed", "cancelled"]
