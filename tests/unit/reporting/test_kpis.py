@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from aftercare_reporting.domain.cases import Case, Fact, fold
-from aftercare_reporting.domain.kpis import Result, compute
+from aftercare_reporting.domain.kpis import compute
 from aftercare_reporting.domain.periods import tabulate
+from aftercare_reporting.domain.results import Result
 
 CST = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=CST)
@@ -189,7 +190,7 @@ def test_bad_data_is_set_aside_and_outliers_flagged() -> None:  # Q §七, M-OUT
 
 def test_an_alarm_per_episode_and_one_recovery() -> None:  # Q §九
     from aftercare_reporting.domain.alarms import judge
-    from aftercare_reporting.domain.kpis import Result
+    from aftercare_reporting.domain.results import Result
 
     def fcr(value: float, cases: int = 10) -> Result:
         return Result("M-FCR", value, value * cases / 100, cases, 85.0, "at_least", "%", ())
@@ -202,3 +203,41 @@ def test_an_alarm_per_episode_and_one_recovery() -> None:  # Q §九
     assert recovered.change == "recovered"
     assert judge([fcr(90)], {"M-FCR": False}) == []
     assert judge([fcr(0, cases=3)], {}) == []  # too few cases to judge
+
+
+def test_only_verdicts_of_the_watchers_contract_count() -> None:
+    """Warnings, other topics' events and malformed verdicts are not counted."""
+    import uuid
+
+    from aftercare.cloudevents import CloudEvent
+    from aftercare_reporting.adapters.sla_contract import verdict_of
+    from aftercare_reporting.domain.attainment import attainment
+    from aftercare_reporting.domain.cases import Case, Verdict
+
+    def event(kind: str, **data: object) -> CloudEvent:
+        return CloudEvent(
+            id=str(uuid.uuid4()),
+            source="/aftercare/sla-watcher",
+            type=f"com.aftercare.sla.{kind}.v1",
+            time=T0,
+            subject="t1",
+            data=data,
+        )
+
+    assert verdict_of(event("SlaMet", rule="T-ACK", cycle=1, title="x")) == Verdict(
+        "T-ACK", "x", 1, True
+    )
+    assert verdict_of(event("SlaWarning", rule="T-ACK", cycle=1)) is None
+    assert verdict_of(event("SlaBreached", rule="T-ACK", cycle="1")) is None
+    assert verdict_of(event("SlaBreached", cycle=1)) is None
+    cases = [
+        Case("a", verdicts=(Verdict("T-SPARES", "s", 1, True), Verdict("T-ACK", "a", 1, False))),
+        Case("b", verdicts=(Verdict("T-SPARES", "s", 1, False),)),
+        Case("c"),
+    ]
+    results = {r.kpi: r for r in attainment(cases)}
+    assert (results["M-SLA"].numerator, results["M-SLA"].denominator) == (1, 3)
+    assert results["M-SLA"].tickets == ("a", "b")
+    assert (results["M-SPARES"].value, results["M-SPARES"].tickets) == (50.0, ("b",))
+    assert results["M-SLA/T-ACK"].tickets == ("a",)
+    assert sorted(results) == ["M-SLA", "M-SLA/T-ACK", "M-SLA/T-SPARES", "M-SPARES"]

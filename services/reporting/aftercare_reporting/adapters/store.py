@@ -7,6 +7,7 @@ import hashlib
 from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -14,8 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.db import insert_if_absent, transaction, upsert
 from aftercare.eventstore import NewEvent, SqlStreamSession
 from aftercare_reporting.adapters.surveys import overall_scores
-from aftercare_reporting.adapters.tables import kpi_alarms, report_cases, report_facts
-from aftercare_reporting.domain.cases import Case, Fact, fold
+from aftercare_reporting.adapters.tables import (
+    kpi_alarms,
+    report_cases,
+    report_facts,
+    report_verdicts,
+)
+from aftercare_reporting.domain.cases import Case, Fact, Verdict, fold
 from aftercare_reporting.domain.events import QualityAlertRaised
 
 
@@ -36,6 +42,39 @@ async def store_fact(
         when = datetime.fromisoformat(requested) if isinstance(requested, str) else fact.at
         case_row = {"ticket_id": ticket_id, "requested_at": when, "recorded_at": recorded_at}
         await insert_if_absent(connection, report_cases, case_row)
+
+
+async def store_verdict(
+    connection: AsyncConnection,
+    ticket_id: str,
+    verdict: Verdict,
+    at: datetime,
+    recorded_at: datetime,
+) -> None:
+    row = {
+        "ticket_id": ticket_id[:64],
+        "rule": verdict.rule,
+        "cycle": verdict.cycle,
+        "met": verdict.met,
+        "title": verdict.title,
+        "at": at,
+        "recorded_at": recorded_at,
+    }
+    await insert_if_absent(connection, report_verdicts, row)  # a redelivery changes nothing
+
+
+async def _verdicts(
+    connection: AsyncConnection, raised: Any, as_of: datetime
+) -> dict[str, list[Verdict]]:
+    rows = await connection.execute(
+        select(report_verdicts)
+        .where(report_verdicts.c.ticket_id.in_(raised), report_verdicts.c.recorded_at <= as_of)
+        .order_by(report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
+    )
+    found: dict[str, list[Verdict]] = defaultdict(list)
+    for row in rows:
+        found[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
+    return found
 
 
 async def cases_raised(
@@ -62,8 +101,13 @@ async def cases_raised(
         for row in rows:
             facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
         surveyed = await overall_scores(connection, list(facts), as_of)
+        verdicts = await _verdicts(connection, raised, as_of)
     return [
-        replace(fold(ticket_id, ticket_facts), survey_overall=surveyed.get(ticket_id))
+        replace(
+            fold(ticket_id, ticket_facts),
+            survey_overall=surveyed.get(ticket_id),
+            verdicts=tuple(verdicts.get(ticket_id, ())),
+        )
         for ticket_id, ticket_facts in facts.items()
     ]
 

@@ -52,3 +52,17 @@ survey_answers = Table(
     Index("ix_survey_answers_ticket", "ticket_id"),
 )
 """One answer per survey link (the token's nonce): Q §七's touchpoints, each 1–5."""
+
+report_verdicts = Table(
+    "report_verdicts",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("cycle", Integer, primary_key=True),
+    Column("met", Boolean, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+"""The SLA watcher's verdicts as published (M-SLA, M-SPARES): one per ticket, rule and
+cycle (the watcher never reports a breached clock as met)."""

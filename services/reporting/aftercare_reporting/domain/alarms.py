@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aftercare_reporting.domain.kpis import Result
+from aftercare_reporting.domain.results import Result
 
 MIN_CASES = 5
 """Fewer cases than this in the window: the rate is noise, no alarm and no recovery."""

@@ -23,6 +23,16 @@ class Fact:
 
 
 @dataclass(frozen=True, slots=True)
+class Verdict:
+    """The SLA watcher's judgement of one clock cycle of the case: met or breached."""
+
+    rule: str
+    title: str
+    cycle: int
+    met: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Case:
     ticket_id: str
     kind: str = ""
@@ -57,6 +67,8 @@ class Case:
     open_until: datetime | None = None
     """When the case stopped owing progress updates (resolved, closed, ended)."""
     waits: tuple[tuple[datetime, datetime | None], ...] = field(default=())
+    verdicts: tuple[Verdict, ...] = ()
+    """The watcher's verdicts (T-*), from ``ticket.sla.v1``: one per rule and cycle."""
 
 
 def _raised(case: Case, fact: Fact) -> Case:

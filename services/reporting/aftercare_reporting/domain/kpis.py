@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
-from typing import Literal
 
+from aftercare_reporting.domain.attainment import attainment
 from aftercare_reporting.domain.cases import Case
+from aftercare_reporting.domain.results import Comparison, Result
 
 DEFINITIONS = "2026.1"
 """The version of every definition below."""
@@ -26,29 +27,6 @@ ONLINE = frozenset({"online", "api"})
 PROGRESS_INTERVAL = {True: timedelta(minutes=30), False: timedelta(hours=1)}
 """T-PROGRESS: urgent cases every 30 minutes, the others every hour."""
 FIRST_CONTACT_WINDOW = timedelta(hours=24)
-
-Comparison = Literal["at_least", "at_most", "reported"]
-
-
-@dataclass(frozen=True)
-class Result:
-    kpi: str
-    value: float | None
-    numerator: float
-    denominator: int
-    target: float | None
-    comparison: Comparison
-    unit: str
-    tickets: tuple[str, ...]
-    """The cases that count against it (a miss), for the reader to open."""
-
-    @property
-    def met(self) -> bool | None:
-        if self.value is None or self.target is None or self.comparison == "reported":
-            return None
-        if self.comparison == "at_least":
-            return self.value >= self.target
-        return self.value <= self.target
 
 
 def _rate(
@@ -240,7 +218,7 @@ def compute(cases: Sequence[Case]) -> list[Result]:
     """Every indicator over ``cases`` (the cases of one period and slice)."""
     rates = [_rate(r.kpi, cases, r.counted, r.succeeds, r.target, r.comparison) for r in RATES]
     others = [_progress(cases), _csat(cases), _survey_sample(cases), _mttr(cases)]
-    return [*rates, *others, _channels(cases)]
+    return [*rates, *others, _channels(cases), *attainment(cases)]
 
 
 def _punctual(case: Case) -> bool:

@@ -10,8 +10,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from aftercare_reporting.domain.cases import Case
-from aftercare_reporting.domain.kpis import Result, compute
+from aftercare_reporting.domain.kpis import compute
 from aftercare_reporting.domain.quality import Issue, clean, outliers
+from aftercare_reporting.domain.results import Result
 
 Period = Literal["day", "week", "month", "quarter", "year", "all"]
 PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter", "year", "all")

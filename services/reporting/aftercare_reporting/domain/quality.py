@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from statistics import fmean, pstdev
 
 from aftercare_reporting.domain.cases import Case
-from aftercare_reporting.domain.kpis import Result
+from aftercare_reporting.domain.results import Result
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ class ReportingService:
         self.consumer = IdempotentConsumer(
             engine,
             bootstrap_servers,
-            [settings.ticket_events_topic],
+            [settings.ticket_events_topic, settings.sla_topic],
             group_id,
             self._handle,
             name="reporting",
@@ -86,7 +86,7 @@ class ReportingService:
     async def _handle(
         self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
     ) -> None:
-        await self.reporting.on_ticket_event(connection, event)
+        await self.reporting.on_event(connection, event)
 
     async def _refresh(self, every: float = 60.0) -> None:
         """Headline gauges and KPI alarms, every minute; a database outage waits."""

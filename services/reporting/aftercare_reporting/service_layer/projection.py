@@ -14,6 +14,7 @@ from aftercare.channels import Channel, Message
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare_reporting.adapters import store
+from aftercare_reporting.adapters.sla_contract import verdict_of
 from aftercare_reporting.domain.alarms import AlarmChange, judge
 from aftercare_reporting.domain.cases import Fact
 from aftercare_reporting.domain.defects import DefectGroup, defect_groups, over_threshold
@@ -36,6 +37,16 @@ class Reporting:
         self.engine = engine
         self.clock = clock
         self.zone = zone
+
+    async def on_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
+        """The consumer's handler for both topics it reads: ticket events become facts
+        of their case, the watcher's verdicts count in M-SLA and M-SPARES."""
+        verdict = verdict_of(event)
+        if verdict is not None:
+            now = self.clock.now()
+            await store.store_verdict(connection, event.subject, verdict, event.time, now)
+            return
+        await self.on_ticket_event(connection, event)
 
     async def on_ticket_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
         name = event_name(event.type)
