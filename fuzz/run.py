@@ -1,4 +1,5 @@
-"""Fuzz the ticket API, the SLA watcher's API and the notifier's API with schemathesis.
+"""Fuzz the ticket API and the APIs of the SLA watcher, the notifier and the reporting
+service with schemathesis.
 
 Each API runs as its own ``aftercare`` process on a fresh database, the watcher and the
 notifier against the embedded broker, so what the fuzzer reaches is what a client would.
@@ -116,7 +117,7 @@ async def fuzz(
     *,
     examples: int,
     seed: int,
-    apis: tuple[str, ...] = ("tickets", "sla", "notifier"),
+    apis: tuple[str, ...] = ("tickets", "sla", "notifier", "reporting"),
 ) -> list[FuzzResult]:
     """Run each API of ``apis`` on ``database_url`` (migrated here) and fuzz it."""
     engine = create_engine(database_url)
@@ -124,7 +125,7 @@ async def fuzz(
         await upgrade(engine, SERVICE_PACKAGES)
     finally:
         await engine.dispose()
-    ports = {"tickets": free_port(), "sla": free_port(), "notifier": free_port()}
+    ports = {api: free_port() for api in ("tickets", "sla", "notifier", "reporting")}
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -135,9 +136,15 @@ async def fuzz(
         "AFTERCARE_HTTP_PORT": str(ports["tickets"]),
         "AFTERCARE_SLA_PORT": str(ports["sla"]),
         "AFTERCARE_NOTIFIER_PORT": str(ports["notifier"]),
+        "AFTERCARE_REPORTING_PORT": str(ports["reporting"]),
         "AFTERCARE_PUBLIC_URL": f"http://127.0.0.1:{ports['tickets']}",
     }
-    commands = {"tickets": "api", "sla": "sla-watcher", "notifier": "notifier"}
+    commands = {
+        "tickets": "api",
+        "sla": "sla-watcher",
+        "notifier": "notifier",
+        "reporting": "reporting",
+    }
     dialect = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     results: list[FuzzResult] = []
     with tempfile.TemporaryDirectory() as reports:

@@ -19,6 +19,6 @@ async def test_fuzzing_finds_no_server_error_and_no_undocumented_answer(
     async with fresh_postgres(PG_ADMIN_DSN) as database_url:
         results = await fuzz(database_url, broker.bootstrap_servers, examples=3, seed=20261202)
     print(table(results))
-    assert {r.api for r in results} == {"tickets", "sla", "notifier"}
+    assert {r.api for r in results} == {"tickets", "sla", "notifier", "reporting"}
     assert all(r.cases > 50 for r in results), table(results)
     assert sum(r.failures + r.errors for r in results) == 0, table(results)

@@ -74,7 +74,7 @@ WORDS = {
         "count": "故障数",
     },
 }
-_TEMPLATES = Environment(
+TEMPLATES = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parents[1] / "templates")),
     autoescape=select_autoescape(["html", "j2"]),
 )
@@ -114,7 +114,7 @@ def kpi_html(
     language: str = "zh-CN",
 ) -> str:
     missed = sorted({r.kpi for row in rows for r in row.results if r.met is False})
-    return _TEMPLATES.get_template("report.html.j2").render(
+    return TEMPLATES.get_template("report.html.j2").render(
         language=language if language in WORDS else "zh-CN",
         words=WORDS.get(language, WORDS["zh-CN"]),
         start=start.isoformat(),

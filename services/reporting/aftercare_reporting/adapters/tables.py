@@ -4,7 +4,7 @@ and one row per case to find a period's cases by when they were raised."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table
 
 from aftercare.sqltypes import JsonDocument, UtcDateTime
 
@@ -66,3 +66,18 @@ report_verdicts = Table(
 )
 """The SLA watcher's verdicts as published (M-SLA, M-SPARES): one per ticket, rule and
 cycle (the watcher never reports a breached clock as met)."""
+
+assessments = Table(
+    "assessments",
+    metadata,
+    Column("assessment_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("assessed_on", String(10), nullable=False),
+    Column("total", Float, nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("entered_by", String(100), nullable=False),
+    Column("recorded_at", UtcDateTime, nullable=False),
+)
+"""The latest version of each self-assessment (S §6), for listing; every version is an
+``AssessmentRecorded`` event in stream ``assessment-<id>``."""

@@ -12,18 +12,19 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.asgi import DoorLimits
-from aftercare.auth import KeyRing, Principal, PrincipalDep
+from aftercare.auth import KeyRing, Principal
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_reporting.adapters.report_files import kpi_csv, kpi_html
 from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Period, Slice
+from aftercare_reporting.entrypoints.access import supervisor
+from aftercare_reporting.entrypoints.assessments import install_assessment_routes
 from aftercare_reporting.entrypoints.surveys import PATH as SURVEYS
 from aftercare_reporting.entrypoints.surveys import install_survey_routes
 from aftercare_reporting.service_layer.projection import Reporting
 
-READERS = frozenset({"supervisor", "admin"})
 MAX_TICKETS = 100
 
 
@@ -80,12 +81,6 @@ def _check_range(start: datetime, end: datetime) -> None:
         raise Problem(422, "validation-error", "The period is too long", "ten years", field="to")
 
 
-async def supervisor(principal: PrincipalDep) -> Principal:
-    if principal.role not in READERS:
-        raise Problem(403, "forbidden", "Only supervisors read indicators", role=principal.role)
-    return principal
-
-
 def create_reporting_app(
     engine: AsyncEngine,
     reporting: Reporting,
@@ -104,6 +99,7 @@ def create_reporting_app(
 
     _install_kpis(app, reporting)
     _install_reports(app, reporting)
+    install_assessment_routes(app, reporting)
     return app
 
 
