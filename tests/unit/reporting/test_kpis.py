@@ -224,14 +224,14 @@ def test_only_verdicts_of_the_watchers_contract_count() -> None:
             data=data,
         )
 
-    assert verdict_of(event("SlaMet", rule="T-ACK", cycle=1, title="x")) == Verdict(
-        "T-ACK", "x", 1, True
+    assert verdict_of(event("SlaMet", rule="T-ONLINE", cycle=1, title="x")) == Verdict(
+        "T-ONLINE", "x", 1, True
     )
-    assert verdict_of(event("SlaWarning", rule="T-ACK", cycle=1)) is None
-    assert verdict_of(event("SlaBreached", rule="T-ACK", cycle="1")) is None
+    assert verdict_of(event("SlaWarning", rule="T-ONLINE", cycle=1)) is None
+    assert verdict_of(event("SlaBreached", rule="T-ONLINE", cycle="1")) is None
     assert verdict_of(event("SlaBreached", cycle=1)) is None
     cases = [
-        Case("a", verdicts=(Verdict("T-SPARES", "s", 1, True), Verdict("T-ACK", "a", 1, False))),
+        Case("a", verdicts=(Verdict("T-SPARES", "s", 1, True), Verdict("T-ONLINE", "a", 1, False))),
         Case("b", verdicts=(Verdict("T-SPARES", "s", 1, False),)),
         Case("c"),
     ]
@@ -239,5 +239,5 @@ def test_only_verdicts_of_the_watchers_contract_count() -> None:
     assert (results["M-SLA"].numerator, results["M-SLA"].denominator) == (1, 3)
     assert results["M-SLA"].tickets == ("a", "b")
     assert (results["M-SPARES"].value, results["M-SPARES"].tickets) == (50.0, ("b",))
-    assert results["M-SLA/T-ACK"].tickets == ("a",)
-    assert sorted(results) == ["M-SLA", "M-SLA/T-ACK", "M-SLA/T-SPARES", "M-SPARES"]
+    assert results["M-SLA/T-ONLINE"].tickets == ("a",)
+    assert sorted(results) == ["M-SLA", "M-SLA/T-ONLINE", "M-SLA/T-SPARES", "M-SPARES"]

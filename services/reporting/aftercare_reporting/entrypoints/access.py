@@ -1,4 +1,4 @@
-"""Who reads indicators, reports and assessments: supervisors and admins (P-ROLES)."""
+"""Who reads indicators, reports and assessments: supervisors and admins."""
 
 from __future__ import annotations
 
