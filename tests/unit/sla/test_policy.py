@@ -145,6 +145,8 @@ def test_unreadable_or_malformed_files_are_refused(tmp_path: Path) -> None:
         load_policy(tmp_path / "missing.yaml")
     with pytest.raises(PolicyError, match="not valid YAML"):
         parse_policy("targets: [", "p.yaml", {})
+    with pytest.raises(PolicyError, match="not a date"):
+        parse_policy("version: 2026-13-01\ntargets: []\n", "p.yaml", {})
     with pytest.raises(PolicyError, match="unknown group 'nobody'"):
         parse_policy(MINIMAL + "    page: [nobody]\npaging:\n  oncall: []\n", "p.yaml", {})
 

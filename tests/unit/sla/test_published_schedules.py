@@ -61,11 +61,14 @@ def test_a_broken_schedule_file_is_refused_with_every_problem(tmp_path: Path) ->
     wrong_year = tmp_path / "a.yaml"
     wrong_year.write_text("year: 2031\nsource: x\ndays_off: [2030-12-31]\n", encoding="utf-8")
     missing = tmp_path / "missing.yaml"
+    impossible = tmp_path / "b.yaml"
+    impossible.write_text("year: 2031\nsource: x\ndays_off: [2031-02-30]\n", encoding="utf-8")
     with pytest.raises(CalendarFileError) as caught:
-        load_schedules([wrong_year, missing])
+        load_schedules([wrong_year, missing, impossible])
     message = str(caught.value)
     assert "dates outside 2031" in message
     assert "missing.yaml" in message
+    assert "b.yaml: not a date" in message
 
 
 def test_the_coming_year_is_asked_for_only_once_its_notice_is_due() -> None:

@@ -55,6 +55,8 @@ def load_schedules(paths: Sequence[Path]) -> list[PublishedSchedule]:
             schedules.append(PublishedSchedule.model_validate(yaml.safe_load(path.read_text())))
         except (OSError, yaml.YAMLError, ValidationError) as error:
             problems.append(f"{path}: {error}")
+        except ValueError as error:  # YAML's own dates: 2027-02-30 fails while parsing
+            problems.append(f"{path}: not a date: {error}")
     if problems:
         raise CalendarFileError("; ".join(problems))
     return schedules

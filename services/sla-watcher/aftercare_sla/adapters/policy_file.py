@@ -33,6 +33,8 @@ def parse_policy(text: str, source: str, environ: Mapping[str, str] | None = Non
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise PolicyError(source, [f"not valid YAML: {error}"]) from error
+    except ValueError as error:  # YAML's own dates: 2026-13-01 fails while parsing
+        raise PolicyError(source, [f"not a date: {error}"]) from error
     if not isinstance(document, dict):
         raise PolicyError(source, ["expected a mapping with `targets`"])
     if "paging" in document:
