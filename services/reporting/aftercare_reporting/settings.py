@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from aftercare.settings import Settings
@@ -17,3 +19,5 @@ class ReportingSettings(Settings):
     # Defect feedback (Wn, S A12): faults of one model, lot and cause within the window.
     quality_alert_threshold: int = Field(default=3, ge=1, le=10_000)
     quality_alert_window_days: int = Field(default=30, ge=1, le=366)
+    # Q's indicator tree: the dimension weights and operator-entered values.
+    indicators_file: Path | None = Path("deploy/indicators.yaml")

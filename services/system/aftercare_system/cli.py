@@ -15,6 +15,7 @@ from aftercare_reporting.domain.periods import PERIODS, SLICES
 from aftercare_system.contracts import schemas_command
 from aftercare_system.maintenance import dead_letters_command, migrate, rebuild_views
 from aftercare_system.services import (
+    check_indicators,
     check_notifier,
     check_sla_policy,
     relay_only,
@@ -96,6 +97,7 @@ def _run_consumer_part(settings: SystemSettings, part: str) -> None:
         check_notifier(settings)
         asyncio.run(run_notifier(settings, bootstrap))
     else:
+        check_indicators(settings)
         asyncio.run(run_reporting(settings, bootstrap))
 
 

@@ -166,6 +166,19 @@ def check_sla_policy(settings: SlaSettings) -> None:
         raise SystemExit(f"invalid holiday schedule: {error}") from error
 
 
+def check_indicators(settings: ReportingSettings) -> None:
+    """Refuse to start on an invalid indicators file, naming every problem."""
+    from zoneinfo import ZoneInfo
+
+    from aftercare_reporting.adapters.indicators_file import IndicatorFileError, load_indicators
+
+    try:
+        load_indicators(settings.indicators_file, ZoneInfo(settings.sla_timezone))
+    except IndicatorFileError as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        raise SystemExit(f"invalid indicators file {error.source}:\n{lines}") from error
+
+
 async def relay_only(settings: Settings, metrics_port: int | None) -> None:
     if not settings.kafka_bootstrap_servers:
         raise SystemExit("aftercare relay needs KAFKA_BOOTSTRAP_SERVERS")

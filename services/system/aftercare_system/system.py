@@ -12,6 +12,7 @@ from aftercare.broker import BrokerFailedToStart, EmbeddedBroker, ensure_topics
 from aftercare.settings import DEV_ADMIN_KEY
 from aftercare_system.maintenance import migrate, refill_new_topics, topics_of
 from aftercare_system.services import (
+    check_indicators,
     check_notifier,
     check_sla_policy,
     run_notifier,
@@ -47,6 +48,7 @@ async def run(settings: SystemSettings) -> None:
     SLA watcher."""
     check_sla_policy(settings)
     check_notifier(settings)
+    check_indicators(settings)
     await migrate(settings)
     sink = None
     if not settings.smtp_host:

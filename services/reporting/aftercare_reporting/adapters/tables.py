@@ -81,3 +81,18 @@ assessments = Table(
 )
 """The latest version of each self-assessment (S §6), for listing; every version is an
 ``AssessmentRecorded`` event in stream ``assessment-<id>``."""
+
+indicator_entries = Table(
+    "indicator_entries",
+    metadata,
+    Column("indicator", String(64), primary_key=True),
+    Column("valid_from", UtcDateTime, primary_key=True),
+    Column("value", Float, nullable=False),
+    Column("note", String(500), nullable=False),
+    Column("entered_by", String(100), nullable=False),
+    Column("recorded_at", UtcDateTime, primary_key=True),
+)
+"""Operator-entered indicators of Q's tree (service network, staff, training, stock…):
+the value that holds from ``valid_from``, one row per entry (a correction is a new row,
+so a score "as of" an earlier day still reads what was known then); each entry is also
+an ``IndicatorEntered`` event."""

@@ -21,6 +21,7 @@ from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Period, Slice
 from aftercare_reporting.entrypoints.access import supervisor
 from aftercare_reporting.entrypoints.assessments import install_assessment_routes
+from aftercare_reporting.entrypoints.indicators import install_indicator_routes
 from aftercare_reporting.entrypoints.surveys import PATH as SURVEYS
 from aftercare_reporting.entrypoints.surveys import install_survey_routes
 from aftercare_reporting.service_layer.projection import Reporting
@@ -100,6 +101,7 @@ def create_reporting_app(
     _install_kpis(app, reporting)
     _install_reports(app, reporting)
     install_assessment_routes(app, reporting)
+    install_indicator_routes(app, reporting)
     return app
 
 

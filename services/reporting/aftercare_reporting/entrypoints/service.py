@@ -19,6 +19,8 @@ from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
+from aftercare_reporting.adapters.indicator_entries import record_entries
+from aftercare_reporting.adapters.indicators_file import load_indicators
 from aftercare_reporting.adapters.publishing import quality_cloudevent
 from aftercare_reporting.domain.events import QUALITY_EVENT_TYPES
 from aftercare_reporting.entrypoints.app import create_reporting_app
@@ -57,7 +59,9 @@ class ReportingService:
         self.settings = settings
         self.engine = engine
         self.clock = clock or SystemClock()
-        self.reporting = Reporting(engine, self.clock, ZoneInfo(settings.sla_timezone))
+        zone = ZoneInfo(settings.sla_timezone)
+        weights, self.file_entries = load_indicators(settings.indicators_file, zone)
+        self.reporting = Reporting(engine, self.clock, zone, weights)
         self.consumer = IdempotentConsumer(
             engine,
             bootstrap_servers,
@@ -105,6 +109,9 @@ class ReportingService:
             await asyncio.sleep(every)
 
     async def start(self) -> None:
+        if self.file_entries:  # recorded once: a repeated value changes nothing
+            source = f"file:{self.settings.indicators_file}"
+            await record_entries(self.engine, self.file_entries, source[:100], self.clock.now())
         self.tasks.run("reporting-consumer", self.consumer.run())
         self.tasks.run("reporting-refresh", self._refresh())
         self.tasks.run("quality-relay", self.relay.run())

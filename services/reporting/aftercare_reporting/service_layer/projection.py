@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, tzinfo
 
 import structlog
@@ -13,13 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.channels import Channel, Message
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare_reporting.adapters import store
+from aftercare_reporting.adapters import indicator_entries, store
 from aftercare_reporting.adapters.sla_contract import verdict_of
 from aftercare_reporting.domain.alarms import AlarmChange, judge
 from aftercare_reporting.domain.cases import Fact
 from aftercare_reporting.domain.defects import DefectGroup, defect_groups, over_threshold
 from aftercare_reporting.domain.events import QualityAlertRaised
+from aftercare_reporting.domain.indicator_tree import DEFAULT_WEIGHTS
 from aftercare_reporting.domain.periods import Period, Row, Slice, tabulate
+from aftercare_reporting.domain.tree_score import TreeScore, tree_score
 from aftercare_ticket.contract import event_name
 
 log = structlog.get_logger(__name__)
@@ -33,10 +35,18 @@ HEADLINE_TARGET = Gauge("aftercare_kpi_target", "The target of each headline ind
 
 
 class Reporting:
-    def __init__(self, engine: AsyncEngine, clock: Clock, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        clock: Clock,
+        zone: tzinfo,
+        weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.zone = zone
+        self.weights = dict(weights)
+        """The dimension weights of Q's tree (the indicators file's, else Q's defaults)."""
 
     async def on_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
         """The consumer's handler for both topics it reads: ticket events become facts
@@ -68,6 +78,17 @@ class Reporting:
         cut_off = min(as_of or self.clock.now(), self.clock.now())
         cases = await store.cases_raised(self.engine, start, end, cut_off)
         return tabulate(cases, start, end, period, by, self.zone)
+
+    async def tree_score(
+        self, start: datetime, end: datetime, as_of: datetime | None = None
+    ) -> TreeScore:
+        """Q's tree over [start, end): the period's KPIs and the entered values holding
+        at its end, as recorded by ``as_of``."""
+        cut_off = min(as_of or self.clock.now(), self.clock.now())
+        rows = await self.kpis(start, end, as_of=cut_off)
+        computed = {r.kpi: r for r in rows[0].results} if rows else {}
+        entered = await indicator_entries.values_before(self.engine, end, cut_off)
+        return tree_score(computed, entered, self.weights)
 
     async def publish_headline(self) -> int:
         """The current month's indicators as Prometheus gauges (for Grafana); how many."""
