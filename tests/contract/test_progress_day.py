@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aftercare.channels import Channel, Message
+from aftercare.china_calendar import china_calendar
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare_notifier.adapters.memory_store import MemoryNotifierStore
@@ -23,7 +24,6 @@ from aftercare_notifier.domain.cadence import Cadence
 from aftercare_notifier.service_layer.notifier import Notifier
 from aftercare_notifier.service_layer.tuning import NotifierTuning
 from aftercare_notifier.settings import NotifierSettings
-from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.facts import Fact

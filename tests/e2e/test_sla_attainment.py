@@ -10,12 +10,12 @@ from pathlib import Path
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.china_calendar import china_calendar
 from aftercare.clock import FixedClock
 from aftercare.db import transaction
 from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
-from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.publishing import sla_cloudevent
 from aftercare_sla.adapters.timer_store import SqlWatcherStore

@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.auth import KeyRing, parse_api_keys
+from aftercare.china_calendar import china_calendar
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.db import create_engine
 from aftercare.eventstore import RecordedEvent
-from aftercare_sla.adapters.calendar_source import china_calendar
 from aftercare_sla.adapters.memory_store import MemoryWatcherStore
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
@@ -259,7 +259,7 @@ async def test_breaches_are_listed_since_a_time(engine: AsyncEngine, clock: Fixe
 async def test_readiness_says_when_a_years_holiday_schedule_is_missing(
     engine: AsyncEngine, clock: FixedClock
 ) -> None:
-    from aftercare_sla.adapters.calendar_source import CalendarStatus
+    from aftercare.china_calendar import CalendarStatus
 
     missing = create_sla_app(engine, clock, READER_KEYS, calendar=CalendarStatus((2027,)))
     known = create_sla_app(engine, clock, READER_KEYS, calendar=CalendarStatus(()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare.china_calendar import china_calendar
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.facts import Fact

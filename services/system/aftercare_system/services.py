@@ -158,7 +158,7 @@ def check_sla_policy(settings: SlaSettings) -> None:
         lines = "\n".join(f"  - {problem}" for problem in error.problems)
         raise SystemExit(f"invalid SLA policy {error.source}:\n{lines}") from error
     log.debug("sla policy loaded", version=policy.version, targets=len(policy.targets))
-    from aftercare_sla.adapters.calendar_source import CalendarFileError, load_schedules
+    from aftercare.china_calendar import CalendarFileError, load_schedules
 
     try:
         load_schedules(settings.sla_calendar_files)

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare.china_calendar import china_calendar
 from aftercare_sla.domain.calendar import WorkingDays
 
 CST = ZoneInfo("Asia/Shanghai")

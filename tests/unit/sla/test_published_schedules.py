@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from aftercare_sla.adapters.calendar_source import (
+from aftercare.china_calendar import (
     CalendarFileError,
     calendar_status,
     china_calendar,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aftercare_sla.adapters.calendar_source import china_calendar
+from aftercare.china_calendar import china_calendar
 from aftercare_sla.adapters.policy_file import load_policy, parse_policy
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.facts import Fact

@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.asgi import DoorLimits
 from aftercare.auth import KeyRing, PrincipalDep
+from aftercare.china_calendar import CalendarStatus
 from aftercare.clock import Clock
 from aftercare.deadletters import dead_letter_readiness
 from aftercare.health import combined
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
-from aftercare_sla.adapters.calendar_source import CalendarStatus
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 
 

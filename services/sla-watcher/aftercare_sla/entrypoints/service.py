@@ -10,6 +10,12 @@ import structlog
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from aftercare.china_calendar import (
+    PublishedSchedule,
+    calendar_status,
+    china_calendar,
+    load_schedules,
+)
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
@@ -18,12 +24,6 @@ from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import TaskGroup
 from aftercare_sla.adapters.alert_channels import build_channels
-from aftercare_sla.adapters.calendar_source import (
-    PublishedSchedule,
-    calendar_status,
-    china_calendar,
-    load_schedules,
-)
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy

@@ -21,13 +21,14 @@ from typing import Any
 
 import structlog
 
+from aftercare.business_calendar import BusinessCalendar
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import NewEvent
 from aftercare_sla.adapters.timer_store import timer_from_row, timer_row
 from aftercare_sla.adapters.unit_of_work import WatcherStore, WatcherUnitOfWork
 from aftercare_sla.domain import verdicts
-from aftercare_sla.domain.calendar import AroundTheClock, BusinessCalendar, Timekeeping, WorkingDays
+from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.events import SlaEvent
 from aftercare_sla.domain.facts import TERMINAL
 from aftercare_sla.domain.policy import Policy, ResolvedTarget

@@ -1,4 +1,8 @@
-"""The mainland-China business calendar from the ``holidays`` library.
+"""Working days in China, for every part that counts them (the SLA watcher's clocks, the
+reporting service's schedule): statutory holidays and the officially adjusted working
+weekends (调休) from the ``holidays`` library, or from a published schedule loaded for
+its year (the State Council's notice, deploy/calendar/), plus the company's own days off
+and on. ``BusinessCalendar`` itself is pure; the sources are read here once.
 
 ``holidays`` (python-holidays) was chosen over ``chinese-calendar``: both give the same
 answers for 2025–2026 (tests check the Spring Festival and National Day weeks and the
@@ -20,7 +24,7 @@ import yaml
 from holidays import country_holidays
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from aftercare_sla.domain.calendar import BusinessCalendar
+from aftercare.business_calendar import BusinessCalendar
 
 
 class PublishedSchedule(BaseModel):
