@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
@@ -67,6 +68,13 @@ class Settings(BaseSettings):
     sla_port: int = 8001
     # The desk's time zone: working days of SLA clocks, local times in customer updates.
     sla_timezone: str = "Asia/Shanghai"
+    # The business calendar (SLA clocks, the reports' schedule). JSON lists of ISO
+    # dates: the company's own days off, and extra days worked; JSON list of YAML files,
+    # each a year's published holiday schedule (调休) for a year the calendar library
+    # does not know yet (see docs and deploy/calendar/).
+    sla_company_holidays: list[date] = Field(default_factory=list)
+    sla_company_working_days: list[date] = Field(default_factory=list)
+    sla_calendar_files: list[Path] = Field(default_factory=list, max_length=20)
     # Notifier.
     notifier_host: str = "127.0.0.1"
     notifier_port: int = 8002

@@ -77,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--to", dest="end", required=True, help="(excluded)")
     report.add_argument("--period", default="all", choices=PERIODS)
     report.add_argument("--group-by", dest="group_by", choices=SLICES)
+    report.add_argument(
+        "--publish",
+        type=Path,
+        metavar="FILE",
+        help="publish the period's report (recorded, listed at GET /reports) and write it "
+        "to FILE: .pdf, .xlsx, .html or .csv",
+    )
+    report.add_argument("--language", default="zh-CN", choices=("zh-CN", "en"))
     schemas = commands.add_parser(
         "schemas", help="write schemas/ (event JSON Schemas, asyncapi.yaml, openapi.json)"
     )
@@ -150,6 +158,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "report":
         from aftercare_system.report import report_command
 
+        if args.publish is not None:
+            from aftercare_system.report import publish_command
+
+            published, content = asyncio.run(
+                publish_command(settings, args.start, args.end, args.publish, args.language)
+            )
+            args.publish.write_bytes(content)
+            print(f"published report {published}: {args.publish}")
+            return 0
         return asyncio.run(
             report_command(settings, args.start, args.end, args.period, args.group_by)
         )

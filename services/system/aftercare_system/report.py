@@ -1,10 +1,12 @@
 """``aftercare report``: the indicators of a period as CSV (one row per period, slice and
-indicator), straight from the reporting projection's tables."""
+indicator), straight from the reporting projection's tables; with ``--publish FILE``,
+the period's full report, published as the service would and written to FILE."""
 
 from __future__ import annotations
 
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -42,3 +44,35 @@ async def report_command(
         await engine.dispose()
     out.write(kpi_csv(rows))
     return 0
+
+
+async def publish_command(
+    settings: ReportingSettings, start: str, end: str, path: Path, language: str
+) -> tuple[str, bytes]:
+    """Publish the period's report; its id and the file in ``path``'s format."""
+    from aftercare_reporting.adapters import publications
+    from aftercare_reporting.adapters.report_pdf import cjk_font
+    from aftercare_reporting.service_layer.publishing import ReportPublisher
+
+    format_ = path.suffix.lstrip(".").lower()
+    if format_ not in publications.MEDIA_TYPES:
+        raise SystemExit("aftercare report --publish: FILE ends in .pdf, .xlsx, .html or .csv")
+    zone = ZoneInfo(settings.sla_timezone)
+    begin, until = instant(start, zone), instant(end, zone)
+    if until <= begin:
+        raise SystemExit("aftercare report: --to must lie after --from")
+    engine = create_engine(settings.database_url)
+    try:
+        reporting = Reporting(engine, SystemClock(), zone)
+        publisher = ReportPublisher(reporting, cjk_font(settings.report_font))
+        made = await publisher.publish("on_demand", begin, until, language, "command line")
+        found = (
+            None
+            if made is None
+            else await publications.document(engine, made.publication_id, format_)
+        )
+    finally:
+        await engine.dispose()
+    if made is None or found is None:
+        raise SystemExit("aftercare report: the report was not published")
+    return made.publication_id, found[0]

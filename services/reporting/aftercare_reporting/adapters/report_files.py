@@ -12,6 +12,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from aftercare_reporting.adapters.report_words import WORDS
 from aftercare_reporting.domain.defects import DefectGroup
 from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Row
@@ -30,50 +31,6 @@ COLUMNS = (
     "met",
     "definitions",
 )
-WORDS = {
-    "en": {
-        "title": "Service quality report",
-        "period": "Period",
-        "definitions": "definitions",
-        "as_of": "as of",
-        "summary": "Summary",
-        "cases": "Cases raised",
-        "cases_short": "cases",
-        "missed": "Targets missed",
-        "indicator": "Indicator",
-        "value": "Value",
-        "numerator": "Numerator",
-        "denominator": "Denominator",
-        "target": "Target",
-        "set_aside": "Set aside (data quality)",
-        "defects": "Top defects",
-        "model": "Model",
-        "lot": "Lot",
-        "cause": "Cause",
-        "count": "Faults",
-    },
-    "zh-CN": {
-        "title": "售后服务质量报告",
-        "period": "统计期间",
-        "definitions": "指标定义版本",
-        "as_of": "数据截至",
-        "summary": "执行摘要",
-        "cases": "受理案件",
-        "cases_short": "件",
-        "missed": "未达标指标",
-        "indicator": "指标",
-        "value": "数值",
-        "numerator": "分子",
-        "denominator": "分母",
-        "target": "目标",
-        "set_aside": "数据清洗（剔除）",
-        "defects": "主要质量缺陷",
-        "model": "型号",
-        "lot": "批次",
-        "cause": "原因",
-        "count": "故障数",
-    },
-}
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parents[1] / "templates")),
     autoescape=select_autoescape(["html", "j2"]),

@@ -4,7 +4,17 @@ and one row per case to find a period's cases by when they were raised."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, Index, Integer, MetaData, String, Table
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+)
 
 from aftercare.sqltypes import JsonDocument, UtcDateTime
 
@@ -96,3 +106,32 @@ indicator_entries = Table(
 the value that holds from ``valid_from``, one row per entry (a correction is a new row,
 so a score "as of" an earlier day still reads what was known then); each entry is also
 an ``IndicatorEntered`` event."""
+
+report_publications = Table(
+    "report_publications",
+    metadata,
+    Column("publication_id", String(32), primary_key=True),
+    Column("cadence", String(16), nullable=False),
+    Column("period_start", UtcDateTime, nullable=False),
+    Column("period_end", UtcDateTime, nullable=False),
+    Column("as_of", UtcDateTime, nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("requested_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_report_publications_created", "created_at"),
+)
+"""Every report published (Q §七), scheduled or on demand; a scheduled one's id is
+derived from its period and language, so two instances never publish it twice."""
+
+report_documents = Table(
+    "report_documents",
+    metadata,
+    Column("publication_id", String(32), primary_key=True),
+    Column("format", String(8), primary_key=True),
+    Column("media_type", String(100), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+)
+"""The files of a publication: HTML, PDF, XLSX and CSV, kept as published."""

@@ -17,14 +17,17 @@ from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_reporting.adapters.report_files import kpi_csv, kpi_html
+from aftercare_reporting.adapters.report_pdf import cjk_font
 from aftercare_reporting.domain.kpis import DEFINITIONS
 from aftercare_reporting.domain.periods import Period, Slice
 from aftercare_reporting.entrypoints.access import supervisor
 from aftercare_reporting.entrypoints.assessments import install_assessment_routes
 from aftercare_reporting.entrypoints.indicators import install_indicator_routes
+from aftercare_reporting.entrypoints.publications import install_publication_routes
 from aftercare_reporting.entrypoints.surveys import PATH as SURVEYS
 from aftercare_reporting.entrypoints.surveys import install_survey_routes
 from aftercare_reporting.service_layer.projection import Reporting
+from aftercare_reporting.service_layer.publishing import ReportPublisher
 
 MAX_TICKETS = 100
 
@@ -88,6 +91,7 @@ def create_reporting_app(
     keys: KeyRing,
     limits: DoorLimits | None = None,
     survey_secret: str = "dev-survey-secret",
+    publisher: ReportPublisher | None = None,
 ) -> FastAPI:
     app = create_service_app(
         title="Aftercare reporting",
@@ -102,6 +106,7 @@ def create_reporting_app(
     _install_reports(app, reporting)
     install_assessment_routes(app, reporting)
     install_indicator_routes(app, reporting)
+    install_publication_routes(app, publisher or ReportPublisher(reporting, cjk_font()))
     return app
 
 

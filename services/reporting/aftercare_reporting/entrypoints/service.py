@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.channels import Channel, EmailChannel, WebhookChannel
+from aftercare.china_calendar import china_calendar, load_schedules
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
@@ -22,9 +23,11 @@ from aftercare.runner import TaskGroup
 from aftercare_reporting.adapters.indicator_entries import record_entries
 from aftercare_reporting.adapters.indicators_file import load_indicators
 from aftercare_reporting.adapters.publishing import quality_cloudevent
+from aftercare_reporting.adapters.report_pdf import cjk_font
 from aftercare_reporting.domain.events import QUALITY_EVENT_TYPES
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
+from aftercare_reporting.service_layer.publishing import ReportPublisher, Schedule
 from aftercare_reporting.settings import ReportingSettings
 
 log = structlog.get_logger(__name__)
@@ -42,6 +45,14 @@ def alarm_channels(settings: ReportingSettings, client: httpx.AsyncClient) -> li
         addresses = [a.strip() for a in settings.reporting_alarm_email.split(",") if a.strip()]
         channels.append(EmailChannel(smtp, addresses))
     return channels
+
+
+def report_recipients(settings: ReportingSettings) -> list[Channel]:
+    smtp = smtp_of(settings)
+    if not settings.reporting_report_email or smtp is None:
+        return []
+    addresses = [a.strip() for a in settings.reporting_report_email.split(",") if a.strip()]
+    return [EmailChannel(smtp, addresses)]
 
 
 class ReportingService:
@@ -62,6 +73,24 @@ class ReportingService:
         zone = ZoneInfo(settings.sla_timezone)
         weights, self.file_entries = load_indicators(settings.indicators_file, zone)
         self.reporting = Reporting(engine, self.clock, zone, weights)
+        self.http = httpx.AsyncClient(timeout=10)
+        self.publisher = ReportPublisher(
+            self.reporting,
+            cjk_font(settings.report_font),
+            report_recipients(settings),
+            settings.reporting_url,
+        )
+        self.schedule = Schedule(
+            china_calendar(
+                settings.sla_timezone,
+                settings.sla_company_holidays,
+                settings.sla_company_working_days,
+                load_schedules(settings.sla_calendar_files),
+            ),
+            settings.reporting_quarterly_after_working_days,
+            settings.reporting_annual_after_working_days,
+            settings.reporting_report_language,
+        )
         self.consumer = IdempotentConsumer(
             engine,
             bootstrap_servers,
@@ -83,7 +112,6 @@ class ReportingService:
             clock=self.clock,
         )
         self.serve_http = serve_http
-        self.http = httpx.AsyncClient(timeout=10)
         self.alarm_channels = alarm_channels(settings, self.http)
         self.tasks = TaskGroup()
 
@@ -92,18 +120,24 @@ class ReportingService:
     ) -> None:
         await self.reporting.on_event(connection, event)
 
+    async def refresh_once(self) -> None:
+        """Headline gauges, KPI alarms, quality alerts, and the reports now due."""
+        await self.reporting.publish_headline()
+        await self.reporting.check_alarms(
+            self.settings.reporting_alarm_window_days, self.alarm_channels
+        )
+        raised = await self.reporting.check_quality(
+            self.settings.quality_alert_window_days, self.settings.quality_alert_threshold
+        )
+        if raised:
+            self.relay.wake()
+        await self.publisher.publish_due(self.schedule)
+
     async def _refresh(self, every: float = 60.0) -> None:
-        """Headline gauges and KPI alarms, every minute; a database outage waits."""
-        window = self.settings.reporting_alarm_window_days
+        """``refresh_once`` every minute; a database outage waits for the next."""
         while True:
             try:
-                await self.reporting.publish_headline()
-                await self.reporting.check_alarms(window, self.alarm_channels)
-                raised = await self.reporting.check_quality(
-                    self.settings.quality_alert_window_days, self.settings.quality_alert_threshold
-                )
-                if raised:
-                    self.relay.wake()
+                await self.refresh_once()
             except DATABASE_ERRORS as error:
                 log.warning("indicators not refreshed", error=repr(error))
             await asyncio.sleep(every)
@@ -123,6 +157,7 @@ class ReportingService:
                     self.settings.key_ring,
                     door_limits(self.settings),
                     self.settings.survey_secret,
+                    self.publisher,
                 ),
                 self.settings.reporting_host,
                 self.settings.reporting_port,
