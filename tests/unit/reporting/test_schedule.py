@@ -13,8 +13,8 @@ HOLIDAYS = {date(2026, 4, 6), date(2027, 1, 1)}
 CALENDAR = BusinessCalendar(lambda d: d.weekday() < 5 and d not in HOLIDAYS, CST)
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=CST)  # type: ignore[misc]
+def at(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=CST)
 
 
 def test_the_last_completed_period() -> None:
