@@ -35,6 +35,7 @@ from aftercare.consuming import (
     ConsumerStats,
     ConsumerTuning,
     Handler,
+    KeyedHandler,
     PartitionsChanged,
     Rebalance,
     TransientError,
@@ -66,6 +67,7 @@ class IdempotentConsumer:
         on_assigned: PartitionsChanged | None = None,
         on_revoked: PartitionsChanged | None = None,
         between_polls: BetweenPolls | None = None,
+        keyed: KeyedHandler | None = None,
     ) -> None:
         self.engine = engine
         self.bootstrap_servers = bootstrap_servers
@@ -78,6 +80,8 @@ class IdempotentConsumer:
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
         self.between_polls = between_polls
+        self.keyed = keyed
+        """If given, batches go to it whole instead of one ``handler`` call per event."""
         self.stats = ConsumerStats()
         self.assignment: set[TopicPartition] = set()
         self.assigned = asyncio.Event()
@@ -219,6 +223,14 @@ class IdempotentConsumer:
         if offsets and self._consumer is not None:
             await self._consumer.commit(offsets)
 
+    async def _apply_keyed(
+        self, connection: AsyncConnection, records: list[ConsumerRecord]
+    ) -> list[bool]:
+        assert self.keyed is not None
+        events = [from_kafka(list(record.headers), record.value) for record in records]
+        await self.keyed(connection, events)
+        return [True] * len(records)
+
     async def _apply(self, connection: AsyncConnection, record: ConsumerRecord) -> bool:
         """Apply one message inside ``connection``'s transaction; False if seen before."""
         event = from_kafka(list(record.headers), record.value)
@@ -242,6 +254,8 @@ class IdempotentConsumer:
         while True:
             try:
                 async with transaction(self.engine) as connection:
+                    if self.keyed is not None:
+                        return await self._apply_keyed(connection, records)
                     return [await self._apply(connection, record) for record in records]
             except TRANSIENT as error:
                 log.warning("transient failure; retrying", consumer=self.name, error=repr(error))

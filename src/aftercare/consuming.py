@@ -23,6 +23,9 @@ log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncConnection, CloudEvent, ConsumerRecord], Awaitable[None]]
 """Applies one event; writes its effects through the given connection (one transaction)."""
+KeyedHandler = Callable[[AsyncConnection, list[CloudEvent]], Awaitable[None]]
+"""Applies a whole batch at once, for a projection that keeps every event under its own
+identity (a redelivered one changes nothing): no ``processed_events`` row is needed."""
 PartitionsChanged = Callable[[set[TopicPartition]], Awaitable[None]]
 BetweenPolls = Callable[[], Awaitable[float | None]]
 """Work done in the consumer's loop between fetches (timers); returns how soon (seconds)

@@ -127,6 +127,24 @@ async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[
     return bool(result.rowcount)
 
 
+_INSERTS: dict[tuple[str, str], Any] = {}
+
+
+async def insert_all_absent(
+    connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Insert every row whose primary key is new, in one statement per batch (the
+    driver's executemany); rows already there are left as they are."""
+    if not rows:
+        return
+    key = (connection.dialect.name, table.name)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        insert = pg_insert if key[0] == "postgresql" else sqlite_insert
+        statement = _INSERTS[key] = insert(table).on_conflict_do_nothing()
+    await connection.execute(statement, list(rows))
+
+
 _UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 
@@ -158,3 +176,17 @@ async def upsert(
     keys = (key,) if isinstance(key, str) else tuple(key)
     statement = _upsert_statement(connection.dialect.name, table, tuple(row), keys)
     await connection.execute(statement, row)
+
+
+async def upsert_all(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    key: str | Sequence[str],
+) -> None:
+    """``upsert`` for many rows of the same columns, in one executemany."""
+    if not rows:
+        return
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    statement = _upsert_statement(connection.dialect.name, table, tuple(rows[0]), keys)
+    await connection.execute(statement, list(rows))

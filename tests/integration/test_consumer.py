@@ -313,3 +313,65 @@ async def test_applied_event_ids_are_forgotten_after_the_retention(
             for row in await connection.execute(select(processed_events))
         }
     assert left == {("mine", "recent"), ("theirs", "old")}
+
+
+async def test_a_keyed_projection_gets_whole_batches_and_still_sets_poison_aside(
+    effects_table: AsyncEngine,
+    broker: EmbeddedBroker,
+    topic: str,
+    running: list[asyncio.Task[Any]],
+) -> None:
+    """With a keyed handler the consumer hands over whole batches and records no
+    processed_events rows (the projection keys its rows by the events themselves); a
+    message that fails the batch is retried alone and dead-lettered alone."""
+    engine, bootstrap = effects_table, broker.bootstrap_servers
+    name = f"keyed-{topic}"
+    events = ticket_events(tickets=4, per_ticket=5)
+    poison = dataclasses.replace(events[7], data={"poison": True})
+    await publish(bootstrap, topic, [*events[:7], poison, *events[8:]])
+    batches: list[int] = []
+    seen: set[tuple[str, int | None]] = set()
+
+    async def keyed(connection: AsyncConnection, batch: list[CloudEvent]) -> None:
+        batches.append(len(batch))
+        for event in batch:
+            if event.data.get("poison"):
+                raise ValueError("cannot apply this event")
+        fresh = [e for e in batch if (e.subject, e.sequence) not in seen]
+        for event in fresh:
+            await connection.execute(
+                effects.insert().values(
+                    consumer=name,
+                    ticket_id=event.subject,
+                    sequence=event.sequence,
+                    event_type=event.type,
+                )
+            )
+        seen.update((e.subject, e.sequence) for e in fresh)
+
+    consumer = start(
+        running,
+        IdempotentConsumer(
+            engine,
+            bootstrap,
+            [topic],
+            f"group-{topic}",
+            RecordingHandler(name),
+            name=name,
+            tuning=FAST,
+            keyed=keyed,
+        ),
+    )
+    await eventually(lambda: consumer.stats.dead_lettered == 1, message="one dead letter")
+    await eventually(lambda: consumer.stats.processed == 19, message="the rest applied")
+    assert max(batches) > 1  # whole batches, not one event at a time
+    assert sorted(await effect_rows(engine, name)) == sorted(
+        (e.subject, e.sequence) for e in events if e.id != events[7].id
+    )
+    async with engine.connect() as connection:
+        remembered = await connection.execute(
+            select(func.count())
+            .select_from(processed_events)
+            .where(processed_events.c.consumer == name)
+        )
+    assert remembered.scalar_one() == 0

@@ -1,143 +1,243 @@
-"""The projection's storage: facts in (in the consumer's transaction), a period's cases
-out, folded from the facts recorded by the cut-off."""
+"""The projection's storage. In (in the consumer's transaction, a whole batch at once):
+each published fact, each verdict, and every touched case folded again into its
+snapshot. Out: a period's cases, one snapshot row each; a case changed after the
+report's cut-off is folded from the facts recorded by then instead, so a report "as
+of" a moment gives the same figures whenever it is asked."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from dataclasses import replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.db import insert_if_absent, transaction, upsert
-from aftercare.eventstore import NewEvent, SqlStreamSession
-from aftercare_reporting.adapters.surveys import overall_scores
+from aftercare.db import insert_all_absent, upsert_all
+from aftercare.instants import parse_time
+from aftercare_reporting.adapters.snapshots import from_document, to_document
 from aftercare_reporting.adapters.tables import (
-    kpi_alarms,
     report_cases,
     report_facts,
+    report_snapshots,
     report_verdicts,
+    survey_answers,
 )
-from aftercare_reporting.domain.cases import Case, Fact, Verdict, fold
-from aftercare_reporting.domain.events import QualityAlertRaised
+from aftercare_reporting.domain.cases import Case, Fact, Verdict, evolve, fold
+
+SNAPSHOT_BATCH = 2000
+"""Tickets per IN (…) list: well below every driver's parameter limit."""
 
 
-async def store_fact(
-    connection: AsyncConnection, ticket_id: str, fact: Fact, recorded_at: datetime
-) -> None:
-    row = {
-        "ticket_id": ticket_id,
-        "sequence": fact.sequence,
-        "type": fact.type,
-        "at": fact.at,
-        "recorded_at": recorded_at,
-        "data": dict(fact.data),
+@dataclass(frozen=True)
+class Arrival:
+    """What one batch of messages brought: facts and verdicts, by ticket."""
+
+    facts: Sequence[tuple[str, Fact]] = ()
+    verdicts: Sequence[tuple[str, Verdict, datetime]] = ()
+
+
+async def store_arrivals(connection: AsyncConnection, arrival: Arrival, now: datetime) -> None:
+    """Keep the facts and verdicts (a redelivered one changes nothing) and bring every
+    touched case's snapshot up to date."""
+    fact_rows = [
+        {
+            "ticket_id": ticket,
+            "sequence": fact.sequence,
+            "type": fact.type,
+            "at": fact.at,
+            "recorded_at": now,
+            "data": dict(fact.data),
+        }
+        for ticket, fact in arrival.facts
+    ]
+    case_rows = [
+        {
+            "ticket_id": ticket,
+            "requested_at": parse_time(fact.data.get("requested_at")) or fact.at,
+            "recorded_at": now,
+        }
+        for ticket, fact in arrival.facts
+        if fact.type == "RequestRaised"
+    ]
+    verdict_rows = [
+        {
+            "ticket_id": ticket[:64],
+            "rule": verdict.rule,
+            "cycle": verdict.cycle,
+            "met": verdict.met,
+            "title": verdict.title,
+            "at": at,
+            "recorded_at": now,
+        }
+        for ticket, verdict, at in arrival.verdicts
+    ]
+    await insert_all_absent(connection, report_facts, fact_rows)
+    await insert_all_absent(connection, report_cases, case_rows)
+    await insert_all_absent(connection, report_verdicts, verdict_rows)
+    await _refresh_snapshots(connection, arrival, now)
+
+
+async def _refresh_snapshots(connection: AsyncConnection, arrival: Arrival, now: datetime) -> None:
+    facts: dict[str, list[Fact]] = defaultdict(list)
+    for ticket, fact in arrival.facts:
+        facts[ticket].append(fact)
+    verdicts: dict[str, list[Verdict]] = defaultdict(list)
+    for ticket, verdict, _ in arrival.verdicts:
+        verdicts[ticket[:64]].append(verdict)
+    touched = sorted(set(facts) | set(verdicts))
+    held = await _snapshots(connection, touched)
+    rows, refold = [], []
+    for ticket in touched:
+        case, last, folded = held.get(ticket, (Case(ticket), 0, 0))
+        for fact in sorted(facts.get(ticket, ()), key=lambda f: f.sequence):
+            if fact.sequence == last + 1 and folded == last:
+                case, last, folded = evolve(case, fact), fact.sequence, fact.sequence
+            elif fact.sequence > last or folded < last:  # a gap, or one filling a gap
+                refold.append(ticket)
+                break
+        else:
+            known = set(case.verdicts)
+            fresh = [v for v in verdicts.get(ticket, ()) if v not in known]
+            if fresh:
+                case = replace(case, verdicts=(*case.verdicts, *fresh))
+            rows.append(_snapshot_row(case, last, folded, now))
+    for case, last, folded in await _refold(connection, refold, now):
+        rows.append(_snapshot_row(case, last, folded, now))
+    await upsert_all(connection, report_snapshots, rows, "ticket_id")
+
+
+def _snapshot_row(case: Case, last: int, folded: int, now: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": case.ticket_id,
+        "requested_at": case.requested_at,
+        "updated_at": now,
+        "last_sequence": last,
+        "folded": folded,
+        "document": to_document(case),
     }
-    await insert_if_absent(connection, report_facts, row)  # a redelivery changes nothing
-    if fact.type == "RequestRaised":
-        requested = fact.data.get("requested_at")
-        when = datetime.fromisoformat(requested) if isinstance(requested, str) else fact.at
-        case_row = {"ticket_id": ticket_id, "requested_at": when, "recorded_at": recorded_at}
-        await insert_if_absent(connection, report_cases, case_row)
 
 
-async def store_verdict(
-    connection: AsyncConnection,
-    ticket_id: str,
-    verdict: Verdict,
-    at: datetime,
-    recorded_at: datetime,
-) -> None:
-    row = {
-        "ticket_id": ticket_id[:64],
-        "rule": verdict.rule,
-        "cycle": verdict.cycle,
-        "met": verdict.met,
-        "title": verdict.title,
-        "at": at,
-        "recorded_at": recorded_at,
-    }
-    await insert_if_absent(connection, report_verdicts, row)  # a redelivery changes nothing
+async def _snapshots(
+    connection: AsyncConnection, tickets: Sequence[str]
+) -> dict[str, tuple[Case, int, int]]:
+    held = {}
+    for first in range(0, len(tickets), SNAPSHOT_BATCH):
+        chosen = tickets[first : first + SNAPSHOT_BATCH]
+        rows = await connection.execute(
+            select(report_snapshots).where(report_snapshots.c.ticket_id.in_(chosen))
+        )
+        for row in rows:
+            held[row.ticket_id] = (from_document(row.document), row.last_sequence, row.folded)
+    return held
+
+
+async def _refold(
+    connection: AsyncConnection, tickets: Collection[str], as_of: datetime
+) -> list[tuple[Case, int, int]]:
+    """Cases folded from their facts, verdicts and survey answers recorded by ``as_of``,
+    with the last sequence seen and how many facts were folded."""
+    if not tickets:
+        return []
+    chosen = list(tickets)
+    facts: dict[str, list[Fact]] = defaultdict(list)
+    for first in range(0, len(chosen), SNAPSHOT_BATCH):
+        rows = await connection.execute(
+            select(report_facts)
+            .where(
+                report_facts.c.ticket_id.in_(chosen[first : first + SNAPSHOT_BATCH]),
+                report_facts.c.recorded_at <= as_of,
+            )
+            .order_by(report_facts.c.ticket_id, report_facts.c.sequence)
+        )
+        for row in rows:
+            facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
+    surveyed = await overall_scores(connection, chosen, as_of)
+    verdicts = await _verdicts(connection, chosen, as_of)
+    folded = []
+    for ticket in chosen:
+        found = facts.get(ticket, [])
+        case = replace(
+            fold(ticket, found),
+            survey_overall=surveyed.get(ticket),
+            verdicts=tuple(verdicts.get(ticket, ())),
+        )
+        folded.append((case, max((f.sequence for f in found), default=0), len(found)))
+    return folded
 
 
 async def _verdicts(
-    connection: AsyncConnection, raised: Any, as_of: datetime
+    connection: AsyncConnection, tickets: list[str], as_of: datetime
 ) -> dict[str, list[Verdict]]:
-    rows = await connection.execute(
-        select(report_verdicts)
-        .where(report_verdicts.c.ticket_id.in_(raised), report_verdicts.c.recorded_at <= as_of)
-        .order_by(report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
-    )
     found: dict[str, list[Verdict]] = defaultdict(list)
-    for row in rows:
-        found[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
+    for first in range(0, len(tickets), SNAPSHOT_BATCH):
+        rows = await connection.execute(
+            select(report_verdicts)
+            .where(
+                report_verdicts.c.ticket_id.in_(tickets[first : first + SNAPSHOT_BATCH]),
+                report_verdicts.c.recorded_at <= as_of,
+            )
+            .order_by(report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
+        )
+        for row in rows:
+            found[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
     return found
 
 
 async def cases_raised(
     engine: AsyncEngine, start: datetime, end: datetime, as_of: datetime
 ) -> list[Case]:
-    """The cases raised in [start, end), as recorded by ``as_of``."""
+    """The cases raised in [start, end), as recorded by ``as_of``: each one's snapshot
+    when nothing about it was recorded since, else folded as it stood then."""
     async with engine.connect() as connection:
-        raised = select(report_cases.c.ticket_id).where(
-            and_(
-                report_cases.c.requested_at >= start,
-                report_cases.c.requested_at < end,
-                report_cases.c.recorded_at <= as_of,
+        raised = await connection.execute(
+            select(report_cases.c.ticket_id).where(
+                and_(
+                    report_cases.c.requested_at >= start,
+                    report_cases.c.requested_at < end,
+                    report_cases.c.recorded_at <= as_of,
+                )
             )
         )
-        rows = await connection.execute(
-            select(report_facts)
-            .where(
-                report_facts.c.ticket_id.in_(raised),
-                report_facts.c.recorded_at <= as_of,
+        members = {row.ticket_id for row in raised}
+        snapshots = await connection.execute(
+            select(report_snapshots.c.ticket_id, report_snapshots.c.document).where(
+                report_snapshots.c.requested_at >= start,
+                report_snapshots.c.requested_at < end,
+                report_snapshots.c.updated_at <= as_of,
             )
-            .order_by(report_facts.c.ticket_id, report_facts.c.sequence)
         )
-        facts: dict[str, list[Fact]] = defaultdict(list)
-        for row in rows:
-            facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
-        surveyed = await overall_scores(connection, list(facts), as_of)
-        verdicts = await _verdicts(connection, raised, as_of)
-    return [
-        replace(
-            fold(ticket_id, ticket_facts),
-            survey_overall=surveyed.get(ticket_id),
-            verdicts=tuple(verdicts.get(ticket_id, ())),
-        )
-        for ticket_id, ticket_facts in facts.items()
-    ]
+        cases = {
+            row.ticket_id: from_document(row.document)
+            for row in snapshots
+            if row.ticket_id in members
+        }
+        stale = members - set(cases)
+        for case, _, _ in await _refold(connection, stale, as_of):
+            cases[case.ticket_id] = case
+    return [cases[ticket] for ticket in sorted(cases)]
 
 
-async def alarm_states(engine: AsyncEngine) -> dict[str, bool]:
-    async with engine.connect() as connection:
-        rows = await connection.execute(select(kpi_alarms))
-        return {row.kpi: bool(row.alarming) for row in rows}
-
-
-async def set_alarm(engine: AsyncEngine, kpi: str, alarming: bool, since: datetime) -> None:
-    async with transaction(engine) as connection:
-        await upsert(
-            connection, kpi_alarms, {"kpi": kpi, "alarming": alarming, "since": since}, "kpi"
+async def refresh_survey(connection: AsyncConnection, ticket_id: str, now: datetime) -> None:
+    """A survey answer changes the case: fold it again with it."""
+    for case, last, folded in await _refold(connection, [ticket_id], now):
+        await upsert_all(
+            connection, report_snapshots, [_snapshot_row(case, last, folded, now)], "ticket_id"
         )
 
 
-async def raise_quality_alert(
-    engine: AsyncEngine, key: str, alert: QualityAlertRaised, since: datetime
-) -> bool:
-    """Append the alert to its group's stream unless one was raised since ``since``."""
-    stream = f"quality-{key}"
-    if len(stream) > 200:  # the log's stream ids are at most 200 characters
-        stream = "quality-" + hashlib.sha256(key.encode()).hexdigest()
-    async with transaction(engine) as connection:
-        session = SqlStreamSession(connection)
-        await session.lock(stream)
-        recent = await session.read_stream(stream)
-        if recent and recent[-1].recorded_at >= since:
-            return False
-        event = NewEvent(type="QualityAlertRaised", data=alert.model_dump(mode="json"))
-        await session.append_at_end(stream, [event], alert.occurred_at)
-    return True
+async def overall_scores(
+    connection: AsyncConnection, ticket_ids: list[str], as_of: datetime
+) -> dict[str, int]:
+    """Each ticket's latest overall score recorded by ``as_of``."""
+    rows = await connection.execute(
+        select(survey_answers.c.ticket_id, survey_answers.c.overall)
+        .where(
+            survey_answers.c.ticket_id.in_(ticket_ids),
+            survey_answers.c.answered_at <= as_of,
+        )
+        .order_by(survey_answers.c.answered_at)
+    )
+    return {row.ticket_id: int(row.overall) for row in rows}

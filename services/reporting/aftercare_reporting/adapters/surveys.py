@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.db import insert_if_absent, transaction
 from aftercare.eventstore import NewEvent, SqlStreamSession
+from aftercare_reporting.adapters.store import refresh_survey
 from aftercare_reporting.adapters.tables import survey_answers
 
 ITEMS = ("attitude", "speed", "solving", "overall")
@@ -31,18 +31,4 @@ async def record_answer(
             raise AlreadyAnswered(nonce)
         event = NewEvent(type="SurveyAnswered", data={"ticket_id": ticket_id, **scores})
         await SqlStreamSession(connection).append_at_end(f"survey-{ticket_id}", [event], at)
-
-
-async def overall_scores(
-    connection: AsyncConnection, ticket_ids: list[str], as_of: datetime
-) -> dict[str, int]:
-    """Each ticket's latest overall score recorded by ``as_of``."""
-    rows = await connection.execute(
-        select(survey_answers.c.ticket_id, survey_answers.c.overall)
-        .where(
-            survey_answers.c.ticket_id.in_(ticket_ids),
-            survey_answers.c.answered_at <= as_of,
-        )
-        .order_by(survey_answers.c.answered_at)
-    )
-    return {row.ticket_id: int(row.overall) for row in rows}
+        await refresh_survey(connection, ticket_id, at)

@@ -29,6 +29,21 @@ report_cases = Table(
     Index("ix_report_cases_requested_at", "requested_at"),
 )
 
+report_snapshots = Table(
+    "report_snapshots",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("requested_at", UtcDateTime, nullable=True),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("last_sequence", Integer, nullable=False),
+    Column("folded", Integer, nullable=False),
+    Column("document", JsonDocument, nullable=False),
+    Index("ix_report_snapshots_requested_at", "requested_at"),
+)
+"""Each case folded as its facts arrived (``adapters.snapshots``): ``updated_at`` is when
+it last changed, ``folded`` how many facts it holds (fewer than ``last_sequence``: a gap,
+folded again when the missing fact arrives)."""
+
 report_facts = Table(
     "report_facts",
     metadata,

@@ -100,6 +100,7 @@ class ReportingService:
             name="reporting",
             tuning=tuning,
             clock=self.clock,
+            keyed=self.reporting.on_events,  # facts and verdicts are kept under their own keys
         )
         self.relay = OutboxRelay(
             engine,

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.channels import Channel, Message
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
-from aftercare_reporting.adapters import indicator_entries, store
+from aftercare_reporting.adapters import episodes, indicator_entries, store
 from aftercare_reporting.adapters.sla_contract import verdict_of
 from aftercare_reporting.domain.alarms import AlarmChange, judge
-from aftercare_reporting.domain.cases import Fact
+from aftercare_reporting.domain.cases import Fact, Verdict
 from aftercare_reporting.domain.defects import DefectGroup, defect_groups, over_threshold
 from aftercare_reporting.domain.events import QualityAlertRaised
 from aftercare_reporting.domain.indicator_tree import DEFAULT_WEIGHTS
@@ -48,22 +48,29 @@ class Reporting:
         self.weights = dict(weights)
         """The dimension weights of Q's tree (the indicators file's, else Q's defaults)."""
 
+    async def on_events(self, connection: AsyncConnection, events: Sequence[CloudEvent]) -> None:
+        """The consumer's handler for a batch from both topics it reads: ticket events
+        become facts of their case, the watcher's verdicts count in M-SLA and M-SPARES.
+        Each is kept under its own identity (ticket and sequence; ticket, rule and
+        cycle), so a redelivered one changes nothing."""
+        facts: list[tuple[str, Fact]] = []
+        verdicts: list[tuple[str, Verdict, datetime]] = []
+        for event in events:
+            verdict = verdict_of(event)
+            if verdict is not None:
+                verdicts.append((event.subject, verdict, event.time))
+                continue
+            name = event_name(event.type)
+            if name is not None and event.sequence is not None:
+                facts.append((event.subject, Fact(event.sequence, name, event.time, event.data)))
+        if facts or verdicts:
+            await store.store_arrivals(connection, store.Arrival(facts, verdicts), self.clock.now())
+
     async def on_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
-        """The consumer's handler for both topics it reads: ticket events become facts
-        of their case, the watcher's verdicts count in M-SLA and M-SPARES."""
-        verdict = verdict_of(event)
-        if verdict is not None:
-            now = self.clock.now()
-            await store.store_verdict(connection, event.subject, verdict, event.time, now)
-            return
-        await self.on_ticket_event(connection, event)
+        await self.on_events(connection, [event])
 
     async def on_ticket_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
-        name = event_name(event.type)
-        if name is None or event.sequence is None:
-            return
-        fact = Fact(event.sequence, name, event.time, event.data)
-        await store.store_fact(connection, event.subject, fact, self.clock.now())
+        await self.on_events(connection, [event])
 
     async def kpis(
         self,
@@ -111,10 +118,10 @@ class Reporting:
         when one starts missing, a message when it recovers, each once per episode."""
         now = self.clock.now()
         rows = await self.kpis(now - timedelta(days=window_days), now)
-        changes = judge(rows[0].results if rows else [], await store.alarm_states(self.engine))
+        changes = judge(rows[0].results if rows else [], await episodes.alarm_states(self.engine))
         for change in changes:
             await self._announce(change, window_days, channels)
-            await store.set_alarm(self.engine, change.kpi, change.change == "raised", now)
+            await episodes.set_alarm(self.engine, change.kpi, change.change == "raised", now)
         return changes
 
     async def _announce(
@@ -174,7 +181,7 @@ class Reporting:
                 tickets=list(group.tickets[:100]),
                 occurred_at=now,
             )
-            if await store.raise_quality_alert(self.engine, group.key, alert, since):
+            if await episodes.raise_quality_alert(self.engine, group.key, alert, since):
                 raised.append(group)
                 log.warning("quality alert", group=group.key, count=group.count)
         return raised

@@ -1,0 +1,149 @@
+"""Section 7: the reporting projection catching up from an empty read model over the
+ticket topic, a quarter's KPIs over that data (repeated queries over HTTP), and a
+quarterly report (HTML + PDF + XLSX + CSV) published on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaProducer
+
+from aftercare.broker import free_port
+from aftercare.cloudevents import CloudEvent, to_kafka
+from aftercare_ticket.adapters.publishing import SOURCE as CLOUDEVENT_SOURCE
+from aftercare_ticket.contract import ce_type
+from bench.env import API_KEY, Environment, percentile
+from bench.replay import EVENTS_PER_TICKET, ticket_template
+
+TOPIC = "bench.reporting.ticket-events.v1"
+YEAR = datetime(2026, 1, 1, tzinfo=UTC)
+QUARTER = (datetime(2026, 4, 1, tzinfo=UTC), datetime(2026, 7, 1, tzinfo=UTC))
+KPI_QUERIES = 30
+STEPS = (timedelta(0), timedelta(minutes=4), timedelta(minutes=40), timedelta(hours=3))
+
+
+def ticket_events(number: int, template: list[tuple[str, dict[str, Any]]]) -> list[CloudEvent]:
+    """One ticket's five published events, raised at a moment spread over the year."""
+    ticket = f"bench-{number}"
+    raised = YEAR + timedelta(minutes=(number * 263) % (365 * 24 * 60))
+    events = []
+    for version, (event_type, data) in enumerate(template, start=1):
+        at = raised + (STEPS[version - 1] if version <= len(STEPS) else timedelta(hours=4))
+        payload = {**data, "ticket_id": ticket, "occurred_at": at.isoformat()}
+        if event_type == "RequestRaised":
+            payload["requested_at"] = raised.isoformat()
+            payload["region"] = ("华东", "华北", "华南", "西南")[number % 4]
+        events.append(
+            CloudEvent(
+                id=str(uuid.uuid4()),
+                source=CLOUDEVENT_SOURCE,
+                type=ce_type(event_type, 1),
+                time=at,
+                subject=ticket,
+                sequence=version,
+                data=payload,
+            )
+        )
+    return events
+
+
+async def seed_topic(environment: Environment, count: int) -> int:
+    """``count`` ticket events on a fresh topic, keyed by ticket as the relay does."""
+    await environment.topic(TOPIC, partitions=4)
+    template = ticket_template()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=environment.broker.bootstrap_servers,
+        acks="all",
+        linger_ms=20,
+        max_batch_size=512 * 1024,
+        max_request_size=8 * 1024 * 1024,
+    )
+    await producer.start()
+    sent = 0
+    try:
+        pending: list[asyncio.Future[Any]] = []
+        for number in range(count // EVENTS_PER_TICKET):
+            for event in ticket_events(number, template):
+                headers, value = to_kafka(event)
+                pending.append(
+                    await producer.send(
+                        TOPIC, value=value, key=event.subject.encode(), headers=headers
+                    )
+                )
+                sent += 1
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return sent
+
+
+async def _facts(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(await connection.fetchval("SELECT count(*) FROM report_facts"))
+    finally:
+        await connection.close()
+
+
+async def catch_up(environment: Environment, expected: int, url: str, port: int) -> float:
+    """Start the reporting service on the seeded topic; seconds until every fact is in."""
+    started = time.monotonic()
+    process = environment.spawn(
+        "reporting",
+        AFTERCARE_TICKET_EVENTS_TOPIC=TOPIC,
+        AFTERCARE_REPORTING_PORT=str(port),
+    )
+    await environment.wait_http(f"{url}/healthz", process)
+    deadline = started + 900
+    while (done := await _facts(environment.asyncpg_dsn)) < expected:
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"reporting caught up {done} of {expected} facts")
+        await asyncio.sleep(0.2)
+    return time.monotonic() - started
+
+
+async def reporting(environment: Environment) -> dict[str, Any]:
+    count = environment.options.scaled(1_000_000, least=2_000)
+    seeded_at = time.monotonic()
+    events = await seed_topic(environment, count)
+    seed_s = time.monotonic() - seeded_at
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    seconds = await catch_up(environment, events, url, port)
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    params = {"from": QUARTER[0].isoformat(), "to": QUARTER[1].isoformat()}
+    latencies = []
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+        for _ in range(KPI_QUERIES):
+            began = time.perf_counter()
+            answer = await client.get("/kpis", params=params)
+            latencies.append(time.perf_counter() - began)
+            answer.raise_for_status()
+        cases = answer.json()["rows"][0]["cases"]
+        began = time.perf_counter()
+        published = await client.post(
+            "/reports", json={"start": params["from"], "end": params["to"]}
+        )
+        report_s = time.perf_counter() - began
+        published.raise_for_status()
+        files = published.json()["files"]
+    return {
+        "events": events,
+        "seed_s": round(seed_s, 1),
+        "catch_up_s": round(seconds, 1),
+        "events_per_s": round(events / seconds) if seconds else None,
+        "quarter_cases": cases,
+        "quarter_kpis_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+        "quarter_kpis_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+        "report_s": round(report_s, 2),
+        "report_bytes": {name: file["size"] for name, file in files.items()},
+    }
