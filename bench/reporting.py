@@ -1,6 +1,7 @@
 """Section 7: the reporting projection catching up from an empty read model over the
-ticket topic, a quarter's KPIs over that data (repeated queries over HTTP), and a
-quarterly report (HTML + PDF + XLSX + CSV) published on demand."""
+ticket topic, a quarter's KPIs over that data (the first query, which folds the
+quarter's snapshots, then repeated queries over HTTP), and a quarterly report (HTML +
+PDF + XLSX + CSV) published on demand."""
 
 from __future__ import annotations
 
@@ -123,6 +124,9 @@ async def reporting(environment: Environment) -> dict[str, Any]:
     params = {"from": QUARTER[0].isoformat(), "to": QUARTER[1].isoformat()}
     latencies = []
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=120) as client:
+        began = time.perf_counter()
+        (await client.get("/kpis", params=params)).raise_for_status()
+        first_s = time.perf_counter() - began
         for _ in range(KPI_QUERIES):
             began = time.perf_counter()
             answer = await client.get("/kpis", params=params)
@@ -142,6 +146,7 @@ async def reporting(environment: Environment) -> dict[str, Any]:
         "catch_up_s": round(seconds, 1),
         "events_per_s": round(events / seconds) if seconds else None,
         "quarter_cases": cases,
+        "quarter_kpis_first_ms": round(first_s * 1000, 1),
         "quarter_kpis_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
         "quarter_kpis_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
         "report_s": round(report_s, 2),

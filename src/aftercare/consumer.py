@@ -272,8 +272,13 @@ class IdempotentConsumer:
             for record in records:
                 await self._apply_alone(record)
             return
-        for fresh in outcomes:
-            self._count(fresh)
+        fresh = sum(outcomes)
+        self.stats.processed += fresh
+        self.stats.duplicates += len(outcomes) - fresh
+        if fresh:
+            CONSUMED.labels(self.name, "processed").inc(fresh)
+        if len(outcomes) > fresh:
+            CONSUMED.labels(self.name, "duplicate").inc(len(outcomes) - fresh)
 
     async def _apply_alone(self, record: ConsumerRecord) -> None:
         attempts = self.tuning.max_attempts

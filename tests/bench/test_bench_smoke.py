@@ -22,6 +22,9 @@ FIGURES = {
     "watcher_rss_mb",
     "replay_events_per_s",
     "as_of_p99_ms",
+    "reporting_events_per_s",
+    "quarter_kpis_p99_ms",
+    "quarterly_report_s",
 }
 
 
@@ -51,6 +54,7 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         "4. SLA detection",
         "5. Replay",
         "6. Time travel",
+        "7. Reporting",
         "ratio service / limit",
     ):
         assert heading in run.stdout

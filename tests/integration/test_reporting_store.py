@@ -132,3 +132,55 @@ async def test_a_verdict_before_its_case_is_kept_for_it(
     [case] = await cases_raised(engine, *DAY, clock.now())
     assert [(v.rule, v.met) for v in case.verdicts] == [("T-PHONE", False)]
     assert case.resolved
+
+
+async def test_an_answer_asked_again_changes_only_when_its_cases_do(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    reporting = Reporting(engine, clock, UTC)
+    events = walk("cached")
+    clock.set(T0 + timedelta(minutes=5))
+    await deliver(engine, reporting, events[:2])
+    first = await reporting.kpis(*DAY)  # at the instant of a write: not kept
+    clock.set(T0 + timedelta(minutes=6))
+    first = await reporting.kpis(*DAY)
+    assert await reporting.kpis(*DAY) is first  # nothing recorded since: the same answer
+    clock.set(T0 + timedelta(hours=2))
+    await deliver(engine, reporting, events[2:])  # resolved and revisited since
+    clock.set(T0 + timedelta(hours=3))
+    later = await reporting.kpis(*DAY)
+    resolved = {r.kpi: r for r in later[0].results}["M-RESOLVED"]
+    assert (later is not first, resolved.denominator) == (True, 1)
+    before = await reporting.kpis(*DAY, as_of=T0 + timedelta(minutes=10))
+    assert {r.kpi: r for r in before[0].results}["M-RESOLVED"].denominator == 0
+
+
+def test_a_snapshot_document_keeps_every_field() -> None:
+    from dataclasses import fields
+
+    from aftercare_reporting.adapters.snapshots import from_document, to_document
+    from aftercare_reporting.domain.cases import Case, Verdict
+
+    at = T0 + timedelta(minutes=1)
+    values: dict[str, Any] = {}
+    for number, field in enumerate(fields(Case)):
+        kind = str(field.type)
+        if field.name == "ticket_id":
+            values[field.name] = "t"
+        elif kind.startswith("datetime"):
+            values[field.name] = at + timedelta(minutes=number)
+        elif field.name == "progress_at":
+            values[field.name] = (at, at + timedelta(hours=1))
+        elif field.name == "waits":
+            values[field.name] = ((at, at + timedelta(minutes=5)), (at + timedelta(hours=2), None))
+        elif field.name == "verdicts":
+            values[field.name] = (Verdict("T-PHONE", "Phone", 1, False),)
+        elif kind.startswith("bool"):
+            values[field.name] = True
+        elif kind.startswith("int"):
+            values[field.name] = number
+        else:
+            values[field.name] = f"value {number}"
+    case = Case(**values)
+    assert from_document(to_document(case)) == case
+    assert from_document({"v": 0, "f": []}) is None  # an older layout: folded again

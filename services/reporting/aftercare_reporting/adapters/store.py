@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_all_absent, upsert_all
@@ -25,7 +25,7 @@ from aftercare_reporting.adapters.tables import (
     report_verdicts,
     survey_answers,
 )
-from aftercare_reporting.domain.cases import Case, Fact, Verdict, evolve, fold
+from aftercare_reporting.domain.cases import Case, Fact, Verdict, fold, fold_onto
 
 SNAPSHOT_BATCH = 2000
 """Tickets per IN (…) list: well below every driver's parameter limit."""
@@ -92,13 +92,16 @@ async def _refresh_snapshots(connection: AsyncConnection, arrival: Arrival, now:
     rows, refold = [], []
     for ticket in touched:
         case, last, folded = held.get(ticket, (Case(ticket), 0, 0))
+        following: list[Fact] = []
         for fact in sorted(facts.get(ticket, ()), key=lambda f: f.sequence):
             if fact.sequence == last + 1 and folded == last:
-                case, last, folded = evolve(case, fact), fact.sequence, fact.sequence
+                following.append(fact)
+                last = folded = fact.sequence
             elif fact.sequence > last or folded < last:  # a gap, or one filling a gap
                 refold.append(ticket)
                 break
         else:
+            case = fold_onto(case, following) if following else case
             known = set(case.verdicts)
             fresh = [v for v in verdicts.get(ticket, ()) if v not in known]
             if fresh:
@@ -123,6 +126,8 @@ def _snapshot_row(case: Case, last: int, folded: int, now: datetime) -> dict[str
 async def _snapshots(
     connection: AsyncConnection, tickets: Sequence[str]
 ) -> dict[str, tuple[Case, int, int]]:
+    """The held snapshots; one in an older document version reads as having a gap (so
+    the case is folded again from its facts)."""
     held = {}
     for first in range(0, len(tickets), SNAPSHOT_BATCH):
         chosen = tickets[first : first + SNAPSHOT_BATCH]
@@ -130,7 +135,11 @@ async def _snapshots(
             select(report_snapshots).where(report_snapshots.c.ticket_id.in_(chosen))
         )
         for row in rows:
-            held[row.ticket_id] = (from_document(row.document), row.last_sequence, row.folded)
+            case = from_document(row.document)
+            if case is None:
+                held[row.ticket_id] = (Case(row.ticket_id), row.last_sequence, -1)
+            else:
+                held[row.ticket_id] = (case, row.last_sequence, row.folded)
     return held
 
 
@@ -186,6 +195,18 @@ async def _verdicts(
     return found
 
 
+async def last_change(engine: AsyncEngine, start: datetime, end: datetime) -> datetime | None:
+    """When anything about a case raised in [start, end) was last recorded (every fact,
+    verdict and survey answer refreshes its case's snapshot)."""
+    async with engine.connect() as connection:
+        changed: datetime | None = await connection.scalar(
+            select(func.max(report_snapshots.c.updated_at)).where(
+                report_snapshots.c.requested_at >= start, report_snapshots.c.requested_at < end
+            )
+        )
+    return changed
+
+
 async def cases_raised(
     engine: AsyncEngine, start: datetime, end: datetime, as_of: datetime
 ) -> list[Case]:
@@ -210,9 +231,9 @@ async def cases_raised(
             )
         )
         cases = {
-            row.ticket_id: from_document(row.document)
+            row.ticket_id: case
             for row in snapshots
-            if row.ticket_id in members
+            if row.ticket_id in members and (case := from_document(row.document)) is not None
         }
         stale = members - set(cases)
         for case, _, _ in await _refold(connection, stale, as_of):

@@ -38,7 +38,7 @@ report_snapshots = Table(
     Column("last_sequence", Integer, nullable=False),
     Column("folded", Integer, nullable=False),
     Column("document", JsonDocument, nullable=False),
-    Index("ix_report_snapshots_requested_at", "requested_at"),
+    Index("ix_report_snapshots_requested_at", "requested_at", "updated_at"),
 )
 """Each case folded as its facts arrived (``adapters.snapshots``): ``updated_at`` is when
 it last changed, ``folded`` how many facts it holds (fewer than ``last_sequence``: a gap,

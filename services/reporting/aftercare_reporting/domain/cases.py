@@ -4,8 +4,8 @@ facts recorded by its cut-off, so a report "as of" a date is the same whenever i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -71,93 +71,114 @@ class Case:
     """The watcher's verdicts (T-*), from ``ticket.sla.v1``: one per rule and cycle."""
 
 
-def _raised(case: Case, fact: Fact) -> Case:
+State = dict[str, Any]
+"""A case being folded: its fields by name, changed in place fact by fact and made a
+``Case`` once at the end (a frozen copy per fact would cost more than the fold)."""
+FIELDS = tuple(f.name for f in fields(Case))
+
+
+def _raised(state: State, fact: Fact) -> None:
     data = fact.data
     product = data.get("product") or {}
-    return replace(
-        case,
+    product = product if isinstance(product, Mapping) else {}
+    state.update(
         kind=str(data.get("kind", "")),
         channel=str(data.get("channel", "")),
         priority=str(data.get("priority", "normal")),
         urgent=bool(data.get("urgent", False)),
         region=data.get("region"),
         customer_ref=data.get("customer_ref"),
-        model=product.get("model") if isinstance(product, Mapping) else None,
-        lot=product.get("lot") if isinstance(product, Mapping) else None,
+        model=product.get("model"),
+        lot=product.get("lot"),
         requested_at=parse_time(data.get("requested_at")) or fact.at,
     )
 
 
-def _resolved(case: Case, fact: Fact) -> Case:
-    return replace(
-        case,
-        resolved=True,
-        first_resolved_at=case.first_resolved_at or fact.at,
-        open_until=case.open_until or fact.at,
+def _diagnosed(state: State, fact: Fact) -> None:
+    data = fact.data
+    state.update(
+        fault_cause=data.get("fault_cause") or state["fault_cause"],
+        diagnosed_at=fact.at,
+        complexity=data.get("complexity") or state["complexity"],
+        arrived_at=parse_time(data.get("on_site_arrived_at")) or state["arrived_at"],
     )
 
 
-def _waiting(case: Case, fact: Fact, starts: bool) -> Case:
-    if starts:
-        return replace(
-            case, waits=(*case.waits, (fact.at, None)), info_requests=case.info_requests + 1
-        )
-    if case.waits and case.waits[-1][1] is None:
-        return replace(case, waits=(*case.waits[:-1], (case.waits[-1][0], fact.at)))
-    return case
+def _resolved(state: State, fact: Fact) -> None:
+    state["resolved"] = True
+    state["first_resolved_at"] = state["first_resolved_at"] or fact.at
+    state["open_until"] = state["open_until"] or fact.at
+
+
+def _ended(state: State, fact: Fact) -> None:
+    state["ended_without_resolution"] = not state["resolved"]
+    state["open_until"] = state["open_until"] or fact.at
+
+
+def _info_requested(state: State, fact: Fact) -> None:
+    state["waits"] = (*state["waits"], (fact.at, None))
+    state["info_requests"] += 1
+
+
+def _info_provided(state: State, fact: Fact) -> None:
+    waits = state["waits"]
+    if waits and waits[-1][1] is None:
+        state["waits"] = (*waits[:-1], (waits[-1][0], fact.at))
+
+
+def _escalated(state: State, fact: Fact) -> None:
+    state["escalations"] += 1
+    state["urgent"] = state["urgent"] or fact.data.get("priority") == "urgent"
+
+
+def _visit(state: State, fact: Fact) -> None:
+    state["visits"] += 1
+    state["appointment_at"] = parse_time(fact.data.get("appointment_at"))
+
+
+def _reopened(state: State, fact: Fact) -> None:
+    state.update(reopens=state["reopens"] + 1, closed=False, open_until=None)
+
+
+def _closed(state: State, fact: Fact) -> None:
+    state["closed"] = True
+    state["open_until"] = state["open_until"] or fact.at
+
+
+STEPS: dict[str, Callable[[State, Fact], None]] = {
+    "RequestRaised": _raised,
+    "Acknowledged": lambda s, f: s.update(acknowledged_at=s["acknowledged_at"] or f.at),
+    "Diagnosed": _diagnosed,
+    "Resolved": _resolved,
+    "Revisited": lambda s, f: s.update(satisfaction=f.data.get("satisfaction")),
+    "Reopened": _reopened,
+    "Closed": _closed,
+    "Withdrawn": _ended,
+    "Declined": _ended,
+    "CustomerInfoRequested": _info_requested,
+    "CustomerInfoProvided": _info_provided,
+    "Escalated": _escalated,
+    "Assigned": lambda s, f: s.update(assignee=f.data.get("assignee")),
+    "OnSiteVisitScheduled": _visit,
+    "QuoteAnswered": lambda s, f: s.update(fee_accepted=bool(f.data.get("accepted"))),
+    "ProgressReported": lambda s, f: s.update(progress_at=(*s["progress_at"], f.at)),
+}
+"""What each published event changes in a case; any other event changes nothing."""
+
+
+def fold_onto(case: Case, facts: Iterable[Fact]) -> Case:
+    """``case`` with ``facts`` applied in the order given."""
+    state: State = {name: getattr(case, name) for name in FIELDS}
+    for fact in facts:
+        step = STEPS.get(fact.type)
+        if step is not None:
+            step(state, fact)
+    return Case(**state)
 
 
 def evolve(case: Case, fact: Fact) -> Case:
-    data, name = fact.data, fact.type
-    if name == "RequestRaised":
-        return _raised(case, fact)
-    if name == "Acknowledged":
-        return replace(case, acknowledged_at=case.acknowledged_at or fact.at)
-    if name == "Diagnosed":
-        arrived = parse_time(data.get("on_site_arrived_at"))
-        return replace(
-            case,
-            fault_cause=data.get("fault_cause") or case.fault_cause,
-            diagnosed_at=fact.at,
-            complexity=data.get("complexity") or case.complexity,
-            arrived_at=arrived or case.arrived_at,
-        )
-    if name == "Resolved":
-        return _resolved(case, fact)
-    if name == "Revisited":
-        return replace(case, satisfaction=data.get("satisfaction"))
-    if name == "Reopened":
-        return replace(case, reopens=case.reopens + 1, closed=False, open_until=None)
-    if name == "Closed":
-        return replace(case, closed=True, open_until=case.open_until or fact.at)
-    if name in ("Withdrawn", "Declined"):
-        ended = not case.resolved
-        return replace(case, ended_without_resolution=ended, open_until=case.open_until or fact.at)
-    if name == "CustomerInfoRequested":
-        return _waiting(case, fact, starts=True)
-    if name == "CustomerInfoProvided":
-        return _waiting(case, fact, starts=False)
-    if name == "Escalated":
-        return replace(
-            case,
-            escalations=case.escalations + 1,
-            urgent=case.urgent or data.get("priority") == "urgent",
-        )
-    if name == "Assigned":
-        return replace(case, assignee=data.get("assignee"))
-    if name == "OnSiteVisitScheduled":
-        return replace(
-            case, visits=case.visits + 1, appointment_at=parse_time(data.get("appointment_at"))
-        )
-    if name == "QuoteAnswered":
-        return replace(case, fee_accepted=bool(data.get("accepted")))
-    if name == "ProgressReported":
-        return replace(case, progress_at=(*case.progress_at, fact.at))
-    return case
+    return fold_onto(case, [fact])
 
 
 def fold(ticket_id: str, facts: Iterable[Fact]) -> Case:
-    case = Case(ticket_id)
-    for fact in sorted(facts, key=lambda f: f.sequence):
-        case = evolve(case, fact)
-    return case
+    return fold_onto(Case(ticket_id), sorted(facts, key=lambda f: f.sequence))

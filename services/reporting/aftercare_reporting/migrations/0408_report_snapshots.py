@@ -26,7 +26,9 @@ def upgrade() -> None:
         sa.Column("folded", sa.Integer, nullable=False),
         sa.Column("document", JsonDocument, nullable=False),
     )
-    op.create_index("ix_report_snapshots_requested_at", "report_snapshots", ["requested_at"])
+    op.create_index(
+        "ix_report_snapshots_requested_at", "report_snapshots", ["requested_at", "updated_at"]
+    )
 
 
 def downgrade() -> None:

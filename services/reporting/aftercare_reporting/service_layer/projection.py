@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, tzinfo
+from typing import Any
 
 import structlog
 from prometheus_client import Gauge
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.channels import Channel, Message
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
+from aftercare.lru import Lru
 from aftercare_reporting.adapters import episodes, indicator_entries, store
 from aftercare_reporting.adapters.sla_contract import verdict_of
 from aftercare_reporting.domain.alarms import AlarmChange, judge
@@ -34,6 +36,10 @@ HEADLINE = Gauge(
 HEADLINE_TARGET = Gauge("aftercare_kpi_target", "The target of each headline indicator.", ["kpi"])
 
 
+COMPUTED = 16
+"""How many computed answers are kept (a quarter's is a few MB at most)."""
+
+
 class Reporting:
     def __init__(
         self,
@@ -47,6 +53,9 @@ class Reporting:
         self.zone = zone
         self.weights = dict(weights)
         """The dimension weights of Q's tree (the indicators file's, else Q's defaults)."""
+        self._computed: Lru[tuple[Any, ...], tuple[datetime, list[Row]]] = Lru(COMPUTED)
+        """Indicators computed lately, each with when: asked again while none of its
+        cases changed, the same answer is given without folding them again."""
 
     async def on_events(self, connection: AsyncConnection, events: Sequence[CloudEvent]) -> None:
         """The consumer's handler for a batch from both topics it reads: ticket events
@@ -82,9 +91,17 @@ class Reporting:
     ) -> list[Row]:
         """The indicators of the cases raised in [start, end), per period and slice, as
         recorded by ``as_of`` (now): the same answer whenever it is asked again."""
-        cut_off = min(as_of or self.clock.now(), self.clock.now())
+        now = self.clock.now()
+        cut_off = min(as_of or now, now)
+        key = (start, end, period, by, None if as_of is None or as_of >= now else cut_off)
+        cached = self._computed.get(key)
+        changed = await store.last_change(self.engine, start, end)
+        if cached is not None and (changed is None or changed < cached[0]):
+            return cached[1]  # nothing about these cases was recorded since
         cases = await store.cases_raised(self.engine, start, end, cut_off)
-        return tabulate(cases, start, end, period, by, self.zone)
+        rows = tabulate(cases, start, end, period, by, self.zone)
+        self._computed.put(key, (now, rows))
+        return rows
 
     async def tree_score(
         self, start: datetime, end: datetime, as_of: datetime | None = None
