@@ -241,3 +241,41 @@ def test_only_verdicts_of_the_watchers_contract_count() -> None:
     assert (results["M-SPARES"].value, results["M-SPARES"].tickets) == (50.0, ("b",))
     assert results["M-SLA/T-ONLINE"].tickets == ("a",)
     assert sorted(results) == ["M-SLA", "M-SLA/T-ONLINE", "M-SLA/T-SPARES", "M-SPARES"]
+
+
+def test_an_annual_report_names_a_survey_sample_below_500_answers() -> None:
+    from aftercare_reporting.domain.report_content import build
+
+    start, end = T0, T0 + timedelta(days=365)
+    cases = [
+        Case(
+            f"t{n}",
+            kind="support",
+            channel="phone",
+            customer_ref=f"C{n}",
+            requested_at=T0,
+            survey_overall=5,
+        )
+        for n in range(3)
+    ]
+    [overall] = tabulate(cases, start, end, "all", None, CST)
+
+    def content(annual: bool) -> list[str]:
+        made = build(
+            title_period="2026",
+            start=start,
+            end=end,
+            as_of=end,
+            definitions="2026.1",
+            overall=overall,
+            trend=[overall],
+            trend_label="%Y",
+            comparisons={},
+            defects=[],
+            advice={"M-SURVEY-ANSWERS": "more surveys"},
+            annual=annual,
+        )
+        return [f"{f.kpi} {f.value:g}/{f.target:g}" for f in made.findings]
+
+    assert "M-SURVEY-ANSWERS 3/500" in content(annual=True)
+    assert not any(f.startswith("M-SURVEY-ANSWERS") for f in content(annual=False))

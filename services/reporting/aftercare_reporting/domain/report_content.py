@@ -28,6 +28,8 @@ TREND_KPIS = (
 )
 """The indicators drawn as trends (the headline ones; every indicator is in the tables)."""
 HEAT_KPIS = ("M-RESPONSE-RATE", "M-FCR", "M-RESOLVED", "M-PROGRESS", "M-CSAT", "M-SLA")
+ANNUAL_ANSWERS = 500
+"""Q §七: at least 500 valid survey answers a year (besides 5 % of the customers)."""
 COMPARED_BY: tuple[Slice, ...] = ("region", "assignee", "kind")
 WORST_PLACES = 3
 
@@ -126,6 +128,7 @@ def build(
     comparisons: Mapping[str, list[Row]],
     defects: Sequence[DefectGroup],
     advice: Mapping[str, str],
+    annual: bool = False,
 ) -> ReportContent:
     """The report's content from the period's rows (whole period, each trend step and
     each slice), the defects, and a recommendation text per indicator."""
@@ -138,6 +141,12 @@ def build(
         kpi: getattr(_by_kpi(overall.results).get(kpi), "target", None) for kpi in TREND_KPIS
     }
     found = findings(overall.results, comparisons)
+    sample = _by_kpi(overall.results).get("M-SURVEY-SAMPLE")
+    if annual and sample is not None and sample.numerator < ANNUAL_ANSWERS:
+        gap = ANNUAL_ANSWERS - sample.numerator
+        found.append(
+            Finding("M-SURVEY-ANSWERS", sample.numerator, ANNUAL_ANSWERS, "at_least", gap, ())
+        )
     regions, heat = heat_map(comparisons.get("region", []))
     outlier = _by_kpi(overall.results).get("M-OUTLIER")
     return ReportContent(

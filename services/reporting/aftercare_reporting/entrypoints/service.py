@@ -33,6 +33,8 @@ from aftercare_reporting.settings import ReportingSettings
 log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-reporting"
+TUNING = ConsumerTuning(max_batch=2000)
+"""Larger batches than the default: the projection writes a batch in a few statements."""
 
 
 def alarm_channels(settings: ReportingSettings, client: httpx.AsyncClient) -> list[Channel]:
@@ -98,7 +100,7 @@ class ReportingService:
             group_id,
             self._handle,
             name="reporting",
-            tuning=tuning,
+            tuning=tuning or TUNING,
             clock=self.clock,
             keyed=self.reporting.on_events,  # facts and verdicts are kept under their own keys
         )

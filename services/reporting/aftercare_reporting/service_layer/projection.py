@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
@@ -99,7 +100,8 @@ class Reporting:
         if cached is not None and (changed is None or changed < cached[0]):
             return cached[1]  # nothing about these cases was recorded since
         cases = await store.cases_raised(self.engine, start, end, cut_off)
-        rows = tabulate(cases, start, end, period, by, self.zone)
+        # Pure and CPU-bound: off the event loop, so requests and the consumer go on.
+        rows = await asyncio.to_thread(tabulate, cases, start, end, period, by, self.zone)
         self._computed.put(key, (now, rows))
         return rows
 

@@ -91,6 +91,7 @@ class ReportPublisher:
             comparisons=comparisons,
             defects=defect_groups(cases),
             advice=ADVICE.get(language, ADVICE["zh-CN"]),
+            annual=cadence == "annual",
         )
         every_row = [overall, *trend, *(row for rows in comparisons.values() for row in rows)]
         return content, kpi_csv(every_row)
