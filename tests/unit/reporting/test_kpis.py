@@ -272,10 +272,10 @@ def test_an_annual_report_names_a_survey_sample_below_500_answers() -> None:
             trend_label="%Y",
             comparisons={},
             defects=[],
-            advice={"M-SURVEY-ANSWERS": "more surveys"},
+            advice={"M-SURVEY-SAMPLE (answers)": "more surveys"},
             annual=annual,
         )
         return [f"{f.kpi} {f.value:g}/{f.target:g}" for f in made.findings]
 
-    assert "M-SURVEY-ANSWERS 3/500" in content(annual=True)
-    assert not any(f.startswith("M-SURVEY-ANSWERS") for f in content(annual=False))
+    assert "M-SURVEY-SAMPLE (answers) 3/500" in content(annual=True)
+    assert not any(f.startswith("M-SURVEY-SAMPLE (answers)") for f in content(annual=False))

@@ -103,7 +103,7 @@ ADVICE: dict[str, dict[str, str]] = {
         "M-CHANNELS": "开通至少 3 种投诉渠道（电话、网站、邮件或线下）。",
         "M-SURVEY-SAMPLE": "扩大满意度调查覆盖面，确保样本量达标。",
         "M-SPARES": "建立紧急备件通道，常用备件提高库存满足率。",
-        "M-SURVEY-ANSWERS": "全年有效问卷不少于 500 份：增加回访与问卷发送渠道。",
+        "M-SURVEY-SAMPLE (answers)": "全年有效问卷不少于 500 份：增加回访与问卷发送渠道。",
     },
     "en": {
         "M-ONLINE-30MIN": "Staff the online channels for their peaks; confirm receipt at once.",
@@ -119,6 +119,6 @@ ADVICE: dict[str, dict[str, str]] = {
         "M-CHANNELS": "Open at least three complaint channels.",
         "M-SURVEY-SAMPLE": "Survey more customers to reach the sample Q asks for.",
         "M-SPARES": "Set up an emergency spare-parts route; stock the common parts.",
-        "M-SURVEY-ANSWERS": "Collect at least 500 survey answers a year: survey after every case.",
+        "M-SURVEY-SAMPLE (answers)": "Collect 500 survey answers a year: survey after every case.",
     },
 }

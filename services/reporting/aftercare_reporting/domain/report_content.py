@@ -145,7 +145,9 @@ def build(
     if annual and sample is not None and sample.numerator < ANNUAL_ANSWERS:
         gap = ANNUAL_ANSWERS - sample.numerator
         found.append(
-            Finding("M-SURVEY-ANSWERS", sample.numerator, ANNUAL_ANSWERS, "at_least", gap, ())
+            Finding(
+                "M-SURVEY-SAMPLE (answers)", sample.numerator, ANNUAL_ANSWERS, "at_least", gap, ()
+            )
         )
     regions, heat = heat_map(comparisons.get("region", []))
     outlier = _by_kpi(overall.results).get("M-OUTLIER")
