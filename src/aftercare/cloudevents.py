@@ -49,6 +49,21 @@ def to_kafka(event: CloudEvent) -> tuple[list[tuple[str, bytes]], bytes]:
     return [(name, value.encode()) for name, value in headers], orjson.dumps(event.data)
 
 
+_KNOWN_HEADERS = frozenset(
+    {
+        "ce_specversion",
+        "ce_id",
+        "ce_source",
+        "ce_type",
+        "ce_time",
+        "ce_subject",
+        "ce_sequence",
+        "ce_dataschema",
+        "content-type",
+    }
+)
+
+
 class NotACloudEvent(ValueError):
     pass
 
@@ -58,30 +73,19 @@ def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> Clo
     if attributes.get("ce_specversion") != SPEC_VERSION:
         raise NotACloudEvent(f"ce_specversion is {attributes.get('ce_specversion')!r}")
     try:
-        known = {
-            "ce_specversion",
-            "ce_id",
-            "ce_source",
-            "ce_type",
-            "ce_time",
-            "ce_subject",
-            "ce_sequence",
-            "ce_dataschema",
-        }
+        sequence = attributes.get("ce_sequence")
+        extra = attributes.keys() - _KNOWN_HEADERS  # most events carry no extension
+        extensions = {name[3:]: attributes[name] for name in extra if name.startswith("ce_")}
         return CloudEvent(
             id=attributes["ce_id"],
             source=attributes["ce_source"],
             type=attributes["ce_type"],
-            time=datetime.fromisoformat(attributes["ce_time"].replace("Z", "+00:00")),
+            time=datetime.fromisoformat(attributes["ce_time"]),
             subject=attributes.get("ce_subject", ""),
             data=orjson.loads(value) if value else {},
-            sequence=int(attributes["ce_sequence"]) if "ce_sequence" in attributes else None,
+            sequence=None if sequence is None else int(sequence),
             dataschema=attributes.get("ce_dataschema"),
-            extensions={
-                name[3:]: text
-                for name, text in attributes.items()
-                if name.startswith("ce_") and name not in known
-            },
+            extensions=extensions,
         )
     except (KeyError, ValueError) as error:
         raise NotACloudEvent(str(error)) from error
