@@ -41,7 +41,6 @@ from aftercare.consuming import (
     TransientError,
 )
 from aftercare.db import transaction
-from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
     forget_before,
@@ -82,7 +81,7 @@ class IdempotentConsumer:
         self.between_polls = between_polls
         self.keyed = keyed
         """If given, batches go to it whole instead of one ``handler`` call per event."""
-        self.stats = ConsumerStats()
+        self.stats = ConsumerStats(self.name)
         self.assignment: set[TopicPartition] = set()
         self.assigned = asyncio.Event()
         """Set once the group has given this consumer its partitions."""
@@ -240,14 +239,6 @@ class IdempotentConsumer:
         await self.handler(connection, event, record)
         return True
 
-    def _count(self, fresh: bool) -> None:
-        outcome = "processed" if fresh else "duplicate"
-        if fresh:
-            self.stats.processed += 1
-        else:
-            self.stats.duplicates += 1
-        CONSUMED.labels(self.name, outcome).inc()
-
     async def _in_transaction(self, records: list[ConsumerRecord]) -> list[bool]:
         """Apply ``records`` in one transaction, waiting out transient failures."""
         backoff = self.tuning.retry_backoff
@@ -273,12 +264,7 @@ class IdempotentConsumer:
                 await self._apply_alone(record)
             return
         fresh = sum(outcomes)
-        self.stats.processed += fresh
-        self.stats.duplicates += len(outcomes) - fresh
-        if fresh:
-            CONSUMED.labels(self.name, "processed").inc(fresh)
-        if len(outcomes) > fresh:
-            CONSUMED.labels(self.name, "duplicate").inc(len(outcomes) - fresh)
+        self.stats.applied(fresh, len(outcomes) - fresh)
 
     async def _apply_alone(self, record: ConsumerRecord) -> None:
         attempts = self.tuning.max_attempts
@@ -294,8 +280,7 @@ class IdempotentConsumer:
                 if attempt == attempts:
                     await self._dead_letter(record, error, attempt)
                     return
-                self.stats.retries += 1
-                CONSUMER_RETRIES.labels(self.name).inc()
+                self.stats.retried()
                 log.warning(
                     "handler failed; retrying",
                     consumer=self.name,
@@ -307,7 +292,7 @@ class IdempotentConsumer:
                 delay = self.tuning.retry_backoff * 2 ** (attempt - 1)
                 await asyncio.sleep(min(delay, self.tuning.max_backoff))
             else:
-                self._count(fresh)
+                self.stats.applied(int(fresh), int(not fresh))
                 return
 
     async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
@@ -315,8 +300,7 @@ class IdempotentConsumer:
         await send_to_dead_letters(
             self._producer, record, error, self.name, attempts, self.clock.now()
         )
-        self.stats.dead_lettered += 1
-        CONSUMED.labels(self.name, "dead_lettered").inc()
+        self.stats.set_aside()
         log.error(
             "message dead-lettered",
             consumer=self.name,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from aftercare.cloudevents import CloudEvent
 from aftercare.eventstore import StoreUnavailable
+from aftercare.metrics import CONSUMED, CONSUMER_RETRIES
 
 log = structlog.get_logger(__name__)
 
@@ -51,10 +52,29 @@ INFRASTRUCTURE = (*TRANSIENT, OSError, KafkaError)
 
 @dataclass
 class ConsumerStats:
+    """What a consumer did, for tests and logs; the same counts go to Prometheus."""
+
+    name: str = ""
     processed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
     retries: int = 0
+
+    def applied(self, fresh: int, repeated: int = 0) -> None:
+        self.processed += fresh
+        self.duplicates += repeated
+        if fresh:
+            CONSUMED.labels(self.name, "processed").inc(fresh)
+        if repeated:
+            CONSUMED.labels(self.name, "duplicate").inc(repeated)
+
+    def retried(self) -> None:
+        self.retries += 1
+        CONSUMER_RETRIES.labels(self.name).inc()
+
+    def set_aside(self) -> None:
+        self.dead_lettered += 1
+        CONSUMED.labels(self.name, "dead_lettered").inc()
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,12 @@ def _expected(if_match: str | None) -> int | None:
 
 
 def install_assessment_routes(app: FastAPI, reporting: Reporting) -> None:
-    engine = reporting.engine
+    _install_drafting(app, reporting)
+    _install_recording(app, reporting)
+    _install_reading(app, reporting)
 
+
+def _install_drafting(app: FastAPI, reporting: Reporting) -> None:
     @app.get("/assessments/catalogue", tags=["assessments"])
     async def catalogue(_: Boss) -> dict[str, Any]:
         """Every indicator of S annex B with its points, and annex C's maturity bands."""
@@ -146,6 +150,10 @@ def install_assessment_routes(app: FastAPI, reporting: Reporting) -> None:
             },
         }
 
+
+def _install_recording(app: FastAPI, reporting: Reporting) -> None:
+    engine = reporting.engine
+
     @app.post("/assessments", status_code=201, tags=["assessments"])
     async def create(body: AssessmentIn, principal: Boss, response: Response) -> dict[str, Any]:
         document = scored_document(body, principal.key_name)
@@ -177,6 +185,10 @@ def install_assessment_routes(app: FastAPI, reporting: Reporting) -> None:
             ) from None
         response.headers["ETag"] = f'"{version}"'
         return {"id": assessment_id, "version": version, **document}
+
+
+def _install_reading(app: FastAPI, reporting: Reporting) -> None:
+    engine = reporting.engine
 
     @app.get("/assessments", tags=["assessments"])
     async def listing(

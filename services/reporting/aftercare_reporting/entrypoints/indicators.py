@@ -54,6 +54,11 @@ def _checked(body: EntriesIn) -> None:
 
 
 def install_indicator_routes(app: FastAPI, reporting: Reporting) -> None:
+    _install_entries(app, reporting)
+    _install_score(app, reporting)
+
+
+def _install_entries(app: FastAPI, reporting: Reporting) -> None:
     @app.get("/indicators", tags=["indicators"])
     async def tree(_: Boss) -> dict[str, Any]:
         """Q's tree: the dimensions with their weights and Q's ranges, each indicator
@@ -96,6 +101,8 @@ def install_indicator_routes(app: FastAPI, reporting: Reporting) -> None:
     ) -> list[dict[str, Any]]:
         return await indicator_entries.entries(reporting.engine, indicator, limit)
 
+
+def _install_score(app: FastAPI, reporting: Reporting) -> None:
     @app.get("/score", tags=["indicators"])
     async def score(
         _: Boss,
