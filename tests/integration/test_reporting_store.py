@@ -184,3 +184,23 @@ def test_a_snapshot_document_keeps_every_field() -> None:
     case = Case(**values)
     assert from_document(to_document(case)) == case
     assert from_document({"v": 0, "f": []}) is None  # an older layout: folded again
+
+
+async def test_thousands_of_cases_changed_since_the_cut_off_are_folded_as_they_were(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """More cases than one IN list holds (SNAPSHOT_BATCH), every one changed after the
+    cut-off: each is folded again from what was recorded by then."""
+    from aftercare_reporting.adapters.store import SNAPSHOT_BATCH
+
+    reporting = Reporting(engine, clock, UTC)
+    tickets = [walk(f"bulk-{n}") for n in range(SNAPSHOT_BATCH + 200)]
+    clock.set(T0 + timedelta(minutes=5))
+    await deliver(engine, reporting, [e for t in tickets for e in t[:2]])
+    clock.set(T0 + timedelta(hours=2))
+    await deliver(engine, reporting, [e for t in tickets for e in t[2:]])
+    before = await cases_raised(engine, *DAY, T0 + timedelta(minutes=10))
+    after = await cases_raised(engine, *DAY, clock.now())
+    assert len(before) == len(after) == len(tickets)
+    assert not any(c.resolved for c in before)
+    assert all(c.resolved and c.satisfaction == 4 for c in after)

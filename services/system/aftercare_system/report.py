@@ -25,6 +25,14 @@ def instant(text: str, zone: ZoneInfo) -> datetime:
     return to_utc(moment if moment.tzinfo else moment.replace(tzinfo=zone))
 
 
+def period_of(start: str, end: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """``--from`` and ``--to`` as instants; exits when the period is empty."""
+    begin, until = instant(start, zone), instant(end, zone)
+    if until <= begin:
+        raise SystemExit("aftercare report: --to must lie after --from")
+    return begin, until
+
+
 async def report_command(
     settings: ReportingSettings,
     start: str,
@@ -34,9 +42,7 @@ async def report_command(
     out: TextIO = sys.stdout,
 ) -> int:
     zone = ZoneInfo(settings.sla_timezone)
-    begin, until = instant(start, zone), instant(end, zone)
-    if until <= begin:
-        raise SystemExit("aftercare report: --to must lie after --from")
+    begin, until = period_of(start, end, zone)
     engine = create_engine(settings.database_url)
     try:
         rows = await Reporting(engine, SystemClock(), zone).kpis(begin, until, period, by)
@@ -58,9 +64,7 @@ async def publish_command(
     if format_ not in publications.MEDIA_TYPES:
         raise SystemExit("aftercare report --publish: FILE ends in .pdf, .xlsx, .html or .csv")
     zone = ZoneInfo(settings.sla_timezone)
-    begin, until = instant(start, zone), instant(end, zone)
-    if until <= begin:
-        raise SystemExit("aftercare report: --to must lie after --from")
+    begin, until = period_of(start, end, zone)
     engine = create_engine(settings.database_url)
     try:
         reporting = Reporting(engine, SystemClock(), zone)

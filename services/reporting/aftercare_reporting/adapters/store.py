@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_all_absent, upsert_all
@@ -143,6 +143,24 @@ async def _snapshots(
     return held
 
 
+async def _recorded_rows(
+    connection: AsyncConnection,
+    table: Table,
+    tickets: Sequence[str],
+    recorded: Any,
+    as_of: datetime,
+    order: Sequence[Any],
+) -> list[Any]:
+    """The rows of ``tickets`` recorded by ``as_of``, fetched a slice of tickets at a
+    time (the drivers' parameter limits are far below a quarter's cases)."""
+    found: list[Any] = []
+    for first in range(0, len(tickets), SNAPSHOT_BATCH):
+        chosen = tickets[first : first + SNAPSHOT_BATCH]
+        query = select(table).where(table.c.ticket_id.in_(chosen), recorded <= as_of)
+        found += list(await connection.execute(query.order_by(*order)))
+    return found
+
+
 async def _refold(
     connection: AsyncConnection, tickets: Collection[str], as_of: datetime
 ) -> list[tuple[Case, int, int]]:
@@ -150,21 +168,30 @@ async def _refold(
     with the last sequence seen and how many facts were folded."""
     if not tickets:
         return []
-    chosen = list(tickets)
+    chosen = sorted(tickets)
     facts: dict[str, list[Fact]] = defaultdict(list)
-    for first in range(0, len(chosen), SNAPSHOT_BATCH):
-        rows = await connection.execute(
-            select(report_facts)
-            .where(
-                report_facts.c.ticket_id.in_(chosen[first : first + SNAPSHOT_BATCH]),
-                report_facts.c.recorded_at <= as_of,
-            )
-            .order_by(report_facts.c.ticket_id, report_facts.c.sequence)
+    in_order = (report_facts.c.ticket_id, report_facts.c.sequence)
+    for row in await _recorded_rows(
+        connection, report_facts, chosen, report_facts.c.recorded_at, as_of, in_order
+    ):
+        facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
+    verdicts: dict[str, list[Verdict]] = defaultdict(list)
+    order = (report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
+    for row in await _recorded_rows(
+        connection, report_verdicts, chosen, report_verdicts.c.recorded_at, as_of, order
+    ):
+        verdicts[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
+    surveyed = {  # each case's latest overall score
+        row.ticket_id: int(row.overall)
+        for row in await _recorded_rows(
+            connection,
+            survey_answers,
+            chosen,
+            survey_answers.c.answered_at,
+            as_of,
+            (survey_answers.c.answered_at,),
         )
-        for row in rows:
-            facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
-    surveyed = await overall_scores(connection, chosen, as_of)
-    verdicts = await _verdicts(connection, chosen, as_of)
+    }
     folded = []
     for ticket in chosen:
         found = facts.get(ticket, [])
@@ -175,24 +202,6 @@ async def _refold(
         )
         folded.append((case, max((f.sequence for f in found), default=0), len(found)))
     return folded
-
-
-async def _verdicts(
-    connection: AsyncConnection, tickets: list[str], as_of: datetime
-) -> dict[str, list[Verdict]]:
-    found: dict[str, list[Verdict]] = defaultdict(list)
-    for first in range(0, len(tickets), SNAPSHOT_BATCH):
-        rows = await connection.execute(
-            select(report_verdicts)
-            .where(
-                report_verdicts.c.ticket_id.in_(tickets[first : first + SNAPSHOT_BATCH]),
-                report_verdicts.c.recorded_at <= as_of,
-            )
-            .order_by(report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
-        )
-        for row in rows:
-            found[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
-    return found
 
 
 async def last_change(engine: AsyncEngine, start: datetime, end: datetime) -> datetime | None:
@@ -247,18 +256,3 @@ async def refresh_survey(connection: AsyncConnection, ticket_id: str, now: datet
         await upsert_all(
             connection, report_snapshots, [_snapshot_row(case, last, folded, now)], "ticket_id"
         )
-
-
-async def overall_scores(
-    connection: AsyncConnection, ticket_ids: list[str], as_of: datetime
-) -> dict[str, int]:
-    """Each ticket's latest overall score recorded by ``as_of``."""
-    rows = await connection.execute(
-        select(survey_answers.c.ticket_id, survey_answers.c.overall)
-        .where(
-            survey_answers.c.ticket_id.in_(ticket_ids),
-            survey_answers.c.answered_at <= as_of,
-        )
-        .order_by(survey_answers.c.answered_at)
-    )
-    return {row.ticket_id: int(row.overall) for row in rows}
