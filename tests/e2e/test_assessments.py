@@ -10,13 +10,13 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_ticket.domain.vocabulary import Kind
 from aftercare_ticket.examples import T0, raise_body, sample
 from tests.e2e.test_kpis import KEYS, project
 from tests.support.assessments import worked_example
+from tests.support.event_log import every_event
 from tests.support.sla_scenarios import CST
 
 BOSS = {"Authorization": "Bearer boss"}
@@ -80,9 +80,5 @@ async def test_a_self_assessment_from_draft_to_report(
     assert "不适用" in page.text
     assert "qualified" in english.text
     assert nobody.status_code == 403
-    recorded = [
-        e
-        for e in await SqlEventStore(engine).read_all(limit=10_000)
-        if e.type == "AssessmentRecorded"
-    ]
+    recorded = [e for e in await every_event(engine) if e.type == "AssessmentRecorded"]
     assert [e.version for e in recorded] == [1, 2]

@@ -10,10 +10,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from tests.e2e.test_kpis import KEYS, body, project, walk
+from tests.support.event_log import every_event
 from tests.support.sla_scenarios import CST
 
 BOSS = {"Authorization": "Bearer boss"}
@@ -84,10 +84,6 @@ async def test_entries_and_the_weighted_score(
     assert bad.json()["errors"][0]["field"] == "entries.0.indicator"
     assert [e["value"] for e in listed] == [40.0, 30.0]  # the latest correction first
     assert nobody.status_code == 403
-    recorded = [
-        e
-        for e in await SqlEventStore(engine).read_all(limit=10_000)
-        if e.type == "IndicatorEntered"
-    ]
+    recorded = [e for e in await every_event(engine) if e.type == "IndicatorEntered"]
     assert len(recorded) == 3
     assert all(e.data["entered_by"].startswith("key-") for e in recorded)

@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.db import transaction
-from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.vocabulary import Kind
 from aftercare_ticket.examples import T0, raise_body, sample
+from tests.support.event_log import every_event
 from tests.support.sla_scenarios import CST
 
 KEYS = KeyRing(parse_api_keys("boss=supervisor,look=reader"))
@@ -47,7 +47,7 @@ def body(name: str) -> dict[str, object]:
 
 async def project(engine: AsyncEngine, reporting: Reporting) -> None:
     async with transaction(engine) as connection:
-        for recorded in await SqlEventStore(engine).read_all(limit=10_000):
+        for recorded in await every_event(engine):
             event = ticket_cloudevent(recorded)
             if event is not None:
                 await reporting.on_ticket_event(connection, event)
@@ -207,11 +207,7 @@ async def test_defects_are_grouped_and_fed_back_once_per_window(
     [group] = await reporting.check_quality(window_days=30, threshold=3)
     assert (group.model, group.lot, group.cause, group.count) == ("W200", "L2603", "quality", 3)
     assert await reporting.check_quality(window_days=30, threshold=3) == []  # once per window
-    alerts = [
-        e
-        for e in await SqlEventStore(engine).read_all(limit=10_000)
-        if e.type == "QualityAlertRaised"
-    ]
+    alerts = [e for e in await every_event(engine) if e.type == "QualityAlertRaised"]
     [published] = [quality_cloudevent(e) for e in alerts]
     assert published is not None
     assert published.subject == "W200/L2603"

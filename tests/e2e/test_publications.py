@@ -17,7 +17,6 @@ from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.adapters.report_pdf import cjk_font, report_pdf
 from aftercare_reporting.adapters.report_words import WORDS
 from aftercare_reporting.entrypoints.app import create_reporting_app
@@ -25,6 +24,7 @@ from aftercare_reporting.entrypoints.service import ReportingService
 from aftercare_reporting.settings import ReportingSettings
 from aftercare_ticket.examples import raise_body, sample
 from tests.e2e.test_kpis import KEYS, project
+from tests.support.event_log import every_event
 from tests.support.receivers import smtp_sink
 from tests.support.sla_scenarios import CST
 
@@ -122,7 +122,7 @@ async def test_the_quarterly_report_comes_out_by_itself(
     assert to == ["quality@example.com"]
     assert "售后服务质量季度报告" in str(mail["Subject"])
     assert f"{base}.pdf" in mail.get_content()
-    events = [e for e in await SqlEventStore(engine).read_all(limit=10_000)]
+    events = [e for e in await every_event(engine)]
     [published] = [e for e in events if e.type == "ReportPublished"]
     assert published.data["files"]["pdf"]["size"] == len(pdf.content)
     assert quick != slow

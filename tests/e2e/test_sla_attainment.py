@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.china_calendar import china_calendar
 from aftercare.clock import FixedClock
 from aftercare.db import transaction
-from aftercare.eventstore import SqlEventStore
 from aftercare_reporting.entrypoints.app import create_reporting_app
 from aftercare_reporting.service_layer.projection import Reporting
 from aftercare_sla.adapters.policy_file import parse_policy
@@ -24,6 +23,7 @@ from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.domain.vocabulary import Kind
 from aftercare_ticket.examples import T0, raise_body, sample
 from tests.e2e.test_kpis import KEYS
+from tests.support.event_log import every_event
 from tests.support.sla_scenarios import CST
 
 POLICY = parse_policy(
@@ -49,7 +49,7 @@ class Desk:
         await self.watcher.fire_due()
 
     async def publish(self) -> None:
-        for recorded in await SqlEventStore(self.engine).read_all(limit=10_000):
+        for recorded in await every_event(self.engine):
             published = ticket_cloudevent(recorded)
             if published is not None and recorded.event_id not in self.seen:
                 self.seen.add(recorded.event_id)
@@ -75,7 +75,7 @@ async def project(engine: AsyncEngine, reporting: Reporting) -> None:
     """What the reporting consumer does with both topics, twice (at-least-once)."""
     for _ in range(2):
         async with transaction(engine) as connection:
-            for recorded in await SqlEventStore(engine).read_all(limit=10_000):
+            for recorded in await every_event(engine):
                 event = ticket_cloudevent(recorded) or sla_cloudevent(recorded)
                 if event is not None:
                     await reporting.on_event(connection, event)
