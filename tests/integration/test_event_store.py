@@ -18,6 +18,7 @@ from aftercare.eventstore import (
     LogCursor,
     MemoryEventStore,
     NewEvent,
+    RecordedEvent,
     SqlEventStore,
 )
 from tests.conftest import empty_tables
@@ -102,11 +103,25 @@ async def test_read_stream_up_to_version_and_time(store: EventStore, clock: Fixe
     assert await store.read_stream("s-1", up_to_time=before) == []
 
 
+async def settled(store: EventStore, count: int = 1, within: float = 10.0) -> list[RecordedEvent]:
+    """The log once ``count`` committed events are settled for followers: on PostgreSQL
+    a transaction open anywhere on the server (txids are cluster-wide) holds them back
+    for as long as it lasts."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    found = await store.read_all(limit=10_000)
+    while len(found) < count and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+        found = await store.read_all(limit=10_000)
+    return found
+
+
 async def test_read_all_pages_through_every_stream_in_global_order(
     store: EventStore,
 ) -> None:
     for i in range(5):
         await store.append(f"s-{i}", 0, [_event(i), _event(i + 100)])
+    await settled(store, 10)
     first_page = await store.read_all(LogCursor.START, limit=4)
     rest = await store.read_all(LogCursor.of(first_page[-1]), limit=100)
     everything = first_page + rest
@@ -212,7 +227,7 @@ async def test_a_transaction_sees_its_own_appends_and_a_rollback_leaves_none(
     assert await store.log_end() == LogCursor.START
 
     await store.append("s-1", 0, [_event(2)])
-    (kept,) = await store.read_all()
+    (kept,) = await settled(store)
     assert (kept.data, kept.version) == ({"n": 2}, 1)
     assert await store.log_end() == LogCursor.of(kept)
 
@@ -235,6 +250,7 @@ async def test_reading_cannot_append_and_read_all_filters_by_type(
     store: EventStore, clock: FixedClock
 ) -> None:
     await store.append("s-1", 0, [_event(1), NewEvent(type="Other", data={}), _event(2)])
+    await settled(store, 3)
     assert [e.type for e in await store.read_all(types={"Other"})] == ["Other"]
     assert [e.data["n"] for e in await store.read_all(types={"Noted"}, limit=1)] == [1]
     assert await store.stream_version("s-1") == 3
