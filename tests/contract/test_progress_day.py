@@ -27,7 +27,8 @@ from aftercare_notifier.settings import NotifierSettings
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.facts import Fact
-from aftercare_sla.domain.timers import Timer, evaluate
+from aftercare_sla.domain.timer import Timer
+from aftercare_sla.domain.timers import evaluate
 from aftercare_ticket.contract import PROGRESS_UPDATE_LEAD, ce_type
 
 ROOT = Path(__file__).resolve().parents[2]

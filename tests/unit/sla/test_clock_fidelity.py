@@ -13,7 +13,8 @@ from aftercare.china_calendar import china_calendar
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
 from aftercare_sla.domain.facts import Fact
-from aftercare_sla.domain.timers import Timer, evaluate
+from aftercare_sla.domain.timer import Timer
+from aftercare_sla.domain.timers import evaluate
 from tests.support.sla_scenarios import local
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from aftercare_sla.domain import verdicts
 from aftercare_sla.domain.calendar import AroundTheClock
-from aftercare_sla.domain.timers import Timer
+from aftercare_sla.domain.timer import Timer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 CLOCKS = {"24x7": AroundTheClock()}

@@ -19,7 +19,7 @@ from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
 from aftercare_sla.domain.facts import Fact
-from aftercare_sla.domain.timers import Timer
+from aftercare_sla.domain.timer import Timer
 
 
 def timer_row(

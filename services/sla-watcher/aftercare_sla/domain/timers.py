@@ -10,53 +10,15 @@ already announced are the watcher's business (it never rewrites them).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from aftercare.instants import parse_time as event_time
 from aftercare_sla.domain.calendar import Timekeeping
 from aftercare_sla.domain.facts import FACTS, PAUSES, Fact, matching, time_of
 from aftercare_sla.domain.policy import ResolvedTarget
-
-Outcome = Literal["running", "paused", "met", "missed", "cancelled"]
-
-
-@dataclass(frozen=True, slots=True)
-class Timer:
-    """One cycle of one target on one ticket."""
-
-    rule: str
-    title: str
-    cycle: int
-    clock: str
-    budget: timedelta
-    started_at: datetime
-    total: timedelta
-    """Counted time the budget grants (for working days it depends on the start)."""
-    consumed: timedelta
-    """Counted time used up to ``running_since`` (or to the pause or the stop)."""
-    running_since: datetime | None
-    paused_since: datetime | None
-    pause_reasons: frozenset[str]
-    outcome: Outcome
-    stopped_at: datetime | None
-    deadline: datetime | None
-    """When it is missed if nothing stops it; unknown (None) while paused."""
-    warn_at: datetime | None
-    early_from: datetime | None
-    facts: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.rule, self.cycle)
-
-    @property
-    def open(self) -> bool:
-        return self.outcome in ("running", "paused")
-
-    def remaining(self) -> timedelta:
-        return self.total - self.consumed
+from aftercare_sla.domain.timer import Outcome, Timer
 
 
 @dataclass
@@ -308,11 +270,3 @@ def evaluate(
     for fact in sorted(facts, key=lambda f: f.sequence):
         evaluation.feed(fact)
     return sorted(evaluation.result(), key=lambda t: (t.started_at, t.rule, t.cycle))
-
-
-def elapsed(timer: Timer, clocks: Mapping[str, Timekeeping], now: datetime) -> timedelta:
-    """Counted time used so far (or at the stop)."""
-    if timer.running_since is None:
-        return timer.consumed
-    end = timer.stopped_at or now
-    return timer.consumed + clocks[timer.clock].counted(timer.running_since, end)

@@ -10,7 +10,7 @@ from typing import Any
 from aftercare_sla.domain.calendar import Timekeeping
 from aftercare_sla.domain.events import SlaBreached, SlaMet, SlaWarning
 from aftercare_sla.domain.policy import format_duration
-from aftercare_sla.domain.timers import Timer, elapsed
+from aftercare_sla.domain.timer import Timer, elapsed
 
 
 def _common(
