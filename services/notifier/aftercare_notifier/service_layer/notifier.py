@@ -5,9 +5,8 @@ transaction, so a redelivered event or a restart never queues one twice. A chang
 held for a short coalescing window and later changes fold into it: a replayed backlog
 gives each customer one update about where the case stands now, not a storm. Events
 older than ``max_event_age`` (a first start reading years of history) update the case
-but send nothing. Sending (``sending.Sending``) claims due rows with a lease, fetches the case and the
-contact from the ticket service, renders the customer's language, delivers, and
-records ``ProgressReported`` on the ticket (idempotent by the notification id).
+but send nothing. ``sending.Sending`` then claims due rows, delivers them and records
+``ProgressReported`` on the ticket.
 """
 
 from __future__ import annotations
