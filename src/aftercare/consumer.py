@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
-from aftercare.cloudevents import NotACloudEvent, from_kafka
+from aftercare.cloudevents import from_kafka
 from aftercare.consuming import (
     INFRASTRUCTURE,
     TRANSIENT,
@@ -43,9 +43,10 @@ from aftercare.consuming import (
 from aftercare.db import transaction
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
+    Failing,
+    apply_alone,
     forget_before,
     remember,
-    send_to_dead_letters,
 )
 
 log = structlog.get_logger(__name__)
@@ -82,6 +83,7 @@ class IdempotentConsumer:
         self.keyed = keyed
         """If given, batches go to it whole instead of one ``handler`` call per event."""
         self.stats = ConsumerStats(self.name)
+        self._failing = Failing(self.name, self.tuning, self.stats, self.clock)
         self.assignment: set[TopicPartition] = set()
         self.assigned = asyncio.Event()
         """Set once the group has given this consumer its partitions."""
@@ -267,48 +269,8 @@ class IdempotentConsumer:
         self.stats.applied(fresh, len(outcomes) - fresh)
 
     async def _apply_alone(self, record: ConsumerRecord) -> None:
-        attempts = self.tuning.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                [fresh] = await self._in_transaction([record])
-            except INFRASTRUCTURE:
-                raise
-            except NotACloudEvent as error:
-                await self._dead_letter(record, error, attempt)
-                return
-            except Exception as error:
-                if attempt == attempts:
-                    await self._dead_letter(record, error, attempt)
-                    return
-                self.stats.retried()
-                log.warning(
-                    "handler failed; retrying",
-                    consumer=self.name,
-                    topic=record.topic,
-                    offset=record.offset,
-                    attempt=attempt,
-                    error=repr(error),
-                )
-                delay = self.tuning.retry_backoff * 2 ** (attempt - 1)
-                await asyncio.sleep(min(delay, self.tuning.max_backoff))
-            else:
-                self.stats.applied(int(fresh), int(not fresh))
-                return
-
-    async def _dead_letter(self, record: ConsumerRecord, error: Exception, attempts: int) -> None:
         assert self._producer is not None
-        await send_to_dead_letters(
-            self._producer, record, error, self.name, attempts, self.clock.now()
-        )
-        self.stats.set_aside()
-        log.error(
-            "message dead-lettered",
-            consumer=self.name,
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            error=repr(error),
-        )
+        await apply_alone(record, self._in_transaction, self._producer, self._failing)
 
 
 __all__ = ["ConsumerStats", "ConsumerTuning", "IdempotentConsumer", "TransientError"]
