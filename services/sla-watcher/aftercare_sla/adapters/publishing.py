@@ -2,49 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from aftercare.cloudevents import CloudEvent
+from aftercare.event_family import EventFamily
 from aftercare.eventstore import RecordedEvent
-from aftercare.schemas import ChannelContract, MessageContract, event_schema
+from aftercare.schemas import ChannelContract
 from aftercare_sla.domain.events import SLA_EVENT_TYPES
 
-SOURCE = "/aftercare/sla-watcher"
-SCHEMA_BASE = "https://aftercare.dev/schemas/events/"
-
-
-def ce_type(event_type: str, schema_version: int) -> str:
-    return f"com.aftercare.sla.{event_type}.v{schema_version}"
-
-
-def schema_file(event_type: str, schema_version: int) -> str:
-    return f"{event_type}.v{schema_version}.json"
+FAMILY = EventFamily(
+    source="/aftercare/sla-watcher",
+    type_prefix="com.aftercare.sla.",
+    models=SLA_EVENT_TYPES,
+    subject_of=lambda data: str(data["ticket_id"]),
+)
 
 
 def sla_cloudevent(event: RecordedEvent) -> CloudEvent | None:
-    """The wire form of a verdict; every other event stays off the SLA topic."""
-    if event.type not in SLA_EVENT_TYPES:
-        return None
-    return CloudEvent(
-        id=str(event.event_id),
-        source=SOURCE,
-        type=ce_type(event.type, event.schema_version),
-        time=datetime.fromisoformat(event.data["occurred_at"]),
-        subject=event.data["ticket_id"],
-        sequence=event.version,
-        dataschema=SCHEMA_BASE + schema_file(event.type, event.schema_version),
-        data=event.data,
-    )
+    """The wire form of one of these events; every other event stays off the topic."""
+    return FAMILY.cloudevent(event)
 
 
 def sla_event_schemas() -> dict[str, dict[str, Any]]:
-    return {
-        schema_file(name, model.schema_version): event_schema(
-            model, SCHEMA_BASE + schema_file(name, model.schema_version)
-        )
-        for name, model in SLA_EVENT_TYPES.items()
-    }
+    return FAMILY.schemas()
 
 
 def sla_channel(address: str) -> ChannelContract:
@@ -57,15 +37,7 @@ def sla_channel(address: str) -> ChannelContract:
             "rule ID (T-*, docs/rules.md) and the policy version it was judged under."
         ),
         key="Ticket id (same as ce_subject).",
-        source=SOURCE,
+        source=FAMILY.source,
         producer="The SLA watcher's outbox relay",
-        messages=[
-            MessageContract(
-                name=name,
-                ce_type=ce_type(name, model.schema_version),
-                schema_file=f"./events/{schema_file(name, model.schema_version)}",
-                summary=(model.__doc__ or name).strip().splitlines()[0],
-            )
-            for name, model in SLA_EVENT_TYPES.items()
-        ],
+        messages=FAMILY.messages(),
     )
