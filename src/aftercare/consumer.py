@@ -59,7 +59,7 @@ class IdempotentConsumer:
         bootstrap_servers: str,
         topics: Sequence[str],
         group_id: str,
-        handler: Handler,
+        handler: Handler | None,
         *,
         name: str | None = None,
         tuning: ConsumerTuning | None = None,
@@ -82,6 +82,8 @@ class IdempotentConsumer:
         self.between_polls = between_polls
         self.keyed = keyed
         """If given, batches go to it whole instead of one ``handler`` call per event."""
+        if handler is None and keyed is None:
+            raise ValueError("a consumer needs a handler or a keyed handler")
         self.stats = ConsumerStats(self.name)
         self._failing = Failing(self.name, self.tuning, self.stats, self.clock)
         self.assignment: set[TopicPartition] = set()
@@ -238,6 +240,7 @@ class IdempotentConsumer:
         row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
         if not await remember(connection, row):
             return False
+        assert self.handler is not None  # without one, every batch goes to ``keyed``
         await self.handler(connection, event, record)
         return True
 

@@ -1,5 +1,5 @@
 """What a long-running service is made of: background tasks and an HTTP API, started
-and stopped together (the SLA watcher and the notifier are both)."""
+and stopped together (the SLA watcher, the notifier and the reporting service are)."""
 
 from __future__ import annotations
 
@@ -49,3 +49,23 @@ class TaskGroup:
 
     async def wait(self) -> None:
         await asyncio.gather(*self.tasks.values())
+
+
+class RunningService:
+    """A service that starts its parts, runs until one of them ends (or it is cancelled),
+    and then stops them all, whichever way it ended."""
+
+    tasks: TaskGroup
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await self.tasks.wait()
+        finally:
+            await self.stop()

@@ -50,7 +50,7 @@ async def project(engine: AsyncEngine, reporting: Reporting) -> None:
         for recorded in await every_event(engine):
             event = ticket_cloudevent(recorded)
             if event is not None:
-                await reporting.on_ticket_event(connection, event)
+                await reporting.on_event(connection, event)
 
 
 async def test_kpis_of_walked_cases(

@@ -14,7 +14,7 @@ from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
-from aftercare.runner import TaskGroup
+from aftercare.runner import RunningService, TaskGroup
 from aftercare_notifier.adapters.channels import CustomerChannels
 from aftercare_notifier.adapters.sql_store import SqlNotifierStore
 from aftercare_notifier.adapters.surveys import SurveyLinks
@@ -69,7 +69,7 @@ def check_notifier_settings(settings: NotifierSettings) -> tuple[Cadence, Templa
     return cadence, templates
 
 
-class NotifierService:
+class NotifierService(RunningService):
     def __init__(
         self,
         settings: NotifierSettings,
@@ -148,10 +148,3 @@ class NotifierService:
     async def stop(self) -> None:
         await self.tasks.stop()
         await self.http.aclose()
-
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await self.tasks.wait()
-        finally:
-            await self.stop()

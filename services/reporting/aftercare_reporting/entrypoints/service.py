@@ -7,19 +7,17 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
-from aiokafka.structs import ConsumerRecord
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.channels import Channel, EmailChannel, WebhookChannel
 from aftercare.china_calendar import china_calendar, load_schedules
 from aftercare.clock import Clock, SystemClock
-from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.db import DATABASE_ERRORS
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
-from aftercare.runner import TaskGroup
+from aftercare.runner import RunningService, TaskGroup
 from aftercare_reporting.adapters.indicator_entries import record_entries
 from aftercare_reporting.adapters.indicators_file import load_indicators
 from aftercare_reporting.adapters.publishing import quality_cloudevent
@@ -57,7 +55,7 @@ def report_recipients(settings: ReportingSettings) -> list[Channel]:
     return [EmailChannel(smtp, addresses)]
 
 
-class ReportingService:
+class ReportingService(RunningService):
     def __init__(
         self,
         settings: ReportingSettings,
@@ -98,7 +96,7 @@ class ReportingService:
             bootstrap_servers,
             [settings.ticket_events_topic, settings.sla_topic],
             group_id,
-            self._handle,
+            None,
             name="reporting",
             tuning=tuning or TUNING,
             clock=self.clock,
@@ -117,11 +115,6 @@ class ReportingService:
         self.serve_http = serve_http
         self.alarm_channels = alarm_channels(settings, self.http)
         self.tasks = TaskGroup()
-
-    async def _handle(
-        self, connection: AsyncConnection, event: CloudEvent, record: ConsumerRecord
-    ) -> None:
-        await self.reporting.on_event(connection, event)
 
     async def refresh_once(self) -> None:
         """Headline gauges, KPI alarms, quality alerts, and the reports now due."""
@@ -170,10 +163,3 @@ class ReportingService:
     async def stop(self) -> None:
         await self.tasks.stop()
         await self.http.aclose()
-
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await self.tasks.wait()
-        finally:
-            await self.stop()

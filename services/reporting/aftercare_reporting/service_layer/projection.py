@@ -79,9 +79,6 @@ class Reporting:
     async def on_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
         await self.on_events(connection, [event])
 
-    async def on_ticket_event(self, connection: AsyncConnection, event: CloudEvent) -> None:
-        await self.on_events(connection, [event])
-
     async def kpis(
         self,
         start: datetime,

@@ -22,7 +22,7 @@ from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
-from aftercare.runner import TaskGroup
+from aftercare.runner import RunningService, TaskGroup
 from aftercare_sla.adapters.alert_channels import build_channels
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.pager import Pager
@@ -67,7 +67,7 @@ def paging_groups(policy: Policy) -> dict[str, list[str]]:
     return groups
 
 
-class SlaService:
+class SlaService(RunningService):
     """Everything the watcher runs; ``start`` then ``stop`` (tests keep hold of the parts)."""
 
     def __init__(
@@ -170,10 +170,3 @@ class SlaService:
         await self.tasks.let_finish(ALERTS, within=30)
         await self.tasks.stop()
         await self.http.aclose()
-
-    async def run_forever(self) -> None:
-        await self.start()
-        try:
-            await self.tasks.wait()
-        finally:
-            await self.stop()
