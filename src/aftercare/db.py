@@ -145,6 +145,19 @@ async def insert_all_absent(
     await connection.execute(statement, list(rows))
 
 
+async def inserted_of(
+    connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]], column: str
+) -> set[Any]:
+    """``insert_all_absent`` that says which rows it inserted: the ``column`` values of
+    those (a row whose key was there already, or came in meanwhile, is not among them)."""
+    if not rows:
+        return set()
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing().returning(table.c[column])
+    result = await connection.execute(statement, list(rows))
+    return set(result.scalars())
+
+
 _UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 

@@ -7,7 +7,7 @@ depends on the shared base, and ``upgrade`` applies every head.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -30,8 +30,20 @@ def _config(connection: Any, packages: Sequence[str]) -> Config:
     return config
 
 
-async def upgrade(engine: AsyncEngine, packages: Sequence[str] = ()) -> None:
-    """Bring the database to the newest schema of the shared library and ``packages``."""
+async def upgrade(engine: AsyncEngine, packages: Sequence[str] = (), to: str = "heads") -> None:
+    """Bring the database to the newest schema of the shared library and ``packages``
+    (or to the revision ``to``)."""
+    await _migrate(engine, lambda config: command.upgrade(config, to), packages)
+
+
+async def downgrade(engine: AsyncEngine, packages: Sequence[str], to: str) -> None:
+    """Take the database back to the revision ``to`` (each step's ``downgrade``)."""
+    await _migrate(engine, lambda config: command.downgrade(config, to), packages)
+
+
+async def _migrate(
+    engine: AsyncEngine, step: Callable[[Config], None], packages: Sequence[str]
+) -> None:
     async with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # Services starting side by side must not both run the same migration.
@@ -40,9 +52,7 @@ async def upgrade(engine: AsyncEngine, packages: Sequence[str] = ()) -> None:
             )
             await connection.commit()
         try:
-            await connection.run_sync(
-                lambda sync: command.upgrade(_config(sync, packages), "heads")
-            )
+            await connection.run_sync(lambda sync: step(_config(sync, packages)))
             await connection.commit()
         finally:
             if connection.dialect.name == "postgresql":

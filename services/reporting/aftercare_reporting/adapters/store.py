@@ -1,13 +1,13 @@
 """The projection's storage. In (in the consumer's transaction, a whole batch at once):
-each published fact, each verdict, and every touched case folded again into its
-snapshot. Out: a period's cases, one snapshot row each; a case changed after the
-report's cut-off is folded from the facts recorded by then instead, so a report "as
-of" a moment gives the same figures whenever it is asked."""
+each touched case's snapshot row, holding its folded case and its facts
+(``case_facts``), and each verdict. Out: a period's cases, one snapshot row each; a case
+changed after the report's cut-off is folded from the facts recorded by then instead,
+so a report "as of" a moment gives the same figures whenever it is asked."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import Table, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.db import insert_all_absent, upsert_all
+from aftercare.db import insert_all_absent, inserted_of, upsert_all
 from aftercare.instants import parse_time
+from aftercare_reporting.adapters import case_facts
+from aftercare_reporting.adapters.case_facts import RecordedFact
 from aftercare_reporting.adapters.snapshots import from_document, to_document
 from aftercare_reporting.adapters.tables import (
     report_cases,
-    report_facts,
     report_snapshots,
     report_verdicts,
     survey_answers,
@@ -39,20 +40,19 @@ class Arrival:
     verdicts: Sequence[tuple[str, Verdict, datetime]] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A snapshot row as read: ``case`` is None for a document of an older version."""
+
+    case: Case | None
+    last: int
+    folded: int
+    facts: str
+
+
 async def store_arrivals(connection: AsyncConnection, arrival: Arrival, now: datetime) -> None:
     """Keep the facts and verdicts (a redelivered one changes nothing) and bring every
     touched case's snapshot up to date."""
-    fact_rows = [
-        {
-            "ticket_id": ticket,
-            "sequence": fact.sequence,
-            "type": fact.type,
-            "at": fact.at,
-            "recorded_at": now,
-            "data": dict(fact.data),
-        }
-        for ticket, fact in arrival.facts
-    ]
     case_rows = [
         {
             "ticket_id": ticket,
@@ -74,45 +74,93 @@ async def store_arrivals(connection: AsyncConnection, arrival: Arrival, now: dat
         }
         for ticket, verdict, at in arrival.verdicts
     ]
-    await insert_all_absent(connection, report_facts, fact_rows)
     await insert_all_absent(connection, report_cases, case_rows)
     await insert_all_absent(connection, report_verdicts, verdict_rows)
     await _refresh_snapshots(connection, arrival, now)
 
 
-async def _refresh_snapshots(connection: AsyncConnection, arrival: Arrival, now: datetime) -> None:
+def _following(held: Held, arrived: Sequence[Fact]) -> list[Fact] | None:
+    """The arrived facts that carry on from the held ones, in order (any already held
+    left out); None when the case must be folded again: a gap, one filling a gap, or a
+    document of an older version."""
+    if held.case is None or held.folded < held.last:
+        return None
+    last, following = held.last, []
+    for fact in arrived:
+        if fact.sequence <= last:
+            continue  # held already: a redelivery
+        if fact.sequence != last + 1:
+            return None
+        following.append(fact)
+        last = fact.sequence
+    return following
+
+
+async def _refresh_snapshots(
+    connection: AsyncConnection, arrival: Arrival, now: datetime, again: Sequence[str] = ()
+) -> None:
+    """Every touched case's row (and those in ``again``, folded again from their facts:
+    a survey answer changed them), locked, brought up to date. A case with no row yet is
+    inserted only if no other writer (another group member, a survey answer) inserted
+    one meanwhile; if one did, that case is done again from the row it wrote, so
+    neither writer's facts are lost."""
     facts: dict[str, list[Fact]] = defaultdict(list)
     for ticket, fact in arrival.facts:
         facts[ticket].append(fact)
     verdicts: dict[str, list[Verdict]] = defaultdict(list)
     for ticket, verdict, _ in arrival.verdicts:
         verdicts[ticket[:64]].append(verdict)
-    touched = sorted(set(facts) | set(verdicts))
-    held = await _snapshots(connection, touched)
-    rows, refold = [], []
+    touched = sorted(set(facts) | set(verdicts) | set(again))
+    while touched:
+        held = await _snapshots(connection, touched, lock=True)
+        rows = await _refreshed(connection, touched, held, facts, verdicts, now, set(again))
+        kept = [r for r in rows if r["ticket_id"] in held]
+        await upsert_all(connection, report_snapshots, kept, "ticket_id")
+        fresh = sorted((r for r in rows if r["ticket_id"] not in held), key=_ticket)
+        taken = await inserted_of(connection, report_snapshots, fresh, "ticket_id")
+        touched = [r["ticket_id"] for r in fresh if r["ticket_id"] not in taken]
+
+
+async def _refreshed(
+    connection: AsyncConnection,
+    touched: Sequence[str],
+    held: Mapping[str, Held],
+    facts: Mapping[str, Sequence[Fact]],
+    verdicts: Mapping[str, Sequence[Verdict]],
+    now: datetime,
+    again: Collection[str] = (),
+) -> list[dict[str, Any]]:
+    """The touched cases' new rows: the arrived facts folded onto the held case where
+    they carry on from it, else the case folded again from all its facts."""
+    rows, refold = [], {}
     for ticket in touched:
-        case, last, folded = held.get(ticket, (Case(ticket), 0, 0))
-        following: list[Fact] = []
-        for fact in sorted(facts.get(ticket, ()), key=lambda f: f.sequence):
-            if fact.sequence == last + 1 and folded == last:
-                following.append(fact)
-                last = folded = fact.sequence
-            elif fact.sequence > last or folded < last:  # a gap, or one filling a gap
-                refold.append(ticket)
-                break
-        else:
-            case = fold_onto(case, following) if following else case
-            known = set(case.verdicts)
-            fresh = [v for v in verdicts.get(ticket, ()) if v not in known]
-            if fresh:
-                case = replace(case, verdicts=(*case.verdicts, *fresh))
-            rows.append(_snapshot_row(case, last, folded, now))
-    for case, last, folded in await _refold(connection, refold, now):
-        rows.append(_snapshot_row(case, last, folded, now))
-    await upsert_all(connection, report_snapshots, rows, "ticket_id")
+        was = held.get(ticket) or Held(Case(ticket), 0, 0, case_facts.EMPTY)
+        if ticket in again:
+            was = replace(was, case=None)
+        arrived = sorted(facts.get(ticket, ()), key=lambda f: f.sequence)
+        following = _following(was, arrived)
+        if following is None or was.case is None:
+            refold[ticket] = case_facts.merge(case_facts.decode(was.facts), arrived, now)
+            continue
+        case = fold_onto(was.case, following) if following else was.case
+        known = set(case.verdicts)
+        fresh = [v for v in verdicts.get(ticket, ()) if v not in known]
+        if fresh:
+            case = replace(case, verdicts=(*case.verdicts, *fresh))
+        text = case_facts.append(was.facts, following, now)
+        last = was.last + len(following)
+        rows.append(_snapshot_row(case, last, last, text, now))
+    for case, recorded in await _refold(connection, refold, now):
+        last = max((r.fact.sequence for r in recorded), default=0)
+        rows.append(_snapshot_row(case, last, len(recorded), case_facts.encode(recorded), now))
+    return rows
 
 
-def _snapshot_row(case: Case, last: int, folded: int, now: datetime) -> dict[str, Any]:
+def _ticket(row: Mapping[str, Any]) -> str:
+    return str(row["ticket_id"])
+
+
+def _snapshot_row(case: Case, last: int, folded: int, facts: str, now: datetime) -> dict[str, Any]:
     return {
         "ticket_id": case.ticket_id,
         "requested_at": case.requested_at,
@@ -120,26 +168,27 @@ def _snapshot_row(case: Case, last: int, folded: int, now: datetime) -> dict[str
         "last_sequence": last,
         "folded": folded,
         "document": to_document(case),
+        "facts": facts,
     }
 
 
 async def _snapshots(
-    connection: AsyncConnection, tickets: Sequence[str]
-) -> dict[str, tuple[Case, int, int]]:
-    """The held snapshots; one in an older document version reads as having a gap (so
-    the case is folded again from its facts)."""
+    connection: AsyncConnection, tickets: Sequence[str], *, lock: bool = False
+) -> dict[str, Held]:
+    """The held snapshot rows of ``tickets``; ``lock`` holds them until the transaction
+    ends, so a second writer of the same case (another group member, a survey answer)
+    waits and then reads what this one wrote instead of overwriting it."""
     held = {}
     for first in range(0, len(tickets), SNAPSHOT_BATCH):
-        chosen = tickets[first : first + SNAPSHOT_BATCH]
-        rows = await connection.execute(
-            select(report_snapshots).where(report_snapshots.c.ticket_id.in_(chosen))
+        query = select(report_snapshots).where(
+            report_snapshots.c.ticket_id.in_(tickets[first : first + SNAPSHOT_BATCH])
         )
+        if lock:  # in ticket order, as every writer does: no two wait on each other
+            query = query.order_by(report_snapshots.c.ticket_id).with_for_update()
+        rows = await connection.execute(query)
         for row in rows:
             case = from_document(row.document)
-            if case is None:
-                held[row.ticket_id] = (Case(row.ticket_id), row.last_sequence, -1)
-            else:
-                held[row.ticket_id] = (case, row.last_sequence, row.folded)
+            held[row.ticket_id] = Held(case, row.last_sequence, row.folded, row.facts)
     return held
 
 
@@ -162,19 +211,13 @@ async def _recorded_rows(
 
 
 async def _refold(
-    connection: AsyncConnection, tickets: Collection[str], as_of: datetime
-) -> list[tuple[Case, int, int]]:
-    """Cases folded from their facts, verdicts and survey answers recorded by ``as_of``,
-    with the last sequence seen and how many facts were folded."""
-    if not tickets:
+    connection: AsyncConnection, facts: Mapping[str, Sequence[RecordedFact]], as_of: datetime
+) -> list[tuple[Case, Sequence[RecordedFact]]]:
+    """Each case folded from the facts given, with its verdicts and survey answer
+    recorded by ``as_of``; each with the facts it was folded from."""
+    if not facts:
         return []
-    chosen = sorted(tickets)
-    facts: dict[str, list[Fact]] = defaultdict(list)
-    in_order = (report_facts.c.ticket_id, report_facts.c.sequence)
-    for row in await _recorded_rows(
-        connection, report_facts, chosen, report_facts.c.recorded_at, as_of, in_order
-    ):
-        facts[row.ticket_id].append(Fact(row.sequence, row.type, row.at, row.data))
+    chosen = sorted(facts)
     verdicts: dict[str, list[Verdict]] = defaultdict(list)
     order = (report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
     for row in await _recorded_rows(
@@ -194,13 +237,12 @@ async def _refold(
     }
     folded = []
     for ticket in chosen:
-        found = facts.get(ticket, [])
         case = replace(
-            fold(ticket, found),
+            fold(ticket, [r.fact for r in facts[ticket]]),
             survey_overall=surveyed.get(ticket),
             verdicts=tuple(verdicts.get(ticket, ())),
         )
-        folded.append((case, max((f.sequence for f in found), default=0), len(found)))
+        folded.append((case, facts[ticket]))
     return folded
 
 
@@ -244,15 +286,21 @@ async def cases_raised(
             for row in snapshots
             if row.ticket_id in members and (case := from_document(row.document)) is not None
         }
-        stale = members - set(cases)
-        for case, _, _ in await _refold(connection, stale, as_of):
+        stale = sorted(members - set(cases))
+        held = await _snapshots(connection, stale)
+        recorded = {
+            ticket: [
+                r
+                for r in case_facts.decode(held[ticket].facts if ticket in held else None)
+                if r.recorded_at <= as_of
+            ]
+            for ticket in stale
+        }
+        for case, _ in await _refold(connection, recorded, as_of):
             cases[case.ticket_id] = case
     return [cases[ticket] for ticket in sorted(cases)]
 
 
 async def refresh_survey(connection: AsyncConnection, ticket_id: str, now: datetime) -> None:
     """A survey answer changes the case: fold it again with it."""
-    for case, last, folded in await _refold(connection, [ticket_id], now):
-        await upsert_all(
-            connection, report_snapshots, [_snapshot_row(case, last, folded, now)], "ticket_id"
-        )
+    await _refresh_snapshots(connection, Arrival(), now, again=[ticket_id])

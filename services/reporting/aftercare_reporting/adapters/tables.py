@@ -1,6 +1,6 @@
-"""The reporting projection's tables: each case's published facts, with the time each
-was recorded here (a report "as of" a cut-off reads only what was recorded by then),
-and one row per case to find a period's cases by when they were raised."""
+"""The reporting projection's tables: each case's snapshot with its published facts and
+the time each was recorded here (a report "as of" a cut-off reads only what was recorded
+by then), and one row per case to find a period's cases by when they were raised."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 from aftercare.sqltypes import JsonDocument, UtcDateTime
@@ -38,22 +39,13 @@ report_snapshots = Table(
     Column("last_sequence", Integer, nullable=False),
     Column("folded", Integer, nullable=False),
     Column("document", JsonDocument, nullable=False),
+    Column("facts", Text, nullable=False, server_default="[]"),
     Index("ix_report_snapshots_requested_at", "requested_at", "updated_at"),
 )
 """Each case folded as its facts arrived (``adapters.snapshots``): ``updated_at`` is when
 it last changed, ``folded`` how many facts it holds (fewer than ``last_sequence``: a gap,
-folded again when the missing fact arrives)."""
-
-report_facts = Table(
-    "report_facts",
-    metadata,
-    Column("ticket_id", String(64), primary_key=True),
-    Column("sequence", Integer, primary_key=True),
-    Column("type", String(100), nullable=False),
-    Column("at", UtcDateTime, nullable=False),
-    Column("recorded_at", UtcDateTime, nullable=False),
-    Column("data", JsonDocument, nullable=False),
-)
+folded again when the missing fact arrives), ``facts`` the facts themselves
+(``adapters.case_facts``)."""
 
 kpi_alarms = Table(
     "kpi_alarms",

@@ -66,13 +66,14 @@ class Reporting:
         facts: list[tuple[str, Fact]] = []
         verdicts: list[tuple[str, Verdict, datetime]] = []
         for event in events:
-            verdict = verdict_of(event)
-            if verdict is not None:
-                verdicts.append((event.subject, verdict, event.time))
-                continue
             name = event_name(event.type)
-            if name is not None and event.sequence is not None:
-                facts.append((event.subject, Fact(event.sequence, name, event.time, event.data)))
+            if name is not None:
+                if event.sequence is not None:
+                    facts.append(
+                        (event.subject, Fact(event.sequence, name, event.time, event.data))
+                    )
+            elif (verdict := verdict_of(event)) is not None:
+                verdicts.append((event.subject, verdict, event.time))
         if facts or verdicts:
             await store.store_arrivals(connection, store.Arrival(facts, verdicts), self.clock.now())
 
