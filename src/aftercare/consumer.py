@@ -130,9 +130,7 @@ class IdempotentConsumer:
         batches = await self._consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.tuning.max_batch
         )
-        for partition, records in batches.items():
-            await self._apply_partition(records)
-            self._uncommitted[partition] = records[-1].offset + 1
+        await self._apply_batches(batches)
         await self._commit(set(self._uncommitted))
         for partition in self.assignment:
             self._positions[partition] = await self._consumer.position(partition)
@@ -221,6 +219,27 @@ class IdempotentConsumer:
             await self.on_assigned(assigned)
         self.assigned.set()
 
+    async def _apply_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Each partition's batch in order; with ``concurrent_partitions``, the partitions
+        side by side (each in its own transaction), so one's database round trips overlap
+        the others' work. A failure is raised once every partition has finished; those
+        that were applied are committed with the next poll."""
+        if not self.tuning.concurrent_partitions or len(batches) < 2:
+            for partition, records in batches.items():
+                await self._apply_partition(records)
+                self._uncommitted[partition] = records[-1].offset + 1
+            return
+        outcomes = await asyncio.gather(
+            *(self._apply_partition(records) for records in batches.values()),
+            return_exceptions=True,
+        )
+        for (partition, records), outcome in zip(batches.items(), outcomes, strict=True):
+            if not isinstance(outcome, BaseException):
+                self._uncommitted[partition] = records[-1].offset + 1
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
     async def _commit(self, partitions: Iterable[TopicPartition]) -> None:
         offsets = {tp: self._uncommitted.pop(tp) for tp in partitions if tp in self._uncommitted}
         if offsets and self._consumer is not None:
@@ -230,13 +249,13 @@ class IdempotentConsumer:
         self, connection: AsyncConnection, records: list[ConsumerRecord]
     ) -> list[bool]:
         assert self.keyed is not None
-        events = [from_kafka(list(record.headers), record.value) for record in records]
+        events = [from_kafka(record.headers, record.value) for record in records]
         await self.keyed(connection, events)
         return [True] * len(records)
 
     async def _apply(self, connection: AsyncConnection, record: ConsumerRecord) -> bool:
         """Apply one message inside ``connection``'s transaction; False if seen before."""
-        event = from_kafka(list(record.headers), record.value)
+        event = from_kafka(record.headers, record.value)
         row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
         if not await remember(connection, row):
             return False

@@ -84,6 +84,9 @@ class ConsumerTuning:
     session_timeout_ms: int = 10_000
     heartbeat_interval_ms: int = 3_000
     max_batch: int = 500
+    concurrent_partitions: bool = False
+    """Apply the partitions of a fetch side by side, for a handler whose writes to the
+    same key from two partitions serialise themselves (row locks); off by default."""
     max_attempts: int = 5
     retry_backoff: float = 0.2
     max_backoff: float = 10.0
