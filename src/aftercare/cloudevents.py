@@ -64,27 +64,40 @@ _KNOWN_HEADERS = frozenset(
 )
 
 
+_SPEC_VERSION_BYTES = SPEC_VERSION.encode()
+
+
 class NotACloudEvent(ValueError):
     pass
 
 
 def from_kafka(headers: Sequence[tuple[str, bytes]], value: bytes | None) -> CloudEvent:
-    attributes = {name: raw.decode() for name, raw in headers}
-    if attributes.get("ce_specversion") != SPEC_VERSION:
-        raise NotACloudEvent(f"ce_specversion is {attributes.get('ce_specversion')!r}")
+    """The event of a binary-mode message. Only the attributes it uses are decoded (a
+    consumer catching up decodes hundreds of thousands of these a minute)."""
+    raw = dict(headers)
+    if raw.get("ce_specversion") != _SPEC_VERSION_BYTES:
+        found = raw.get("ce_specversion")
+        shown = None if found is None else found.decode(errors="replace")
+        raise NotACloudEvent(f"ce_specversion is {shown!r}")
     try:
-        sequence = attributes.get("ce_sequence")
-        extra = attributes.keys() - _KNOWN_HEADERS  # most events carry no extension
-        extensions = {name[3:]: attributes[name] for name in extra if name.startswith("ce_")}
+        sequence, subject = raw.get("ce_sequence"), raw.get("ce_subject")
+        schema = raw.get("ce_dataschema")
+        extensions = {}
+        if not raw.keys() <= _KNOWN_HEADERS:  # most events carry no extension
+            extensions = {
+                name[3:]: text.decode()
+                for name, text in raw.items()
+                if name.startswith("ce_") and name not in _KNOWN_HEADERS
+            }
         return CloudEvent(
-            id=attributes["ce_id"],
-            source=attributes["ce_source"],
-            type=attributes["ce_type"],
-            time=datetime.fromisoformat(attributes["ce_time"]),
-            subject=attributes.get("ce_subject", ""),
+            id=raw["ce_id"].decode(),
+            source=raw["ce_source"].decode(),
+            type=raw["ce_type"].decode(),
+            time=datetime.fromisoformat(raw["ce_time"].decode()),
+            subject="" if subject is None else subject.decode(),
             data=orjson.loads(value) if value else {},
             sequence=None if sequence is None else int(sequence),
-            dataschema=attributes.get("ce_dataschema"),
+            dataschema=None if schema is None else schema.decode(),
             extensions=extensions,
         )
     except (KeyError, ValueError) as error:

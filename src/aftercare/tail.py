@@ -89,7 +89,7 @@ async def tail(
                 if not from_beginning and record.timestamp < started_ms:
                     continue
                 try:
-                    event = from_kafka(list(record.headers), record.value)
+                    event = from_kafka(record.headers, record.value)
                 except NotACloudEvent as error:
                     print(f"skipped offset {record.offset}: {error}", file=err)
                     continue
