@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert
 from aftercare.eventstore import LogCursor
+from aftercare.leadership import Leadership
 from aftercare.sqltypes import Position, UtcDateTime
 
 metadata = MetaData()
@@ -121,41 +121,3 @@ class LogFollower:
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), self.idle_wait)
-
-
-class Leadership:
-    """On PostgreSQL, hold a session advisory lock so only one follower of a name works."""
-
-    def __init__(self, engine: AsyncEngine, name: str) -> None:
-        self.engine = engine
-        self.key = zlib.crc32(f"relay:{name}".encode())
-        self.connection: AsyncConnection | None = None
-
-    async def __aenter__(self) -> None:
-        if self.engine.dialect.name != "postgresql":
-            return
-        self.connection = await self.engine.connect()
-        try:
-            while True:
-                result = await self.connection.execute(
-                    text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
-                )
-                await self.connection.commit()
-                if result.scalar_one():
-                    return
-                await asyncio.sleep(1.0)
-        except BaseException:  # cancelled while waiting: give the connection back
-            await self.connection.close()
-            self.connection = None
-            raise
-
-    async def __aexit__(self, *_: object) -> None:
-        if self.connection is not None:
-            try:
-                await self.connection.execute(
-                    text("SELECT pg_advisory_unlock(:key)"), {"key": self.key}
-                )
-                await self.connection.commit()
-            finally:
-                await self.connection.close()
-                self.connection = None
