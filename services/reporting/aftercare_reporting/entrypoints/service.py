@@ -1,4 +1,7 @@
-"""The reporting service as one running process: the projection's consumer and the API."""
+"""The reporting service as one running process: the projection's consumer and the API.
+Several may run in one consumer group (a rebuild or a busy desk): they share the
+projection's partitions, and one of them at a time judges (alarms, quality alerts,
+scheduled reports)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import structlog
+from aiokafka.errors import KafkaError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.channels import Channel, EmailChannel, WebhookChannel
@@ -14,7 +18,9 @@ from aftercare.china_calendar import china_calendar, load_schedules
 from aftercare.clock import Clock, SystemClock
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
 from aftercare.db import DATABASE_ERRORS
+from aftercare.group_progress import GroupProgress
 from aftercare.http import door_limits
+from aftercare.leadership import Leadership
 from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import RunningService, TaskGroup
@@ -103,6 +109,7 @@ class ReportingService(RunningService):
             clock=self.clock,
             keyed=self.reporting.on_events,  # facts and verdicts are kept under their own keys
         )
+        self.progress = GroupProgress(bootstrap_servers, group_id, self.consumer.topics)
         self.relay = OutboxRelay(
             engine,
             bootstrap_servers,
@@ -130,24 +137,28 @@ class ReportingService(RunningService):
             self.relay.wake()
         await self.publisher.publish_due(self.schedule)
 
-    def projection_current(self) -> bool:
-        """Every partition this member owns has been read to its end. Until then (a
-        rebuild from scratch, a catch-up after an outage) the indicators are of a
-        half-folded log: an alarm, a quality alert or a published report would be
-        wrong, and a published one stays."""
-        owned = self.consumer.assignment
-        return bool(owned) and len(self.consumer.settled_partitions()) == len(owned)
+    async def projection_current(self, within: float = 10.0) -> bool:
+        """The whole group (every member, every partition of both topics) has applied
+        what the log held a moment ago. Until then (a rebuild from scratch, a member
+        catching up after an outage) the indicators are of a half-folded log: an alarm,
+        a quality alert or a published report would be wrong, and a published one stays."""
+        return await self.progress.caught_up(within)
 
     async def _refresh(self, every: float = 60.0) -> None:
-        """``refresh_once`` every minute once the projection is current; a database
-        outage waits for the next."""
+        """``refresh_once`` every minute, by one member of the group at a time (the
+        others wait to take over), once the projection is current; a database or broker
+        outage gives the duty up and waits for the next minute."""
         while True:
             try:
-                if self.projection_current():
-                    await self.refresh_once()
-                else:
-                    log.info("indicators wait for the projection to catch up")
-            except DATABASE_ERRORS as error:
+                async with Leadership(self.engine, "reporting-indicators") as held:
+                    while True:
+                        await held.confirm()
+                        if await self.projection_current():
+                            await self.refresh_once()
+                        else:
+                            log.info("indicators wait for the projection to catch up")
+                        await asyncio.sleep(every)
+            except (*DATABASE_ERRORS, KafkaError, OSError) as error:
                 log.warning("indicators not refreshed", error=repr(error))
             await asyncio.sleep(every)
 
@@ -175,4 +186,5 @@ class ReportingService(RunningService):
 
     async def stop(self) -> None:
         await self.tasks.stop()
+        await self.progress.stop()
         await self.http.aclose()
