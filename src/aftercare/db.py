@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, event, func, select
+from sqlalchemy import Table, bindparam, event, func, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -127,22 +128,54 @@ async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[
     return bool(result.rowcount)
 
 
-_INSERTS: dict[tuple[str, str], Any] = {}
+_INSERTS: dict[tuple[str, str, tuple[str, ...], bool], Any] = {}
+
+
+def _insert_absent_statement(
+    dialect: str, table: Table, columns: tuple[str, ...], returning: str | None
+) -> Any:
+    """Built once per shape. On PostgreSQL the rows go as one array per column, unnested
+    by the server: a single set of parameters, where an executemany binds every row's
+    values one by one (the most of a bulk insert's client time)."""
+    key = (dialect, table.name, columns, returning is not None)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        if dialect == "postgresql":
+            arrays = [bindparam(name, type_=ARRAY(table.c[name].type)) for name in columns]
+            unnested = func.unnest(*arrays).table_valued(*columns).render_derived()
+            rows = select(*(unnested.c[name] for name in columns))
+            statement = pg_insert(table).from_select(list(columns), rows)
+        else:
+            statement = sqlite_insert(table)
+        statement = statement.on_conflict_do_nothing()
+        if returning is not None:
+            statement = statement.returning(table.c[returning])
+        _INSERTS[key] = statement
+    return statement
+
+
+async def _insert_absent(
+    connection: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    returning: str | None = None,
+) -> Any:
+    columns = tuple(rows[0])
+    dialect = connection.dialect.name
+    statement = _insert_absent_statement(dialect, table, columns, returning)
+    if dialect == "postgresql":
+        arrays = {name: [row[name] for row in rows] for name in columns}
+        return await connection.execute(statement, arrays)
+    return await connection.execute(statement, list(rows))
 
 
 async def insert_all_absent(
     connection: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Insert every row whose primary key is new, in one statement per batch (the
-    driver's executemany); rows already there are left as they are."""
-    if not rows:
-        return
-    key = (connection.dialect.name, table.name)
-    statement = _INSERTS.get(key)
-    if statement is None:
-        insert = pg_insert if key[0] == "postgresql" else sqlite_insert
-        statement = _INSERTS[key] = insert(table).on_conflict_do_nothing()
-    await connection.execute(statement, list(rows))
+    """Insert every row whose primary key is new, in one statement; rows already there
+    are left as they are. Every row has the same columns."""
+    if rows:
+        await _insert_absent(connection, table, rows)
 
 
 async def inserted_of(
@@ -152,9 +185,7 @@ async def inserted_of(
     those (a row whose key was there already, or came in meanwhile, is not among them)."""
     if not rows:
         return set()
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(table).on_conflict_do_nothing().returning(table.c[column])
-    result = await connection.execute(statement, list(rows))
+    result = await _insert_absent(connection, table, rows, column)
     return set(result.scalars())
 
 
