@@ -41,6 +41,7 @@ class Options:
     scale: float = float(os.environ.get("BENCH_SCALE", "1"))
     clients: int = int(os.environ.get("BENCH_CLIENTS", "32"))
     workers: int = int(os.environ.get("BENCH_WORKERS", "2"))
+    reporting_members: int = int(os.environ.get("BENCH_REPORTING_MEMBERS", "2"))
     admin_dsn: str = os.environ.get(
         "BENCH_PG_DSN",
         os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test"),

@@ -90,19 +90,21 @@ async def seed_topic(environment: Environment, count: int) -> int:
 PROCESSED = 'aftercare_consumer_events_total{consumer="reporting",outcome="processed"}'
 
 
-async def _facts(client: httpx.AsyncClient) -> int:
-    """Events the service has applied and committed, from its own metrics (a count
-    over the projection's tables would compete with it for the database)."""
-    for line in (await client.get("/metrics")).text.splitlines():
-        if line.startswith(PROCESSED):
-            return int(float(line.split()[-1]))
-    return 0
+async def _facts(clients: list[httpx.AsyncClient]) -> int:
+    """Events the members have applied and committed, from their own metrics (a count
+    over the projection's tables would compete with them for the database)."""
+    applied = 0
+    for client in clients:
+        for line in (await client.get("/metrics")).text.splitlines():
+            if line.startswith(PROCESSED):
+                applied += int(float(line.split()[-1]))
+    return applied
 
 
 @dataclass(frozen=True)
 class CatchUp:
-    """How long the service took to start and join its group (until the first facts
-    were in), and then how fast it folded the rest."""
+    """How long the members took to start and join their group (until the first facts
+    were in), and then how fast they folded the rest."""
 
     start_s: float
     total_s: float
@@ -113,24 +115,33 @@ class CatchUp:
         return (expected - self.first_facts) / folding if folding > 0 else None
 
 
-async def catch_up(environment: Environment, expected: int, url: str, port: int) -> CatchUp:
-    """Start the reporting service on the seeded topic; timings until every fact is in."""
+async def catch_up(environment: Environment, expected: int, urls: list[str]) -> CatchUp:
+    """Start the reporting members (one consumer group) on the seeded topic; timings
+    until every fact is in."""
     started = time.monotonic()
-    process = environment.spawn(
-        "reporting",
-        AFTERCARE_TICKET_EVENTS_TOPIC=TOPIC,
-        AFTERCARE_REPORTING_PORT=str(port),
-    )
-    await environment.wait_http(f"{url}/healthz", process)
+    members = [
+        environment.spawn(
+            "reporting",
+            AFTERCARE_TICKET_EVENTS_TOPIC=TOPIC,
+            AFTERCARE_REPORTING_PORT=url.rsplit(":", 1)[1],
+        )
+        for url in urls
+    ]
+    for url, member in zip(urls, members, strict=True):
+        await environment.wait_http(f"{url}/healthz", member)
     deadline = started + 900
     first: tuple[float, int] | None = None
-    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-        while (done := await _facts(client)) < expected:
-            if time.monotonic() > deadline or process.poll() is not None:
+    clients = [httpx.AsyncClient(base_url=url, timeout=30) for url in urls]
+    try:
+        while (done := await _facts(clients)) < expected:
+            if time.monotonic() > deadline or any(m.poll() is not None for m in members):
                 raise RuntimeError(f"reporting caught up {done} of {expected} facts")
             if first is None and done > 0:
                 first = (time.monotonic() - started, done)
             await asyncio.sleep(0.2)
+    finally:
+        for client in clients:
+            await client.aclose()
     total = time.monotonic() - started
     start_s, first_facts = first or (total, expected)
     return CatchUp(start_s, total, first_facts)
@@ -141,9 +152,9 @@ async def reporting(environment: Environment) -> dict[str, Any]:
     seeded_at = time.monotonic()
     events = await seed_topic(environment, count)
     seed_s = time.monotonic() - seeded_at
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    caught_up = await catch_up(environment, events, url, port)
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(environment.options.reporting_members)]
+    caught_up = await catch_up(environment, events, urls)
+    url = urls[0]
     headers = {"Authorization": f"Bearer {API_KEY}"}
     params = {"from": QUARTER[0].isoformat(), "to": QUARTER[1].isoformat()}
     latencies = []
@@ -166,6 +177,7 @@ async def reporting(environment: Environment) -> dict[str, Any]:
         files = published.json()["files"]
     return {
         "events": events,
+        "members": len(urls),
         "seed_s": round(seed_s, 1),
         "catch_up_s": round(caught_up.total_s, 1),
         "start_s": round(caught_up.start_s, 1),
