@@ -29,7 +29,7 @@ from aftercare_sla.domain.oncall import Rotation, Schedule
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 3, 3, 2, 0, tzinfo=SHANGHAI)
 MIN = timedelta(minutes=1)
-CLOCK = Clock("TK-1", "T-REPAIR", 0, T0 + 30 * MIN)
+CLOCK = Clock("TK-1", "T-ONSITE", 0, T0 + 30 * MIN)
 POLICY = EscalationPolicy.model_validate(
     {
         "levels": [
@@ -83,7 +83,7 @@ def pages(events: list[AlertEvent]) -> list[tuple[int, list[str], bool]]:
 
 def test_nobody_answers_the_chain_climbs_repeats_once_and_stops() -> None:
     log = triggered()
-    assert log.alert.alert_id == alert_id("TK-1", "T-REPAIR", 0)
+    assert log.alert.alert_id == alert_id("TK-1", "T-ONSITE", 0)
     assert pages(log.due(T0)) == [(0, ["li"], False)]
     assert log.due(T0 + 9 * MIN) == []  # level 1 still has a minute to answer
     assert pages(log.due(T0 + 10 * MIN)) == [(1, ["lead"], True)]
@@ -128,7 +128,7 @@ def test_the_breach_of_a_warned_clock_is_the_same_alert_paged_again_from_level_o
     raised = log.record(on_verdict(log.alert, CLOCK, "breach", "oncall", T0 + 15 * MIN))
     assert [e.event_type for e in raised] == ["AlertUrgencyRaised"]
     assert log.alert.urgency == "breach"
-    assert log.alert.alert_id == alert_id("TK-1", "T-REPAIR", 0)
+    assert log.alert.alert_id == alert_id("TK-1", "T-ONSITE", 0)
     assert pages(log.due(T0 + 15 * MIN)) == [(0, ["li"], False)]
 
 

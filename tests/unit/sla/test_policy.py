@@ -155,3 +155,46 @@ def test_paging_reads_secrets_from_the_environment() -> None:
     policy = load_policy(DEFAULT, environ={"AFTERCARE_ONCALL_WEBHOOK_URL": "http://hook"})
     webhook = policy.paging["oncall"][0]
     assert webhook == {"type": "webhook", "url": "http://hook", "secret": ""}
+
+
+ONCALL = """
+paging:
+  oncall: []
+oncall:
+  people:
+    li: {name: Li Lei, dingtalk: "${LI_DINGTALK}"}
+  schedules:
+    engineers:
+      layers:
+        - {every: weekly, start: 2026-03-02, time_zone: Asia/Shanghai, participants: [li, wu]}
+        - {every: fortnightly, start: 2026-03-02, participants: [li]}
+  escalation:
+    oncall:
+      levels:
+        - notify: [{schedule: engineers}]
+          wait: 10s
+    sales:
+      levels: [{notify: [{person: boss}]}]
+"""
+
+
+def test_every_problem_of_the_oncall_section_is_listed_at_start_up() -> None:
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(MINIMAL + ONCALL, "p.yaml", {})
+    problems = refused.value.problems
+    assert any("oncall.schedules.engineers.layers[1].every" in p for p in problems)
+    assert any("oncall.escalation.oncall.levels[0]" in p and "1m and 1d" in p for p in problems)
+    fixed = ONCALL.replace("fortnightly", "daily").replace("10s", "10m")
+    with pytest.raises(PolicyError) as refused:
+        parse_policy(MINIMAL + fixed, "p.yaml", {"LI_DINGTALK": "li-001"})
+    assert refused.value.problems == [
+        "oncall.schedules.engineers: unknown person 'wu'",
+        "oncall.escalation.sales: no paging group 'sales' (known: ['oncall'])",
+        "oncall.escalation.sales.levels[0]: unknown person 'boss'",
+    ]
+    valid = fixed.replace("participants: [li, wu]", "participants: [li]").replace(
+        "    sales:\n      levels: [{notify: [{person: boss}]}]\n", ""
+    )
+    policy = parse_policy(MINIMAL + valid, "p.yaml", {"LI_DINGTALK": "li-001"})
+    assert policy.oncall.people["li"].dingtalk == "li-001"  # read from the environment
+    assert policy.version == parse_policy(MINIMAL, "p.yaml", {}).version  # rotas move no clock

@@ -37,8 +37,11 @@ def parse_policy(text: str, source: str, environ: Mapping[str, str] | None = Non
         raise PolicyError(source, [f"not a date: {error}"]) from error
     if not isinstance(document, dict):
         raise PolicyError(source, ["expected a mapping with `targets`"])
-    if "paging" in document:
-        document["paging"] = _expand(document["paging"], os.environ if environ is None else environ)
+    for section in ("paging", "oncall"):  # ${VAR}: secrets and chat ids stay out of the file
+        if section in document:
+            document[section] = _expand(
+                document[section], os.environ if environ is None else environ
+            )
     try:
         policy = Policy.model_validate(document)
     except ValidationError as error:
@@ -54,6 +57,7 @@ def parse_policy(text: str, source: str, environ: Mapping[str, str] | None = Non
         {name: list(values) for name, values in VOCABULARY.items()},
     )
     problems += progress_problems(policy)
+    problems += policy.oncall.problems(set(policy.paging))
     if problems:
         raise PolicyError(source, problems)
     return policy

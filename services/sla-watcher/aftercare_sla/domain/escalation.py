@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aftercare_sla.domain.durations import Duration
 from aftercare_sla.domain.oncall import Person, Schedule
-from aftercare_sla.domain.policy import Duration
 
 MAX_LEVELS = 10
 MAX_REPEAT = 5

@@ -7,60 +7,18 @@ invalid policy is refused with the entry and the reason, never half-applied.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import orjson
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from aftercare_sla.domain.durations import Duration
+from aftercare_sla.domain.escalation import OnCallPolicy
 
 PauseReason = Literal["waiting_on_customer", "waiting_on_parts"]
 ClockName = Literal["24x7", "working_days"]
-
-_DURATION = re.compile(
-    r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?\s*(?:(\d+)\s*s)?\s*$"
-)
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``3m``, ``4h``, ``1h30m``, ``3d``, or seconds as a number."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("-"):
-            raise ValueError(f"budget {value!r} is negative")
-        match = _DURATION.match(text)
-        if match and any(match.groups()):
-            days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-            return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-    raise ValueError(f"{value!r} is not a duration like 3m, 4h, 1h30m or 3d")
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0s"
-
-
-Duration = Annotated[
-    timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration, return_type=str)
-]
 
 
 class Selector(BaseModel):
@@ -225,13 +183,16 @@ class Policy(BaseModel):
 
     defaults: Defaults = Defaults()
     paging: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    oncall: OnCallPolicy = Field(default_factory=OnCallPolicy)
     targets: list[Target]
 
     @property
     def version(self) -> str:
-        """The same for the same targets in any process (sets are sorted first: their
-        order follows string hashing, which differs from one process to the next)."""
-        document = _canonical(self.model_dump(exclude={"paging"}))
+        """The targets' version: who is paged and how (``paging``, ``oncall``) is not part
+        of it, so changing a rota recomputes no clock. The same for the same targets in
+        any process (sets are sorted first: their order follows string hashing, which
+        differs from one process to the next)."""
+        document = _canonical(self.model_dump(exclude={"paging", "oncall"}))
         canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS, default=str)
         return hashlib.sha256(canonical).hexdigest()[:16]
 

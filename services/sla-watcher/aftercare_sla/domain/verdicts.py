@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aftercare_sla.domain.calendar import Timekeeping
+from aftercare_sla.domain.durations import format_duration
 from aftercare_sla.domain.events import SlaBreached, SlaMet, SlaWarning
-from aftercare_sla.domain.policy import format_duration
 from aftercare_sla.domain.timer import Timer, elapsed
 
 

@@ -1,4 +1,5 @@
-"""The watcher's small HTTP API: each ticket's clocks, and the breaches since a time."""
+"""The watcher's small HTTP API: each ticket's clocks, the breaches since a time, and
+who is on call."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
+from aftercare_sla.domain.escalation import OnCallPolicy
+from aftercare_sla.entrypoints.oncall_api import add_oncall_routes
 
 
 class TargetStatus(BaseModel):
@@ -105,6 +108,7 @@ def create_sla_app(
     keys: KeyRing,
     limits: DoorLimits | None = None,
     calendar: CalendarStatus | None = None,
+    oncall: OnCallPolicy | None = None,
 ) -> FastAPI:
     status = calendar or CalendarStatus(())
 
@@ -120,6 +124,7 @@ def create_sla_app(
         readiness=combined(dead_letter_readiness(engine), calendar_readiness),
     )
     store = SqlWatcherStore(engine)
+    add_oncall_routes(app, oncall or OnCallPolicy(), clock)
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
     async def ticket_sla(

@@ -159,6 +159,7 @@ class SlaService(RunningService):
                     self.settings.key_ring,
                     door_limits(self.settings),
                     self.calendar,
+                    self.policy.oncall,
                 ),
                 self.settings.sla_host,
                 self.settings.sla_port,
