@@ -63,3 +63,23 @@ sla_timers = Table(
 )
 """``next_due`` is the next instant the scheduler must act on (a warning or a breach);
 the scheduler asks the index for the earliest, it never scans the open tickets."""
+
+sla_alerts = Table(
+    "sla_alerts",
+    metadata,
+    Column("alert_id", String(200), primary_key=True),
+    Column("ticket_id", String(64), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("cycle", Integer, nullable=False),
+    Column("paging_group", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("urgency", String(16), nullable=False),
+    Column("triggered_at", UtcDateTime, nullable=False),
+    Column("next_due", UtcDateTime),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_sla_alerts_next_due", "next_due"),
+    Index("ix_sla_alerts_open", "state", "paging_group"),
+)
+"""One row per on-call alert (its events are the stream ``alert-…`` in the log): what
+``GET /alerts`` lists, and ``next_due``, the instant its next step or reminder is due, on
+an index the scheduler asks as it does for the clocks."""

@@ -11,7 +11,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 Urgency = Literal["warning", "breach"]
-Resolution = Literal["met", "paused", "cancelled", "ticket_ended", "manual"]
+Resolution = Literal["met", "stopped", "paused", "cancelled", "ticket_ended", "manual"]
+"""``stopped``: the clock stopped after its breach (the work was done, late)."""
 
 
 class AlertEvent(BaseModel):
