@@ -17,6 +17,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -105,10 +106,15 @@ async def _schemathesis(
         print(output[-6000:], file=sys.stderr)
     return (
         int(summary["test_cases"]["generated"]),
-        int(summary["failures"] or 0),
-        int(summary["errors"] or 0),
+        _count(summary["failures"]),
+        _count(summary["errors"]),
         float(summary["running_time"]),
     )
+
+
+def _count(found: Any) -> int:
+    """The report gives a number, or the list of what it found."""
+    return len(found) if isinstance(found, list) else int(found or 0)
 
 
 async def fuzz(

@@ -30,6 +30,9 @@ class Message:
     language: str | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     """Extra e-mail headers (``X-Aftercare-*``)."""
+    mentions: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    """People a chat robot @-mentions, by platform (``dingtalk``, ``feishu``, ``wecom``,
+    ``slack``): their ids there."""
 
 
 class Channel(Protocol):

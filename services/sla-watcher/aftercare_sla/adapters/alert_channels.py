@@ -44,6 +44,10 @@ def _lines(message: Message) -> list[str]:
     return message.text.splitlines()
 
 
+def _mentioned(message: Message, kind: str) -> list[str]:
+    return [person for person in message.mentions.get(kind, ()) if person]
+
+
 def _robot_answer(answer: Any, field: str) -> None:
     """DingTalk and Feishu answer 200 with an error code in the body."""
     if isinstance(answer, dict) and answer.get(field, 0) not in (0, None):
@@ -68,8 +72,15 @@ class DingTalkChannel(_HttpChannel):
 
     async def send(self, message: Message) -> None:
         text = f"### {message.subject}\n\n" + "\n".join(f"- {line}" for line in _lines(message))
+        people = _mentioned(message, self.kind)
+        if people:  # DingTalk notifies those named in ``at`` and shown as @id in the text
+            text += "\n\n" + " ".join(f"@{person}" for person in people)
         body = orjson.dumps(
-            {"msgtype": "markdown", "markdown": {"title": message.subject, "text": text}}
+            {
+                "msgtype": "markdown",
+                "markdown": {"title": message.subject, "text": text},
+                "at": {"atUserIds": people, "isAtAll": False},
+            }
         )
         answer = await self._post(self.signed_url(int(time.time() * 1000)), body)
         _robot_answer(answer, "errcode")
@@ -89,9 +100,13 @@ class FeishuChannel(_HttpChannel):
         return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
     async def send(self, message: Message) -> None:
+        mentions = "".join(
+            f'<at user_id="{person}"></at>' for person in _mentioned(message, self.kind)
+        )
+        text = message.subject + "\n" + "\n".join(_lines(message))
         document: dict[str, Any] = {
             "msg_type": "text",
-            "content": {"text": message.subject + "\n" + "\n".join(_lines(message))},
+            "content": {"text": f"{mentions} {text}" if mentions else text},
         }
         if self.secret:
             timestamp = int(time.time())
@@ -104,6 +119,7 @@ class WeComChannel(_HttpChannel):
 
     async def send(self, message: Message) -> None:
         content = f"**{message.subject}**\n" + "\n".join(f"> {line}" for line in _lines(message))
+        content += "".join(f"\n<@{person}>" for person in _mentioned(message, self.kind))
         body = orjson.dumps({"msgtype": "markdown", "markdown": {"content": content}})
         _robot_answer(await self._post(self.url, body), "errcode")
 
@@ -113,6 +129,7 @@ class SlackChannel(_HttpChannel):
 
     async def send(self, message: Message) -> None:
         text = f"*{message.subject}*\n" + "\n".join(_lines(message))
+        text += "".join(f" <@{person}>" for person in _mentioned(message, self.kind))
         body = orjson.dumps(
             {
                 "text": message.subject,

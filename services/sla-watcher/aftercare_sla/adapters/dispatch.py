@@ -1,4 +1,6 @@
-"""Pages on-call for each warning and breach, following the event log like the relay.
+"""Pages on-call for each warning and breach, following the event log like the relay;
+for the paging groups with an escalation policy, it delivers the alerts' steps and
+notices instead (``oncall_pages``), and those groups get no page per verdict.
 
 Alerts are driven from the watcher's own committed verdicts (not from Kafka), so paging
 goes on while the broker is away. Delivery is at-least-once: a crash between sending
@@ -14,14 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.db import DATABASE_ERRORS
-from aftercare.eventstore import LogCursor, SqlEventStore, StoreUnavailable
+from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreUnavailable
 from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
+from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
 from aftercare_sla.adapters.alerts import alert_from
+from aftercare_sla.adapters.oncall_pages import DELIVERED, OnCallPager
 from aftercare_sla.adapters.pager import Pager
+from aftercare_sla.domain.alerting import fold
 
 log = structlog.get_logger(__name__)
 
-PAGED = frozenset({"SlaWarning", "SlaBreached"})
+VERDICTS_PAGED = frozenset({"SlaWarning", "SlaBreached"})
+PAGED = VERDICTS_PAGED | DELIVERED
 
 
 class AlertDispatcher(LogFollower):
@@ -35,6 +41,7 @@ class AlertDispatcher(LogFollower):
         *,
         name: str = "sla-alerts",
         idle_wait: float = 0.2,
+        oncall_pager: OnCallPager | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -46,6 +53,8 @@ class AlertDispatcher(LogFollower):
         self.name = name
         self.idle_wait = idle_wait
         self.max_backoff = 10.0
+        self.oncall_pager = oncall_pager
+        self.alerts = SqlAlertStore(engine)
 
     outages = (*DATABASE_ERRORS, StoreUnavailable, OSError)
 
@@ -72,11 +81,28 @@ class AlertDispatcher(LogFollower):
         for event in batch:
             if self._stopping.is_set():
                 return checkpoint
-            if event.type in PAGED:
-                alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
-                await self.pager.page(alert, self.groups_by_rule.get(alert.rule, ("oncall",)))
+            if await self._deliver(event):
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
                 await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
             checkpoint = LogCursor.of(event)
         await save_checkpoint(self.engine, self.name, checkpoint, self.clock.now())
         return checkpoint
+
+    async def _deliver(self, event: RecordedEvent) -> bool:
+        if event.type in DELIVERED:
+            if self.oncall_pager is None:
+                return False
+            history = await self.alerts.history(event.stream_id)
+            paged = fold(decoded(r) for r in history if r.version <= event.version)
+            if paged is None:
+                return False
+            await self.oncall_pager.deliver(paged, decoded(event), str(event.event_id))
+            return True
+        if event.type not in VERDICTS_PAGED:
+            return False
+        groups = self.groups_by_rule.get(str(event.data["rule"]), ("oncall",))
+        if not groups:  # its clocks climb an escalation chain instead
+            return False
+        alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
+        await self.pager.page(alert, groups)
+        return True

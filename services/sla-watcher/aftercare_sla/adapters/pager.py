@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import structlog
 from prometheus_client import Counter
 
-from aftercare.channels import Channel
+from aftercare.channels import Channel, Message
 from aftercare_sla.adapters.alerts import Alert
 
 log = structlog.get_logger(__name__)
@@ -44,22 +44,25 @@ class Pager:
                 if channel not in targets:
                     targets.append(channel)
         log.warning("sla alert", summary=alert.headline(), groups=list(groups))
-        results = await asyncio.gather(*(self._deliver(channel, alert) for channel in targets))
+        return await self.send(alert.message(), targets)
+
+    async def send(self, message: Message, targets: Sequence[Channel]) -> int:
+        """``message`` to every one of ``targets`` at once; how many took it."""
+        results = await asyncio.gather(*(self._deliver(channel, message) for channel in targets))
         return sum(results)
 
-    async def _deliver(self, channel: Channel, alert: Alert) -> bool:
+    async def _deliver(self, channel: Channel, message: Message) -> bool:
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                await channel.send(alert.message())
+                await channel.send(message)
             except Exception as error:  # a channel must never take the watcher down
                 if attempt == self.attempts:
                     ALERTS_FAILED.labels(channel.kind).inc()
                     log.error(
                         "alert not delivered",
                         channel=channel.kind,
-                        rule=alert.rule,
-                        ticket_id=alert.ticket_id,
+                        message=message.id,
                         error=repr(error),
                     )
                     return False

@@ -3,6 +3,7 @@ who is on call."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,9 +20,12 @@ from aftercare.health import combined
 from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
+from aftercare_sla.adapters.oncall_pages import AckLinks
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.escalation import OnCallPolicy
+from aftercare_sla.entrypoints.alerts_api import ACK_PATH, add_alert_routes
 from aftercare_sla.entrypoints.oncall_api import add_oncall_routes
+from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 
 
 class TargetStatus(BaseModel):
@@ -109,6 +113,7 @@ def create_sla_app(
     limits: DoorLimits | None = None,
     calendar: CalendarStatus | None = None,
     oncall: OnCallPolicy | None = None,
+    alerts: tuple[AlertKeeper, AckLinks] | None = None,
 ) -> FastAPI:
     status = calendar or CalendarStatus(())
 
@@ -120,11 +125,13 @@ def create_sla_app(
         description="Every SLA clock of every ticket: deadlines, pauses, warnings, breaches.",
         engine=engine,
         keys=keys,
-        limits=limits,
+        limits=replace(limits or DoorLimits(), form_paths=(ACK_PATH,)),
         readiness=combined(dead_letter_readiness(engine), calendar_readiness),
     )
     store = SqlWatcherStore(engine)
     add_oncall_routes(app, oncall or OnCallPolicy(), clock)
+    if alerts is not None:
+        add_alert_routes(app, alerts[0], alerts[1], clock, store)
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
     async def ticket_sla(

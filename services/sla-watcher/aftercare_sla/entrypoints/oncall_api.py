@@ -62,7 +62,12 @@ class OnCallNow(BaseModel):
 
 
 def add_oncall_routes(app: FastAPI, oncall: OnCallPolicy, clock: Clock) -> None:
-    @app.get("/oncall/now", response_model=OnCallNow, tags=["oncall"])
+    @app.get(
+        "/oncall/now",
+        response_model=OnCallNow,
+        tags=["oncall"],
+        responses={404: {"description": "No escalation policy for this group"}},
+    )
     async def on_call_now(
         principal: PrincipalDep,
         group: Annotated[str, Query(min_length=1, max_length=64)],

@@ -24,7 +24,10 @@ from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import RunningService, TaskGroup
 from aftercare_sla.adapters.alert_channels import build_channels
+from aftercare_sla.adapters.alert_follower import AlertFollower
+from aftercare_sla.adapters.alert_store import SqlAlertStore
 from aftercare_sla.adapters.dispatch import AlertDispatcher
+from aftercare_sla.adapters.oncall_pages import AckLinks, OnCallPager
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import sla_cloudevent
@@ -32,6 +35,7 @@ from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.events import SLA_EVENT_TYPES
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
+from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 from aftercare_sla.service_layer.watcher import SlaWatcher
 from aftercare_sla.settings import SlaSettings
 
@@ -39,6 +43,7 @@ log = structlog.get_logger(__name__)
 
 GROUP_ID = "aftercare-sla-watcher"
 ALERTS = "sla-alerts"
+KEEPER = "sla-alert-keeper"
 
 
 def _watcher(
@@ -117,12 +122,26 @@ class SlaService(RunningService):
             clock=self.clock,
         )
         self.http = httpx.AsyncClient(timeout=10)
-        pager = Pager(
-            build_channels(self.policy.paging, self.http, smtp_of(settings)), backoff=alert_backoff
+        channels = build_channels(self.policy.paging, self.http, smtp_of(settings))
+        pager = Pager(channels, backoff=alert_backoff)
+        groups = paging_groups(self.policy)
+        self.keeper = AlertKeeper(SqlAlertStore(engine), self.policy.oncall, groups, self.clock)
+        self.links = AckLinks(
+            settings.oncall_secret,
+            settings.oncall_public_url or settings.sla_url,
+            timedelta(hours=settings.oncall_link_hours),
         )
+        oncall_pager = OnCallPager(
+            pager, channels, self.policy.oncall, smtp_of(settings), self.links, settings.base_url
+        )
+        per_verdict = {  # a clock climbing a chain is not also paged per verdict there
+            rule: [g for g in names if g != self.keeper.escalating_group(rule)]
+            for rule, names in groups.items()
+        }
         self.dispatcher = AlertDispatcher(
-            engine, pager, paging_groups(self.policy), settings.base_url, self.clock
+            engine, pager, per_verdict, settings.base_url, self.clock, oncall_pager=oncall_pager
         )
+        self.alert_follower = AlertFollower(engine, self.keeper, self.clock, self.dispatcher.wake)
         self.serve_http = serve_http
         self.tasks = TaskGroup()
 
@@ -151,6 +170,8 @@ class SlaService(RunningService):
         self.tasks.run("sla-consumer", self.consumer.run())
         self.tasks.run("sla-relay", self.relay.run())
         self.tasks.run(ALERTS, self.dispatcher.run())
+        if self.policy.oncall.escalation:
+            self.tasks.run(KEEPER, self.alert_follower.run())
         if self.serve_http:
             self.tasks.serve(
                 create_sla_app(
@@ -160,6 +181,7 @@ class SlaService(RunningService):
                     door_limits(self.settings),
                     self.calendar,
                     self.policy.oncall,
+                    (self.keeper, self.links),
                 ),
                 self.settings.sla_host,
                 self.settings.sla_port,
@@ -167,7 +189,9 @@ class SlaService(RunningService):
             )
 
     async def stop(self) -> None:
+        self.alert_follower.request_stop()  # the steps in hand are recorded, then it stops
         self.dispatcher.request_stop()  # finishes the alert in hand: nothing paged twice
+        await self.tasks.let_finish(KEEPER, within=30)
         await self.tasks.let_finish(ALERTS, within=30)
         await self.tasks.stop()
         await self.http.aclose()

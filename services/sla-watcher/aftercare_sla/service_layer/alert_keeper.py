@@ -22,7 +22,7 @@ import structlog
 from aftercare.clock import Clock
 from aftercare.eventstore import RecordedEvent
 from aftercare.instants import parse_time
-from aftercare_sla.adapters.alert_store import AlertSession, SqlAlertStore
+from aftercare_sla.adapters.alert_store import AlertSession, SqlAlertStore, decoded
 from aftercare_sla.domain import alerting
 from aftercare_sla.domain.alert_events import AlertEvent
 from aftercare_sla.domain.alerting import OnCallAlert
@@ -97,6 +97,12 @@ class AlertKeeper:
                 decided = alerting.due_events(alert, policy, self.oncall.schedules, now)
                 recorded += len(await self._record(session, decided, now, force_row=True))
         return recorded
+
+    async def read(self, key: str) -> OnCallAlert:
+        alert = alerting.fold(decoded(r) for r in await self.store.history(key))
+        if alert is None:
+            raise AlertNotFound(key)
+        return alert
 
     async def seconds_until_due(self) -> float | None:
         return await self.store.seconds_until_due(self.clock.now())
