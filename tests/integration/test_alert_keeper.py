@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
@@ -50,6 +51,7 @@ ONCALL = OnCallPolicy.model_validate(
     }
 )
 KEY = alert_id("t-page", "T-EMAIL", 1)
+TTA = "aftercare_oncall_time_to_acknowledge_seconds"
 
 
 def keeper_on(engine: AsyncEngine, clock: FixedClock) -> AlertKeeper:
@@ -90,8 +92,13 @@ async def test_a_missed_clock_is_one_alert_climbing_until_acknowledged_then_reso
     await keeper.fire_due()
     assert [s[:2] for s in await steps(engine)] == [(0, ["li"]), (0, ["li"]), (1, ["lead"])]
 
+    by_lead = {"group": "oncall", "level": "2"}  # the lead, paged at level 2, answered
+    before = REGISTRY.get_sample_value(f"{TTA}_count", by_lead) or 0
     acknowledged = await keeper.acknowledge(KEY, "lead", "link")
     assert acknowledged.state == "acknowledged"
+    assert REGISTRY.get_sample_value(f"{TTA}_count", by_lead) == before + 1
+    waited = REGISTRY.get_sample_value(f"{TTA}_bucket", {**by_lead, "le": "1800.0"})
+    assert waited is not None  # 20 minutes and a bit: within the half-hour bucket
     clock.set(clock.now() + timedelta(minutes=29))
     assert await keeper.fire_due() == 0  # the reminder is due after 30 minutes
 

@@ -18,17 +18,46 @@ from datetime import datetime
 from typing import Literal
 
 import structlog
+from prometheus_client import Counter, Histogram
 
 from aftercare.clock import Clock
 from aftercare.eventstore import RecordedEvent
 from aftercare.instants import parse_time
 from aftercare_sla.adapters.alert_store import AlertSession, SqlAlertStore, decoded
 from aftercare_sla.domain import alerting
-from aftercare_sla.domain.alert_events import AlertEvent
+from aftercare_sla.domain.alert_events import (
+    AlertAcknowledged,
+    AlertEscalated,
+    AlertEvent,
+    AlertRenotified,
+    AlertResolved,
+)
 from aftercare_sla.domain.alerting import OnCallAlert
 from aftercare_sla.domain.escalation import OnCallPolicy
 
 log = structlog.get_logger(__name__)
+
+_MINUTES = (60, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
+TIME_TO_ACKNOWLEDGE = Histogram(
+    "aftercare_oncall_time_to_acknowledge_seconds",
+    "From an alert's trigger to its acknowledgement, by paging group and the level reached.",
+    ["group", "level"],
+    buckets=_MINUTES,
+)
+TIME_TO_RESOLVE = Histogram(
+    "aftercare_oncall_time_to_resolve_seconds",
+    "From an alert's trigger to its resolution, by paging group and how it resolved.",
+    ["group", "resolution"],
+    buckets=_MINUTES,
+)
+STEPS_TAKEN = Counter(
+    "aftercare_oncall_steps",
+    "Escalation steps paged, by paging group and level.",
+    ["group", "level"],
+)
+PAGES_TO_PERSON = Counter(
+    "aftercare_oncall_pages_to_person", "Pages (steps and reminders) per person.", ["person"]
+)
 
 VERDICTS = frozenset({"SlaWarning", "SlaBreached", "SlaMet"})
 
@@ -130,6 +159,10 @@ class AlertKeeper:
             await self._record(session, alerting.reassign(_found(session), to, by, now), now)
             return _found(session)
 
+    def _levels(self, alert: OnCallAlert | None) -> int:
+        policy = None if alert is None else self.oncall.escalation.get(alert.group)
+        return len(policy.levels) if policy is not None else 1
+
     async def _record(
         self,
         session: AlertSession,
@@ -150,10 +183,34 @@ class AlertKeeper:
             if force_row:
                 await session.record_due(due, now)
             return []
+        before = session.alert
         stored = await session.record(decided, due, now)
         for event in decided:
             log.info("on-call alert", alert=session.alert_id, change=event.event_type)
+            _measure(before, event, self._levels(before))
         return stored
+
+
+def _measure(before: OnCallAlert | None, event: AlertEvent, levels: int) -> None:
+    """Counted by the member that decided: once per event, whatever the replicas."""
+    if isinstance(event, AlertEscalated):
+        STEPS_TAKEN.labels(_group_of(before), str(event.level + 1)).inc()
+    if isinstance(event, AlertEscalated | AlertRenotified):
+        for person in event.people:
+            PAGES_TO_PERSON.labels(person).inc()
+    if before is None:
+        return
+    waited = (event.occurred_at - before.triggered_at).total_seconds()
+    if isinstance(event, AlertAcknowledged) and before.state == "triggered":
+        # The level that had been paged last when someone answered (0: before any page).
+        level = str((before.steps_taken - 1) % levels + 1 if before.steps_taken else 0)
+        TIME_TO_ACKNOWLEDGE.labels(before.group, level).observe(waited)
+    elif isinstance(event, AlertResolved):
+        TIME_TO_RESOLVE.labels(before.group, event.resolution).observe(waited)
+
+
+def _group_of(alert: OnCallAlert | None) -> str:
+    return alert.group if alert is not None else "-"
 
 
 def _found(session: AlertSession) -> OnCallAlert:
