@@ -198,3 +198,16 @@ def test_every_problem_of_the_oncall_section_is_listed_at_start_up() -> None:
     policy = parse_policy(MINIMAL + valid, "p.yaml", {"LI_DINGTALK": "li-001"})
     assert policy.oncall.people["li"].dingtalk == "li-001"  # read from the environment
     assert policy.version == parse_policy(MINIMAL, "p.yaml", {}).version  # rotas move no clock
+
+
+def test_the_readme_oncall_example_is_a_valid_policy() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n(oncall:\n.*?)```", readme, re.DOTALL)
+    assert found, "README lost its on-call example"
+    text = MINIMAL + "paging:\n  oncall: []\n" + found.group(1)
+    policy = parse_policy(text, "README.md", {"LI_DINGTALK_ID": "li-ding"})
+    engineers = policy.oncall.schedules["engineers"]
+    assert policy.oncall.people["li"].dingtalk == "li-ding"
+    assert [len(level.notify) for level in policy.oncall.escalation["oncall"].levels] == [1, 2]
+    assert engineers.layers[0].every == "weekly"
+    assert engineers.overrides[0].person == "zhao"
