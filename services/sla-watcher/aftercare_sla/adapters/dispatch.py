@@ -20,7 +20,7 @@ from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreU
 from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
 from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
 from aftercare_sla.adapters.alerts import alert_from
-from aftercare_sla.adapters.oncall_pages import DELIVERED, OnCallPager
+from aftercare_sla.adapters.oncall_pages import DELIVERED, PAGES, OnCallPager
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.domain.alerting import fold
 
@@ -75,18 +75,42 @@ class AlertDispatcher(LogFollower):
         return end
 
     async def dispatch_batch(self, checkpoint: LogCursor) -> LogCursor:
+        """Each verdict and alert notice in order; a run of alert steps is delivered
+        together, grouped per person (a storm of clocks breaking at once reaches each
+        person as one message, not hundreds)."""
         batch = await self.store.read_all(checkpoint, 200, PAGED)
         if not batch:
             return checkpoint
+        steps: list[RecordedEvent] = []
         for event in batch:
             if self._stopping.is_set():
-                return checkpoint
+                break
+            if self.oncall_pager is not None and event.type in PAGES:
+                steps.append(event)
+                continue
+            if steps:
+                checkpoint, steps = await self._deliver_steps(steps), []
             if await self._deliver(event):
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
                 await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
             checkpoint = LogCursor.of(event)
+        if steps and not self._stopping.is_set():
+            checkpoint = await self._deliver_steps(steps)
         await save_checkpoint(self.engine, self.name, checkpoint, self.clock.now())
         return checkpoint
+
+    async def _deliver_steps(self, steps: list[RecordedEvent]) -> LogCursor:
+        assert self.oncall_pager is not None
+        items = []
+        for event in steps:
+            history = await self.alerts.history(event.stream_id)
+            paged = fold(decoded(r) for r in history if r.version <= event.version)
+            if paged is not None:
+                items.append((paged, decoded(event), str(event.event_id)))
+        await self.oncall_pager.deliver_steps(items)
+        reached = LogCursor.of(steps[-1])
+        await save_checkpoint(self.engine, self.name, reached, self.clock.now())
+        return reached
 
     async def _deliver(self, event: RecordedEvent) -> bool:
         if event.type in DELIVERED:

@@ -11,6 +11,7 @@ the person, nothing else.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,11 @@ from aftercare_sla.domain.alerting import OnCallAlert
 from aftercare_sla.domain.escalation import OnCallPolicy
 
 CHAT_KINDS = ("dingtalk", "feishu", "wecom", "slack")
+Step = tuple[OnCallAlert, AlertEvent, str]
+"""An alert as it was at the event, the event, and the event's id."""
+PAGES = frozenset({"AlertEscalated", "AlertRenotified"})
+LISTED = 20
+"""Alerts named in one grouped page; the rest are counted, with where to see them all."""
 DELIVERED = frozenset(
     cls.__name__
     for cls in (AlertEscalated, AlertRenotified, AlertAcknowledged, AlertReassigned, AlertResolved)
@@ -85,6 +91,62 @@ class OnCallPager:
                 sent += await self._mail(person, self._page(alert, event, event_id, [person]))
             return sent
         return await self.pager.send(self._notice(alert, event, event_id), group)
+
+    async def deliver_steps(self, steps: Sequence[Step]) -> int:
+        """Steps taken together (a catch-up, many clocks breaking at once): one alone is
+        paged as such; several reach each person as one message listing them, each chat
+        robot and each group's channels as one message too. Every step stays in the log
+        and in ``GET /alerts``, whatever a message lists."""
+        if len(steps) == 1:
+            return await self.deliver(*steps[0])
+        sent = 0
+        by_person: dict[str, list[Step]] = {}
+        by_group: dict[str, list[Step]] = {}
+        for step in steps:
+            _, event, _ = step
+            for person in getattr(event, "people", ()):
+                by_person.setdefault(person, []).append(step)
+            by_group.setdefault(step[0].group, []).append(step)
+        for person, mine in by_person.items():
+            sent += await self._mail(person, self._grouped(mine, f"for {self._name(person)}"))
+        for group, theirs in by_group.items():
+            everyone = any(isinstance(e, AlertEscalated) and e.channels for _, e, _ in theirs)
+            channels = list(self.channels.get(group, ()))
+            chats = channels if everyone else [c for c in channels if c.kind in CHAT_KINDS]
+            sent += await self.pager.send(self._grouped(theirs, f"for {group}"), chats)
+        return sent
+
+    def _grouped(self, steps: Sequence[Step], whom: str) -> Message:
+        breached = sum(1 for alert, _, _ in steps if alert.urgency == "breach")
+        tag = "SLA BREACHED" if breached else "SLA warning"
+        subject = f"[{tag}] {len(steps)} alerts {whom} ({breached} breached)"
+        lines = []
+        for alert, event, _ in steps[:LISTED]:
+            people = list(getattr(event, "people", ()))
+            links = ", ".join(
+                f"{self._name(p)}: {self.links.link(alert.alert_id, p, event.occurred_at)}"
+                for p in people
+            )
+            lines.append(
+                f"{alert.urgency.upper()} {alert.rule} ticket {alert.ticket_id}"
+                f" — {self.ticket_url}/tickets/{alert.ticket_id} — acknowledge {links or '-'}"
+            )
+        if len(steps) > LISTED:
+            lines.append(f"… and {len(steps) - LISTED} more: GET /alerts?state=open")
+        people = sorted({p for _, e, _ in steps for p in getattr(e, "people", ())})
+        digest = hashlib.sha256("".join(i for _, _, i in steps).encode()).hexdigest()[:24]
+        return Message(
+            id=f"pages-{digest}-{whom}",
+            subject=subject,
+            text="\n".join(lines) + "\n",
+            document={
+                "type": "oncall.pages",
+                "alerts": [a.alert_id for a, _, _ in steps],
+                "people": people,
+                "breached": breached,
+            },
+            mentions=self._mentions(people),
+        )
 
     async def _mail(self, person: str, message: Message) -> int:
         who = self.oncall.people.get(person)

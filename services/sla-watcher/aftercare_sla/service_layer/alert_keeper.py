@@ -116,7 +116,16 @@ class AlertKeeper:
             async with self.store.alert(key) as session:
                 decided = alerting.on_clock_ended(session.alert, reason, now)
                 recorded += len(await self._record(session, decided, now))
-        for key in await self.store.due(now):
+        for _ in range(50):  # pages of 100; each alert taken leaves the due index
+            due = await self.store.due(now)
+            if not due:
+                break
+            recorded += await self._take_steps(due, now)
+        return recorded
+
+    async def _take_steps(self, due: Sequence[str], now: datetime) -> int:
+        recorded = 0
+        for key in due:
             async with self.store.alert(key) as session:
                 alert = session.alert
                 policy = None if alert is None else self.oncall.escalation.get(alert.group)
