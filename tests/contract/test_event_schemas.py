@@ -232,7 +232,12 @@ def test_asyncapi_parses_and_references_every_schema() -> None:
     assert len(operation["messages"]) == len(EVENT_TYPES)
     sla = document["channels"]["slaEvents"]
     assert sla["address"] == "ticket.sla.v1"
-    assert set(sla["messages"]) == {"SlaWarning", "SlaBreached", "SlaMet"}
+    alerts = {"AlertTriggered", "AlertUrgencyRaised", "AlertEscalated", "AlertAcknowledged"}
+    alerts |= {"AlertRenotified", "AlertReassigned", "AlertResolved"}
+    assert set(sla["messages"]) == {"SlaWarning", "SlaBreached", "SlaMet"} | alerts
+    assert document["components"]["messages"]["AlertEscalated"]["name"] == (
+        "com.aftercare.sla.AlertEscalated.v1"
+    )
     assert document["components"]["messages"]["SlaBreached"]["name"] == (
         "com.aftercare.sla.SlaBreached.v1"
     )

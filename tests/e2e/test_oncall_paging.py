@@ -6,22 +6,26 @@ when the clock stops, and said so in the group's channels. Time is the injected 
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
 from aftercare.clock import FixedClock
+from aftercare.eventstore import SqlEventStore
 from aftercare_sla.adapters.policy_file import parse_policy
+from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.entrypoints.service import SlaService
 from aftercare_system.settings import SystemSettings
-from tests.e2e.test_sla_pipeline import FAST, ticket_events
-from tests.support.kafka import eventually, publish
+from tests.e2e.test_sla_pipeline import FAST, SCHEMAS, ticket_events
+from tests.support.kafka import eventually, publish, read_topic
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 from tests.support.sla_scenarios import T0, Scenario, ack, later
 
@@ -122,12 +126,34 @@ async def test_a_missed_clock_climbs_the_chain_is_acknowledged_by_link_and_resol
             resolved = on(hook, "/oncall")[2]
             assert resolved["type"] == "oncall.AlertResolved"
             assert resolved["state"] == "resolved"
+            recorded = await SqlEventStore(engine).read_all(types=TOPIC_EVENT_TYPES)
+            await eventually(lambda: service.relay.stats.published >= len(recorded), within=15)
         finally:
             await service.stop()
     assert len(mail_to(smtp, "li@desk.example")) == 2  # no second round after the ack
     assert len(mail_to(smtp, "lead@desk.example")) == 1
     [listed] = await service.keeper.store.listed("resolved", "oncall", 10)
     assert listed.ticket_id == "tk-page"
+    await the_alert_is_on_the_topic_for_integrators(broker, sla_topic, service)
+
+
+async def the_alert_is_on_the_topic_for_integrators(
+    broker: EmbeddedBroker, sla_topic: str, service: SlaService
+) -> None:
+    published = await read_topic(
+        broker.bootstrap_servers, sla_topic, expect=service.relay.stats.published
+    )
+    alerts = [e for _, e in published if ".Alert" in e.type]
+    names = [e.type.removeprefix("com.aftercare.sla.").split(".")[0] for e in alerts]
+    assert names == [
+        "AlertTriggered", "AlertEscalated", "AlertUrgencyRaised", "AlertEscalated",
+        "AlertEscalated", "AlertAcknowledged", "AlertResolved",
+    ]  # fmt: skip
+    for event in alerts:
+        assert event.subject == "tk-page"  # keyed with the ticket's verdicts
+        assert event.dataschema is not None
+        schema = json.loads((SCHEMAS / event.dataschema.rsplit("/", 1)[1]).read_text())
+        Draft202012Validator(schema, format_checker=FormatChecker()).validate(event.data)
 
 
 async def the_lead_acknowledges_by_the_link(

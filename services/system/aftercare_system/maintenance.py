@@ -109,12 +109,12 @@ async def refill_new_topics(settings: Settings, created: Sequence[str]) -> None:
     from aftercare.db import create_engine
     from aftercare.relay import restart_relay
     from aftercare_reporting.domain.events import QUALITY_EVENT_TYPES
-    from aftercare_sla.domain.events import SLA_EVENT_TYPES
+    from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES as SLA_TOPIC_TYPES
     from aftercare_ticket.domain.events import EVENT_TYPES
 
     relays: dict[str, tuple[str, Collection[str]]] = {
         settings.ticket_events_topic: ("ticket-events", list(EVENT_TYPES)),
-        settings.sla_topic: ("sla-events", list(SLA_EVENT_TYPES)),
+        settings.sla_topic: ("sla-events", list(SLA_TOPIC_TYPES)),
         settings.quality_topic: ("quality-alerts", list(QUALITY_EVENT_TYPES)),
     }
     engine = create_engine(settings.database_url)

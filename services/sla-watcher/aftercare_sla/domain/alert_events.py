@@ -1,8 +1,9 @@
 """What happens to an on-call alert, as events in the watcher's log (one stream per
 alert, keyed by ticket, rule and cycle): triggered, escalated step by step, its urgency
 raised when the warned clock breaches, acknowledged, re-notified, reassigned, resolved.
-They carry ids and timings only: people are named by their id in the policy, never by
-contact details."""
+They are published on ``ticket.sla.v1`` beside the verdicts, keyed by the ticket id, so
+integrators can mirror the alerts. They carry ids and timings only: people are named by
+their id in the policy, never by contact details."""
 
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ class AlertEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     event_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
 
     alert_id: str = Field(max_length=200)
+    ticket_id: str = Field(max_length=64)
+    """The key on ``ticket.sla.v1``, with the ticket's verdicts."""
     occurred_at: AwareDatetime
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -29,7 +33,6 @@ class AlertEvent(BaseModel):
 
 
 class AlertTriggered(AlertEvent):
-    ticket_id: str = Field(max_length=64)
     rule: str = Field(max_length=64)
     cycle: int
     group: str = Field(max_length=64)

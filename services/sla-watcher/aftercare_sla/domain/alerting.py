@@ -139,7 +139,11 @@ def on_verdict(
             )
         ]
     if alert.state != "resolved" and alert.urgency == "warning" and urgency == "breach":
-        return [AlertUrgencyRaised(alert_id=alert.alert_id, occurred_at=now, urgency=urgency)]
+        return [
+            AlertUrgencyRaised(
+                alert_id=alert.alert_id, ticket_id=alert.ticket_id, occurred_at=now, urgency=urgency
+            )
+        ]
     return []  # the same verdict again (a redelivery, a second replica): nothing new
 
 
@@ -149,7 +153,14 @@ def on_clock_ended(
     """The clock was met, paused or cancelled, or the ticket ended: the page goes away."""
     if alert is None or alert.state == "resolved":
         return []
-    return [AlertResolved(alert_id=alert.alert_id, occurred_at=now, resolution=resolution)]
+    return [
+        AlertResolved(
+            alert_id=alert.alert_id,
+            ticket_id=alert.ticket_id,
+            occurred_at=now,
+            resolution=resolution,
+        )
+    ]
 
 
 def acknowledge(
@@ -160,20 +171,36 @@ def acknowledge(
         raise AlertClosed(f"{alert.alert_id} was resolved ({alert.resolution})")
     if alert.state == "acknowledged":
         return []
-    return [AlertAcknowledged(alert_id=alert.alert_id, occurred_at=now, by=by, via=via)]
+    return [
+        AlertAcknowledged(
+            alert_id=alert.alert_id, ticket_id=alert.ticket_id, occurred_at=now, by=by, via=via
+        )
+    ]
 
 
 def reassign(alert: OnCallAlert, to: str, by: str, now: datetime) -> list[AlertEvent]:
     """``to`` is paged at once; the chain goes on from level 2 if they do not answer."""
     if alert.state == "resolved":
         raise AlertClosed(f"{alert.alert_id} was resolved ({alert.resolution})")
-    return [AlertReassigned(alert_id=alert.alert_id, occurred_at=now, to=to, by=by)]
+    return [
+        AlertReassigned(
+            alert_id=alert.alert_id, ticket_id=alert.ticket_id, occurred_at=now, to=to, by=by
+        )
+    ]
 
 
 def resolve(alert: OnCallAlert, by: str, now: datetime) -> list[AlertEvent]:
     if alert.state == "resolved":
         return []
-    return [AlertResolved(alert_id=alert.alert_id, occurred_at=now, resolution="manual", by=by)]
+    return [
+        AlertResolved(
+            alert_id=alert.alert_id,
+            ticket_id=alert.ticket_id,
+            occurred_at=now,
+            resolution="manual",
+            by=by,
+        )
+    ]
 
 
 def next_due(alert: OnCallAlert, policy: EscalationPolicy) -> datetime | None:
@@ -212,7 +239,9 @@ def _step(
 ) -> AlertEvent:
     if alert.state == "acknowledged":
         again = [alert.acknowledged_by] if alert.acknowledged_by else []
-        return AlertRenotified(alert_id=alert.alert_id, occurred_at=now, people=again)
+        return AlertRenotified(
+            alert_id=alert.alert_id, ticket_id=alert.ticket_id, occurred_at=now, people=again
+        )
     step = policy.steps(alert.anchor)[alert.steps_taken]
     people: Sequence[str]
     if alert.assignee is not None and alert.steps_taken == 0:
@@ -223,6 +252,7 @@ def _step(
         people, channels = reach.people, reach.channels
     return AlertEscalated(
         alert_id=alert.alert_id,
+        ticket_id=alert.ticket_id,
         occurred_at=now,
         step=alert.steps_taken,
         round=step.round,

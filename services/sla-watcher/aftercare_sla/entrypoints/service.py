@@ -30,9 +30,8 @@ from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.oncall_pages import AckLinks, OnCallPager
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
-from aftercare_sla.adapters.publishing import sla_cloudevent
+from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES, sla_cloudevent
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
-from aftercare_sla.domain.events import SLA_EVENT_TYPES
 from aftercare_sla.domain.policy import Policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
@@ -116,7 +115,7 @@ class SlaService(RunningService):
             settings.sla_topic,
             sla_cloudevent,
             name="sla-events",
-            event_types=SLA_EVENT_TYPES,
+            event_types=TOPIC_EVENT_TYPES,
             idle_wait=relay_idle_wait,
             enable_idempotence=settings.kafka_enable_idempotence,
             clock=self.clock,
