@@ -1,8 +1,8 @@
 """What happens to an on-call alert, as events in the watcher's log (one stream per
 alert, keyed by ticket, rule and cycle): triggered, escalated step by step, its urgency
 raised when the warned clock breaches, acknowledged, re-notified, reassigned, resolved.
-They are published on ``ticket.sla.v1`` beside the verdicts, keyed by the ticket id, so
-integrators can mirror the alerts. They carry ids and timings only: people are named by
+They are published on ``ticket.sla.v1`` beside the verdicts, the ticket id as their
+subject, so integrators can mirror the alerts. They carry ids and timings only: people are named by
 their id in the policy, never by contact details."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class AlertEvent(BaseModel):
 
     alert_id: str = Field(max_length=200)
     ticket_id: str = Field(max_length=64)
-    """The key on ``ticket.sla.v1``, with the ticket's verdicts."""
+    """The CloudEvent subject on ``ticket.sla.v1``, as for the ticket's verdicts."""
     occurred_at: AwareDatetime
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
