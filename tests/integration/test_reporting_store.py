@@ -193,7 +193,7 @@ async def test_thousands_of_cases_changed_since_the_cut_off_are_folded_as_they_w
 ) -> None:
     """More cases than one IN list holds (SNAPSHOT_BATCH), every one changed after the
     cut-off: each is folded again from what was recorded by then."""
-    from aftercare_reporting.adapters.store import SNAPSHOT_BATCH
+    from aftercare_reporting.adapters.refolding import SNAPSHOT_BATCH
 
     reporting = Reporting(engine, clock, UTC)
     tickets = [walk(f"bulk-{n}") for n in range(SNAPSHOT_BATCH + 200)]

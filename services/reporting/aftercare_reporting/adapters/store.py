@@ -12,24 +12,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_all_absent, inserted_of, upsert_all
 from aftercare.instants import parse_time
 from aftercare_reporting.adapters import case_facts
-from aftercare_reporting.adapters.case_facts import RecordedFact
+from aftercare_reporting.adapters.refolding import SNAPSHOT_BATCH, refold
 from aftercare_reporting.adapters.snapshots import from_document, to_document
 from aftercare_reporting.adapters.tables import (
     report_cases,
     report_snapshots,
     report_verdicts,
-    survey_answers,
 )
-from aftercare_reporting.domain.cases import Case, Fact, Verdict, fold, fold_onto
-
-SNAPSHOT_BATCH = 2000
-"""Tickets per IN (…) list: well below every driver's parameter limit."""
+from aftercare_reporting.domain.cases import Case, Fact, Verdict, fold_onto
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,7 @@ async def _refreshed(
 ) -> list[dict[str, Any]]:
     """The touched cases' new rows: the arrived facts folded onto the held case where
     they carry on from it, else the case folded again from all its facts."""
-    rows, refold = [], {}
+    rows, whole = [], {}
     for ticket in touched:
         was = held.get(ticket) or Held(Case(ticket), 0, 0, case_facts.EMPTY)
         if ticket in again:
@@ -140,7 +136,7 @@ async def _refreshed(
         arrived = sorted(facts.get(ticket, ()), key=lambda f: f.sequence)
         following = _following(was, arrived)
         if following is None or was.case is None:
-            refold[ticket] = case_facts.merge(case_facts.decode(was.facts), arrived, now)
+            whole[ticket] = case_facts.merge(case_facts.decode(was.facts), arrived, now)
             continue
         case = fold_onto(was.case, following) if following else was.case
         known = set(case.verdicts)
@@ -150,7 +146,7 @@ async def _refreshed(
         text = case_facts.append(was.facts, following, now)
         last = was.last + len(following)
         rows.append(_snapshot_row(case, last, last, text, now))
-    for case, recorded in await _refold(connection, refold, now):
+    for case, recorded in await refold(connection, whole, now):
         last = max((r.fact.sequence for r in recorded), default=0)
         rows.append(_snapshot_row(case, last, len(recorded), case_facts.encode(recorded), now))
     return rows
@@ -190,60 +186,6 @@ async def _snapshots(
             case = from_document(row.document)
             held[row.ticket_id] = Held(case, row.last_sequence, row.folded, row.facts)
     return held
-
-
-async def _recorded_rows(
-    connection: AsyncConnection,
-    table: Table,
-    tickets: Sequence[str],
-    recorded: Any,
-    as_of: datetime,
-    order: Sequence[Any],
-) -> list[Any]:
-    """The rows of ``tickets`` recorded by ``as_of``, fetched a slice of tickets at a
-    time (the drivers' parameter limits are far below a quarter's cases)."""
-    found: list[Any] = []
-    for first in range(0, len(tickets), SNAPSHOT_BATCH):
-        chosen = tickets[first : first + SNAPSHOT_BATCH]
-        query = select(table).where(table.c.ticket_id.in_(chosen), recorded <= as_of)
-        found += list(await connection.execute(query.order_by(*order)))
-    return found
-
-
-async def _refold(
-    connection: AsyncConnection, facts: Mapping[str, Sequence[RecordedFact]], as_of: datetime
-) -> list[tuple[Case, Sequence[RecordedFact]]]:
-    """Each case folded from the facts given, with its verdicts and survey answer
-    recorded by ``as_of``; each with the facts it was folded from."""
-    if not facts:
-        return []
-    chosen = sorted(facts)
-    verdicts: dict[str, list[Verdict]] = defaultdict(list)
-    order = (report_verdicts.c.ticket_id, report_verdicts.c.rule, report_verdicts.c.cycle)
-    for row in await _recorded_rows(
-        connection, report_verdicts, chosen, report_verdicts.c.recorded_at, as_of, order
-    ):
-        verdicts[row.ticket_id].append(Verdict(row.rule, row.title, row.cycle, bool(row.met)))
-    surveyed = {  # each case's latest overall score
-        row.ticket_id: int(row.overall)
-        for row in await _recorded_rows(
-            connection,
-            survey_answers,
-            chosen,
-            survey_answers.c.answered_at,
-            as_of,
-            (survey_answers.c.answered_at,),
-        )
-    }
-    folded = []
-    for ticket in chosen:
-        case = replace(
-            fold(ticket, [r.fact for r in facts[ticket]]),
-            survey_overall=surveyed.get(ticket),
-            verdicts=tuple(verdicts.get(ticket, ())),
-        )
-        folded.append((case, facts[ticket]))
-    return folded
 
 
 async def last_change(engine: AsyncEngine, start: datetime, end: datetime) -> datetime | None:
@@ -296,7 +238,7 @@ async def cases_raised(
             ]
             for ticket in stale
         }
-        for case, _ in await _refold(connection, recorded, as_of):
+        for case, _ in await refold(connection, recorded, as_of):
             cases[case.ticket_id] = case
     return [cases[ticket] for ticket in sorted(cases)]
 
