@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
+from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.alert_events import AlertEscalated
 from aftercare_sla.domain.alerting import alert_id
 from aftercare_sla.domain.escalation import OnCallPolicy
+from aftercare_sla.domain.oncall import Override
 from aftercare_sla.entrypoints.service import paging_groups
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 from tests.integration.test_sla_watcher import (
@@ -134,3 +136,24 @@ async def test_two_keepers_deciding_at_once_take_every_step_once(
     assert [s[:2] for s in await steps(engine)] == [(0, ["li"]), (1, ["lead"])]
     history = await SqlAlertStore(engine).history(KEY)
     assert [r.type for r in history].count("AlertTriggered") == 1
+
+
+async def test_an_override_entered_over_the_api_is_paged_instead_of_the_rotation(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    clock.set(T0)
+    store = SqlWatcherStore(engine)
+    watcher = watcher_for(store, clock)
+    await deliver(watcher, cloudevents("t-page", email_ticket(), met=False))
+    clock.set(later(8) + timedelta(seconds=1))
+    await watcher.fire_due()
+    overrides = SqlOverrideStore(engine)
+    cover = Override(person="lead", start=T0, end=T0 + timedelta(days=1), reason="li is ill")
+    await overrides.add("engineers", cover, "desk", clock.now())
+    keeper = AlertKeeper(
+        SqlAlertStore(engine), ONCALL, paging_groups(POLICY), clock, overrides=overrides
+    )
+    [warning] = await verdicts(store, "t-page", "T-EMAIL")
+    await keeper.on_verdict(warning)
+    await keeper.fire_due()
+    assert [s[:2] for s in await steps(engine)] == [(0, ["lead"])]

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
-from aftercare.db import create_engine
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.entrypoints.app import create_sla_app
 from tests.unit.sla.test_policy import MINIMAL
@@ -45,19 +45,15 @@ oncall:
     "oncall.yaml",
     {},
 )
-KEYS = KeyRing(parse_api_keys("r=reader,e=engineer"))
+KEYS = KeyRing(parse_api_keys("r=reader,e=engineer,desk:s=supervisor"))
 
 
 @pytest.fixture
-async def api(sqlite_url: str, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
-    engine = create_engine(sqlite_url)
+async def api(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
     app = create_sla_app(engine, clock, KEYS, oncall=POLICY.oncall)
     transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
-            yield client
-    finally:
-        await engine.dispose()
+    async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
+        yield client
 
 
 async def ask(api: httpx.AsyncClient, key: str, **params: str) -> httpx.Response:
@@ -115,3 +111,72 @@ async def test_unknown_groups_bad_instants_and_strangers_get_clear_problems(
     assert naive.headers["content-type"] == "application/problem+json"
     assert (await ask(api, "e", group="x" * 65)).status_code == 422
     assert (await api.get("/oncall/now", params={"group": "oncall"})).status_code == 401
+
+
+COVER = {
+    "person": "lead",
+    "start": "2026-05-01T00:00:00+08:00",
+    "end": "2026-05-06T00:00:00+08:00",
+    "reason": "Labour Day",
+}
+
+
+async def enter(api: httpx.AsyncClient, key: str, body: dict[str, str]) -> httpx.Response:
+    return await api.post(
+        "/oncall/schedules/engineers/overrides",
+        json=body,
+        headers={"Authorization": f"Bearer {key}"},
+    )
+
+
+async def test_an_override_entered_over_the_api_wins_until_removed(
+    api: httpx.AsyncClient,
+) -> None:
+    entered = await enter(api, "s", COVER)
+    assert entered.status_code == 201, entered.text
+    override = entered.json()
+    assert override["created_by"] == "desk"  # the key's name, for the audit trail
+    during = first_level(await ask(api, "e", group="oncall", at="2026-05-03T12:00:00+08:00"))
+    assert (during["person"]["id"], during["source"]) == ("lead", "override")  # type: ignore[index]
+    listed = await api.get(
+        "/oncall/schedules/engineers/overrides", headers={"Authorization": "Bearer r"}
+    )
+    assert [o["override_id"] for o in listed.json()] == [override["override_id"]]
+    gone = await api.delete(
+        f"/oncall/overrides/{override['override_id']}", headers={"Authorization": "Bearer s"}
+    )
+    assert gone.status_code == 204
+    after = first_level(await ask(api, "e", group="oncall", at="2026-05-03T12:00:00+08:00"))
+    assert after["source"] == "layer 1"
+    again = await api.delete(
+        f"/oncall/overrides/{override['override_id']}", headers={"Authorization": "Bearer s"}
+    )
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "complaint"),
+    [
+        ({"person": "nobody"}, 422, "unknown-person"),
+        ({"end": "2026-04-30T00:00:00+08:00"}, 422, "override-range"),
+        ({"end": "2026-08-03T00:00:00+08:00"}, 422, "override-range"),
+        ({"start": "2026-05-01T00:00:00"}, 422, "validation"),
+        ({"colour": "red"}, 422, "validation"),
+    ],
+)
+async def test_an_override_that_cannot_be_followed_is_refused(
+    api: httpx.AsyncClient, change: dict[str, str], status: int, complaint: str
+) -> None:
+    refused = await enter(api, "s", COVER | change)
+    assert refused.status_code == status
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert complaint in refused.json()["type"]
+
+
+async def test_only_admins_and_supervisors_change_schedules(api: httpx.AsyncClient) -> None:
+    assert (await enter(api, "e", COVER)).status_code == 403
+    assert (await enter(api, "r", COVER)).status_code == 403
+    unknown = await api.post(
+        "/oncall/schedules/nights/overrides", json=COVER, headers={"Authorization": "Bearer s"}
+    )
+    assert unknown.status_code == 404

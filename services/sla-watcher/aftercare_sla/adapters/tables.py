@@ -83,3 +83,18 @@ sla_alerts = Table(
 """One row per on-call alert (its events are the stream ``alert-…`` in the log): what
 ``GET /alerts`` lists, and ``next_due``, the instant its next step or reminder is due, on
 an index the scheduler asks as it does for the clocks."""
+
+sla_oncall_overrides = Table(
+    "sla_oncall_overrides",
+    metadata,
+    Column("override_id", String(32), primary_key=True),
+    Column("schedule", String(64), nullable=False),
+    Column("person", String(64), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_sla_oncall_overrides_schedule", "schedule", "ends_at"),
+)
+"""Overrides entered over the API (holiday cover), on top of the policy file's."""

@@ -130,7 +130,7 @@ class Schedule(BaseModel):
         of the override, whichever this answer stops being true at first)."""
         covering = [o for o in self.overrides if o.start <= at < o.end]
         if covering:
-            override = max(covering, key=lambda o: o.start)  # the latest one entered wins
+            override = covering[-1]  # the one listed last (entered latest) wins
             return OnCall(override.person, "override", override.start, override.end)
         for layer in reversed(range(len(self.layers))):
             shift = self.layers[layer].shift_at(at)

@@ -21,6 +21,7 @@ from aftercare.http import create_service_app
 from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_sla.adapters.oncall_pages import AckLinks
+from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.escalation import OnCallPolicy
 from aftercare_sla.entrypoints.alerts_api import ACK_PATH, add_alert_routes
@@ -129,7 +130,7 @@ def create_sla_app(
         readiness=combined(dead_letter_readiness(engine), calendar_readiness),
     )
     store = SqlWatcherStore(engine)
-    add_oncall_routes(app, oncall or OnCallPolicy(), clock)
+    add_oncall_routes(app, oncall or OnCallPolicy(), clock, SqlOverrideStore(engine))
     if alerts is not None:
         add_alert_routes(app, alerts[0], alerts[1], clock, store)
 

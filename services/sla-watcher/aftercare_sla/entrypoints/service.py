@@ -28,6 +28,7 @@ from aftercare_sla.adapters.alert_follower import AlertFollower
 from aftercare_sla.adapters.alert_store import SqlAlertStore
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.oncall_pages import AckLinks, OnCallPager
+from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES, sla_cloudevent
@@ -124,7 +125,13 @@ class SlaService(RunningService):
         channels = build_channels(self.policy.paging, self.http, smtp_of(settings))
         pager = Pager(channels, backoff=alert_backoff)
         groups = paging_groups(self.policy)
-        self.keeper = AlertKeeper(SqlAlertStore(engine), self.policy.oncall, groups, self.clock)
+        self.keeper = AlertKeeper(
+            SqlAlertStore(engine),
+            self.policy.oncall,
+            groups,
+            self.clock,
+            overrides=SqlOverrideStore(engine),
+        )
         self.links = AckLinks(
             settings.oncall_secret,
             settings.oncall_public_url or settings.sla_url,

@@ -24,6 +24,7 @@ from aftercare.clock import Clock
 from aftercare.eventstore import RecordedEvent
 from aftercare.instants import parse_time
 from aftercare_sla.adapters.alert_store import AlertSession, SqlAlertStore, decoded
+from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.domain import alerting
 from aftercare_sla.domain.alert_events import (
     AlertAcknowledged,
@@ -34,6 +35,7 @@ from aftercare_sla.domain.alert_events import (
 )
 from aftercare_sla.domain.alerting import OnCallAlert
 from aftercare_sla.domain.escalation import OnCallPolicy
+from aftercare_sla.domain.oncall import Schedule
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +75,9 @@ class AlertKeeper:
         oncall: OnCallPolicy,
         groups_by_rule: Mapping[str, Sequence[str]],
         clock: Clock,
+        overrides: SqlOverrideStore | None = None,
     ) -> None:
+        self.overrides = overrides
         self.store = store
         self.oncall = oncall
         self.groups_by_rule = groups_by_rule
@@ -123,8 +127,15 @@ class AlertKeeper:
             recorded += await self._take_steps(due, now)
         return recorded
 
+    async def schedules(self) -> Mapping[str, Schedule]:
+        """The policy's schedules with the overrides entered over the API."""
+        if self.overrides is None:
+            return self.oncall.schedules
+        return await self.overrides.schedules(self.oncall.schedules)
+
     async def _take_steps(self, due: Sequence[str], now: datetime) -> int:
         recorded = 0
+        schedules = await self.schedules()
         for key in due:
             async with self.store.alert(key) as session:
                 alert = session.alert
@@ -132,7 +143,7 @@ class AlertKeeper:
                 if alert is None or policy is None:
                     await self._record(session, [], now, force_row=True)
                     continue
-                decided = alerting.due_events(alert, policy, self.oncall.schedules, now)
+                decided = alerting.due_events(alert, policy, schedules, now)
                 recorded += len(await self._record(session, decided, now, force_row=True))
         return recorded
 
