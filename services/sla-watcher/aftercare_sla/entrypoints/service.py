@@ -24,7 +24,6 @@ from aftercare.mail import smtp_of
 from aftercare.relay import OutboxRelay
 from aftercare.runner import RunningService, TaskGroup
 from aftercare_sla.adapters.alert_channels import build_channels
-from aftercare_sla.adapters.alert_follower import AlertFollower
 from aftercare_sla.adapters.alert_store import SqlAlertStore
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.oncall_pages import AckLinks, OnCallPager
@@ -34,6 +33,7 @@ from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES, sla_cloudevent
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.policy import Policy
+from aftercare_sla.entrypoints.alert_follower import AlertFollower
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 from aftercare_sla.service_layer.watcher import SlaWatcher
