@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, Column, MetaData, String, Table, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert
-from aftercare.eventstore import LogCursor
+from aftercare.eventstore import LogCursor, SqlEventStore
 from aftercare.leadership import Leadership
 from aftercare.sqltypes import Position, UtcDateTime
 
@@ -52,6 +52,18 @@ async def store_checkpoint(
         "updated_at": now,
     }
     await upsert(connection, relay_checkpoints, row, "name")
+
+
+async def saved_or_log_end(engine: AsyncEngine, name: str, now: datetime) -> LogCursor:
+    """Where a follower that must not act on the past starts (a pager: old verdicts page
+    nobody): its saved checkpoint, or on its first start the log's end, saved at once."""
+    async with engine.connect() as connection:
+        saved = await load_checkpoint(connection, name)
+    if saved is not None:
+        return saved
+    end = await SqlEventStore(engine).log_end()
+    await save_checkpoint(engine, name, end, now)
+    return end
 
 
 async def save_checkpoint(engine: AsyncEngine, name: str, cursor: LogCursor, now: datetime) -> None:

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.clock import Clock
 from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreUnavailable
-from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
+from aftercare.follower import LogFollower, save_checkpoint, saved_or_log_end
 from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
 from aftercare_sla.adapters.alerts import alert_from
 from aftercare_sla.adapters.oncall_pages import DELIVERED, PAGES, OnCallPager
 from aftercare_sla.adapters.pager import Pager
-from aftercare_sla.domain.alerting import fold
+from aftercare_sla.domain.alerting import OnCallAlert, fold
 
 log = structlog.get_logger(__name__)
 
@@ -65,14 +65,7 @@ class AlertDispatcher(LogFollower):
         return await self.dispatch_batch(checkpoint)
 
     async def start_position(self) -> LogCursor:
-        """The saved checkpoint; a first start begins at the end, not with old verdicts."""
-        async with self.engine.connect() as connection:
-            saved = await load_checkpoint(connection, self.name)
-        if saved is not None:
-            return saved
-        end = await self.store.log_end()
-        await save_checkpoint(self.engine, self.name, end, self.clock.now())
-        return end
+        return await saved_or_log_end(self.engine, self.name, self.clock.now())
 
     async def dispatch_batch(self, checkpoint: LogCursor) -> LogCursor:
         """Each verdict and alert notice in order; a run of alert steps is delivered
@@ -103,8 +96,7 @@ class AlertDispatcher(LogFollower):
         assert self.oncall_pager is not None
         items = []
         for event in steps:
-            history = await self.alerts.history(event.stream_id)
-            paged = fold(decoded(r) for r in history if r.version <= event.version)
+            paged = await self._alert_at(event)
             if paged is not None:
                 items.append((paged, decoded(event), str(event.event_id)))
         await self.oncall_pager.deliver_steps(items)
@@ -116,8 +108,7 @@ class AlertDispatcher(LogFollower):
         if event.type in DELIVERED:
             if self.oncall_pager is None:
                 return False
-            history = await self.alerts.history(event.stream_id)
-            paged = fold(decoded(r) for r in history if r.version <= event.version)
+            paged = await self._alert_at(event)
             if paged is None:
                 return False
             await self.oncall_pager.deliver(paged, decoded(event), str(event.event_id))
@@ -130,3 +121,8 @@ class AlertDispatcher(LogFollower):
         alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
         await self.pager.page(alert, groups)
         return True
+
+    async def _alert_at(self, event: RecordedEvent) -> OnCallAlert | None:
+        """The alert as it stood when ``event`` was recorded (what its page must say)."""
+        history = await self.alerts.history(event.stream_id)
+        return fold(decoded(r) for r in history if r.version <= event.version)

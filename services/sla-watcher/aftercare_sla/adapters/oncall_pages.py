@@ -84,8 +84,7 @@ class OnCallPager:
         group = list(self.channels.get(alert.group, ()))
         if isinstance(event, AlertEscalated | AlertRenotified):
             people = list(event.people)
-            everyone = isinstance(event, AlertEscalated) and event.channels
-            chats = group if everyone else [c for c in group if c.kind in CHAT_KINDS]
+            chats = self._reached(alert.group, [event])
             sent = await self.pager.send(self._page(alert, event, event_id, people), chats)
             for person in people:
                 sent += await self._mail(person, self._page(alert, event, event_id, [person]))
@@ -110,11 +109,17 @@ class OnCallPager:
         for person, mine in by_person.items():
             sent += await self._mail(person, self._grouped(mine, f"for {self._name(person)}"))
         for group, theirs in by_group.items():
-            everyone = any(isinstance(e, AlertEscalated) and e.channels for _, e, _ in theirs)
-            channels = list(self.channels.get(group, ()))
-            chats = channels if everyone else [c for c in channels if c.kind in CHAT_KINDS]
+            chats = self._reached(group, [e for _, e, _ in theirs])
             sent += await self.pager.send(self._grouped(theirs, f"for {group}"), chats)
         return sent
+
+    def _reached(self, group: str, events: Sequence[AlertEvent]) -> list[Channel]:
+        """A group's chat robots (they carry the mentions), or all of its channels when
+        a step names them."""
+        channels = list(self.channels.get(group, ()))
+        if any(isinstance(e, AlertEscalated) and e.channels for e in events):
+            return channels
+        return [c for c in channels if c.kind in CHAT_KINDS]
 
     def _grouped(self, steps: Sequence[Step], whom: str) -> Message:
         breached = sum(1 for alert, _, _ in steps if alert.urgency == "breach")

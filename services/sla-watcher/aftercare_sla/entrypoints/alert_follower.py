@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.clock import Clock
 from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import LogCursor, SqlEventStore, StoreUnavailable
-from aftercare.follower import LogFollower, load_checkpoint, save_checkpoint
+from aftercare.follower import LogFollower, save_checkpoint, saved_or_log_end
 from aftercare_sla.service_layer.alert_keeper import VERDICTS, AlertKeeper
 
 log = structlog.get_logger(__name__)
@@ -45,13 +45,7 @@ class AlertFollower(LogFollower):
         log.warning("alert keeper cannot read verdicts", error=repr(error))
 
     async def start_position(self) -> LogCursor:
-        async with self.engine.connect() as connection:
-            saved = await load_checkpoint(connection, self.name)
-        if saved is not None:
-            return saved
-        end = await self.store.log_end()
-        await save_checkpoint(self.engine, self.name, end, self.clock.now())
-        return end
+        return await saved_or_log_end(self.engine, self.name, self.clock.now())
 
     async def step(self, resource: object, checkpoint: LogCursor) -> LogCursor:
         batch = await self.store.read_all(checkpoint, 200, VERDICTS)
