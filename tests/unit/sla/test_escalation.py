@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from aftercare_sla.domain.escalation import EscalationPolicy, OnCallPolicy, reached
+from aftercare_sla.domain.escalation import EscalationPolicy, OnCallPolicy, PageLimit, reached
 from aftercare_sla.domain.oncall import Rotation, Schedule
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -105,3 +105,21 @@ def test_every_name_that_points_nowhere_is_listed() -> None:
         "oncall.escalation.oncall.levels[0]: unknown person 'boss'",
         "oncall.escalation.sales: no paging group 'sales' (known: ['complaints', 'oncall'])",
     ]
+
+
+def test_the_page_limit_counts_a_sliding_window_per_target() -> None:
+    limit = PageLimit(messages=2, per=timedelta(minutes=10))
+    sent = [TRIGGERED, TRIGGERED + timedelta(minutes=1)]
+    assert limit.room([], TRIGGERED) == 2
+    assert limit.room(sent, TRIGGERED + timedelta(minutes=2)) == 0
+    assert limit.room(sent, TRIGGERED + timedelta(minutes=10)) == 1  # the first fell out
+    assert limit.room(sent, TRIGGERED + timedelta(minutes=11)) == 2
+    assert OnCallPolicy().page_limit == PageLimit(messages=10, per=timedelta(minutes=30))
+
+
+@pytest.mark.parametrize(
+    "limit", [{"messages": 0}, {"per": "30s"}, {"per": "2d"}, {"messages": 5, "every": "1h"}]
+)
+def test_a_page_limit_out_of_bounds_is_refused(limit: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        OnCallPolicy.model_validate({"page_limit": limit})

@@ -1,6 +1,7 @@
 """Pages on-call for each warning and breach, following the event log like the relay;
 for the paging groups with an escalation policy, it delivers the alerts' steps and
-notices instead (``oncall_pages``), and those groups get no page per verdict.
+notices instead (``oncall_pages``, within the page limit), and those groups get no page
+per verdict.
 
 Alerts are driven from the watcher's own committed verdicts (not from Kafka), so paging
 goes on while the broker is away. Delivery is at-least-once: a crash between sending
@@ -20,7 +21,7 @@ from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreU
 from aftercare.follower import LogFollower, save_checkpoint, saved_or_log_end
 from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
 from aftercare_sla.adapters.alerts import alert_from
-from aftercare_sla.adapters.oncall_pages import DELIVERED, PAGES, OnCallPager
+from aftercare_sla.adapters.oncall_pages import DELIVERED, OnCallPager, Step
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.domain.alerting import OnCallAlert, fold
 
@@ -68,51 +69,46 @@ class AlertDispatcher(LogFollower):
         return await saved_or_log_end(self.engine, self.name, self.clock.now())
 
     async def dispatch_batch(self, checkpoint: LogCursor) -> LogCursor:
-        """Each verdict and alert notice in order; a run of alert steps is delivered
-        together, grouped per person (a storm of clocks breaking at once reaches each
-        person as one message, not hundreds)."""
+        """Each verdict in order; a run of alert events is delivered together, one
+        message per target (a storm of clocks breaking at once reaches each person as one
+        message, not hundreds). Events the page limit held are sent first once there is
+        room."""
+        if self.oncall_pager is not None and self.oncall_pager.holding:
+            await self.oncall_pager.release_held(self.clock.now(), self._current)
         batch = await self.store.read_all(checkpoint, 200, PAGED)
         if not batch:
             return checkpoint
-        steps: list[RecordedEvent] = []
+        run: list[RecordedEvent] = []
         for event in batch:
             if self._stopping.is_set():
                 break
-            if self.oncall_pager is not None and event.type in PAGES:
-                steps.append(event)
+            if self.oncall_pager is not None and event.type in DELIVERED:
+                run.append(event)
                 continue
-            if steps:
-                checkpoint, steps = await self._deliver_steps(steps), []
-            if await self._deliver(event):
+            if run:
+                checkpoint, run = await self._deliver_run(run), []
+            if await self._page_verdict(event):
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
                 await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
             checkpoint = LogCursor.of(event)
-        if steps and not self._stopping.is_set():
-            checkpoint = await self._deliver_steps(steps)
+        if run and not self._stopping.is_set():
+            checkpoint = await self._deliver_run(run)
         await save_checkpoint(self.engine, self.name, checkpoint, self.clock.now())
         return checkpoint
 
-    async def _deliver_steps(self, steps: list[RecordedEvent]) -> LogCursor:
+    async def _deliver_run(self, run: list[RecordedEvent]) -> LogCursor:
         assert self.oncall_pager is not None
-        items = []
-        for event in steps:
+        steps = []
+        for event in run:
             paged = await self._alert_at(event)
             if paged is not None:
-                items.append((paged, decoded(event), str(event.event_id)))
-        await self.oncall_pager.deliver_steps(items)
-        reached = LogCursor.of(steps[-1])
+                steps.append((paged, decoded(event), str(event.event_id)))
+        await self.oncall_pager.deliver_steps(steps, self.clock.now())
+        reached = LogCursor.of(run[-1])
         await save_checkpoint(self.engine, self.name, reached, self.clock.now())
         return reached
 
-    async def _deliver(self, event: RecordedEvent) -> bool:
-        if event.type in DELIVERED:
-            if self.oncall_pager is None:
-                return False
-            paged = await self._alert_at(event)
-            if paged is None:
-                return False
-            await self.oncall_pager.deliver(paged, decoded(event), str(event.event_id))
-            return True
+    async def _page_verdict(self, event: RecordedEvent) -> bool:
         if event.type not in VERDICTS_PAGED:
             return False
         groups = self.groups_by_rule.get(str(event.data["rule"]), ("oncall",))
@@ -121,6 +117,13 @@ class AlertDispatcher(LogFollower):
         alert = alert_from(event.type, str(event.event_id), event.data, self.ticket_url)
         await self.pager.page(alert, groups)
         return True
+
+    async def _current(self, alert_id: str, event_id: str) -> Step | None:
+        """A held event with its alert as it stands now (what a late message must say)."""
+        history = await self.alerts.history(alert_id)
+        event = next((r for r in history if str(r.event_id) == event_id), None)
+        alert = fold(decoded(r) for r in history)
+        return None if event is None or alert is None else (alert, decoded(event), event_id)
 
     async def _alert_at(self, event: RecordedEvent) -> OnCallAlert | None:
         """The alert as it stood when ``event`` was recorded (what its page must say)."""

@@ -1,65 +1,56 @@
-"""What an on-call page says and where it goes.
+"""Where on-call messages go, and how many each target takes.
 
 A step of the chain reaches its people by e-mail (their own address) and by an
 @-mention in the paging group's chat robots; a step that names the group's channels
 goes to all of them (webhooks and mailing lists too). An acknowledgement, a reassignment
-and a resolution are said in the group's channels, so nobody keeps working on a page
-that is gone. Every page to a person carries a signed link, valid for a day by default,
-that opens the alert and acknowledges it with one click; the token names the alert and
-the person, nothing else.
+and a resolution are said in all the group's channels, so nobody keeps working on a
+page that is gone.
+
+Each target (a person's e-mail, each channel of a group) gets one message per run of
+alert events delivered together — one step alone is sent as such, several are listed —
+and at most the policy's page limit in any window. A run a target has no room for is
+held in ``sla_pages_held`` and sent as one message, listing the alerts as they stand
+then, once the window has room. Nothing leaves the record: every step is in the log
+and in ``GET /alerts`` whatever a message lists.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 
-from aftercare import tokens
+import structlog
+from prometheus_client import Counter
+
 from aftercare.channels import Channel, EmailChannel, Message
 from aftercare.mail import SmtpSettings
-from aftercare_sla.adapters.pager import Pager
-from aftercare_sla.domain.alert_events import (
-    AlertAcknowledged,
-    AlertEscalated,
-    AlertEvent,
-    AlertReassigned,
-    AlertRenotified,
-    AlertResolved,
+from aftercare_sla.adapters.page_limit_store import SqlPageLimitStore
+from aftercare_sla.adapters.page_messages import (
+    CHAT_KINDS,
+    AckLinks,
+    PageMessages,
+    Step,
+    people_paged,
 )
-from aftercare_sla.domain.alerting import OnCallAlert
+from aftercare_sla.adapters.pager import Pager
+from aftercare_sla.domain.alert_events import AlertEscalated, AlertEvent, AlertRenotified
 from aftercare_sla.domain.escalation import OnCallPolicy
 
-CHAT_KINDS = ("dingtalk", "feishu", "wecom", "slack")
-Step = tuple[OnCallAlert, AlertEvent, str]
-"""An alert as it was at the event, the event, and the event's id."""
+__all__ = ["DELIVERED", "PAGES", "AckLinks", "OnCallPager", "Step"]
+
+log = structlog.get_logger(__name__)
+
 PAGES = frozenset({"AlertEscalated", "AlertRenotified"})
-LISTED = 20
-"""Alerts named in one grouped page; the rest are counted, with where to see them all."""
-DELIVERED = frozenset(
-    cls.__name__
-    for cls in (AlertEscalated, AlertRenotified, AlertAcknowledged, AlertReassigned, AlertResolved)
+DELIVERED = PAGES | {"AlertAcknowledged", "AlertReassigned", "AlertResolved"}
+HELD = Counter(
+    "aftercare_oncall_messages_held",
+    "Messages held back from a target by the page limit (sent later as one), by target kind.",
+    ["target"],
 )
 
-
-@dataclass(frozen=True)
-class AckLinks:
-    secret: str
-    base_url: str
-    valid_for: timedelta = timedelta(hours=24)
-
-    def link(self, alert_id: str, person: str, now: datetime) -> str:
-        token = tokens.sign(self.secret, {"a": alert_id, "p": person}, now + self.valid_for)
-        return f"{self.base_url.rstrip('/')}/alerts/ack/{token}"
-
-    def claims(self, token: str, now: datetime) -> tuple[str, str]:
-        """(alert id, person) of a link this watcher issued, or ``TokenRefused``."""
-        found = tokens.verify(self.secret, token, now)
-        alert_id, person = found.get("a"), found.get("p")
-        if not isinstance(alert_id, str) or not isinstance(person, str):
-            raise tokens.TokenRefused("not a token")
-        return alert_id, person
+LoadStep = Callable[[str, str], Awaitable[Step | None]]
+"""(alert id, event id) → the step with its alert as it stands now."""
 
 
 class OnCallPager:
@@ -71,163 +62,115 @@ class OnCallPager:
         smtp: SmtpSettings | None,
         links: AckLinks,
         ticket_url: str,
+        *,
+        limits: SqlPageLimitStore | None = None,
     ) -> None:
         self.pager = pager
         self.channels = channels
         self.oncall = oncall
         self.smtp = smtp
-        self.links = links
-        self.ticket_url = ticket_url.rstrip("/")
+        self.messages = PageMessages(oncall, links, ticket_url)
+        self.limits = limits
+        self.holding = limits is not None
+        """Whether events may be held (checked at start, then kept up to date)."""
 
-    async def deliver(self, alert: OnCallAlert, event: AlertEvent, event_id: str) -> int:
-        """Send what ``event`` means; returns how many channels took it."""
-        group = list(self.channels.get(alert.group, ()))
-        if isinstance(event, AlertEscalated | AlertRenotified):
-            people = list(event.people)
-            chats = self._reached(alert.group, [event])
-            sent = await self.pager.send(self._page(alert, event, event_id, people), chats)
-            for person in people:
-                sent += await self._mail(person, self._page(alert, event, event_id, [person]))
-            return sent
-        return await self.pager.send(self._notice(alert, event, event_id), group)
+    async def deliver_steps(self, steps: Sequence[Step], now: datetime) -> int:
+        """One message per target for a run of alert events; returns how many
+        channels took one."""
+        reaching = self._targets(steps)
+        room = await self._room(list(reaching), now)
+        outgoing: dict[str, tuple[Message, Channel]] = {}
+        for target, theirs in reaching.items():
+            channel = self._channel(target)
+            if channel is None:
+                continue
+            if room.get(target, 1) < 1:
+                await self._hold(target, theirs, now)
+                continue
+            outgoing[target] = (self._message(target, theirs), channel)
+        return await self._send(outgoing, now)
 
-    async def deliver_steps(self, steps: Sequence[Step]) -> int:
-        """Steps taken together (a catch-up, many clocks breaking at once): one alone is
-        paged as such; several reach each person as one message listing them, each chat
-        robot and each group's channels as one message too. Every step stays in the log
-        and in ``GET /alerts``, whatever a message lists."""
-        if len(steps) == 1:
-            return await self.deliver(*steps[0])
+    async def release_held(self, now: datetime, load: LoadStep) -> int:
+        """Send each target with room its held events as one message, naming each alert
+        once, as it stands now."""
+        if self.limits is None or not self.holding:
+            return 0
+        held = await self.limits.held()
+        room = await self.limits.room(list(held), now)
         sent = 0
-        by_person: dict[str, list[Step]] = {}
-        by_group: dict[str, list[Step]] = {}
-        for step in steps:
-            _, event, _ = step
-            for person in getattr(event, "people", ()):
-                by_person.setdefault(person, []).append(step)
-            by_group.setdefault(step[0].group, []).append(step)
-        for person, mine in by_person.items():
-            sent += await self._mail(person, self._grouped(mine, f"for {self._name(person)}"))
-        for group, theirs in by_group.items():
-            chats = self._reached(group, [e for _, e, _ in theirs])
-            sent += await self.pager.send(self._grouped(theirs, f"for {group}"), chats)
+        for target, events in held.items():
+            channel = self._channel(target)  # None: the target left the configuration
+            if room.get(target, 0) < 1 and channel is not None:
+                continue
+            latest = {a: e for e, a in events}  # each alert once, with its last event
+            steps = [s for a, e in latest.items() if (s := await load(a, e)) is not None]
+            message = self.messages.grouped(steps, self._whom(target), held=True)
+            if channel is not None and steps:
+                sent += await self.pager.send(message, [channel])
+            await self.limits.released(target, [e for e, _ in events], message.id, now)
+        self.holding = bool(await self.limits.holding())
         return sent
 
-    def _reached(self, group: str, events: Sequence[AlertEvent]) -> list[Channel]:
-        """A group's chat robots (they carry the mentions), or all of its channels when
-        a step names them."""
-        channels = list(self.channels.get(group, ()))
-        if any(isinstance(e, AlertEscalated) and e.channels for e in events):
-            return channels
-        return [c for c in channels if c.kind in CHAT_KINDS]
-
-    def _grouped(self, steps: Sequence[Step], whom: str) -> Message:
-        breached = sum(1 for alert, _, _ in steps if alert.urgency == "breach")
-        tag = "SLA BREACHED" if breached else "SLA warning"
-        subject = f"[{tag}] {len(steps)} alerts {whom} ({breached} breached)"
-        lines = []
-        for alert, event, _ in steps[:LISTED]:
-            people = list(getattr(event, "people", ()))
-            links = ", ".join(
-                f"{self._name(p)}: {self.links.link(alert.alert_id, p, event.occurred_at)}"
-                for p in people
-            )
-            lines.append(
-                f"{alert.urgency.upper()} {alert.rule} ticket {alert.ticket_id}"
-                f" — {self.ticket_url}/tickets/{alert.ticket_id} — acknowledge {links or '-'}"
-            )
-        if len(steps) > LISTED:
-            lines.append(f"… and {len(steps) - LISTED} more: GET /alerts?state=open")
-        people = sorted({p for _, e, _ in steps for p in getattr(e, "people", ())})
-        digest = hashlib.sha256("".join(i for _, _, i in steps).encode()).hexdigest()[:24]
-        return Message(
-            id=f"pages-{digest}-{whom}",
-            subject=subject,
-            text="\n".join(lines) + "\n",
-            document={
-                "type": "oncall.pages",
-                "alerts": [a.alert_id for a, _, _ in steps],
-                "people": people,
-                "breached": breached,
-            },
-            mentions=self._mentions(people),
-        )
-
-    async def _mail(self, person: str, message: Message) -> int:
-        who = self.oncall.people.get(person)
-        if who is None or not who.email or self.smtp is None:
-            return 0
-        return await self.pager.send(message, [EmailChannel(self.smtp, [who.email])])
-
-    def _page(
-        self, alert: OnCallAlert, event: AlertEvent, event_id: str, people: Sequence[str]
-    ) -> Message:
-        tag = "SLA BREACHED" if alert.urgency == "breach" else "SLA warning"
-        again = " (reminder)" if isinstance(event, AlertRenotified) else ""
-        subject = f"[{tag}] {alert.rule}: ticket {alert.ticket_id}{again}"
-        lines = [
-            f"Rule: {alert.rule}, cycle {alert.cycle}",
-            f"Ticket: {self.ticket_url}/tickets/{alert.ticket_id}",
-            f"Paged: {', '.join(self._names(people)) or '-'}",
-        ]
-        if isinstance(event, AlertEscalated):
-            lines.append(f"Level {event.level + 1}, round {event.round + 1}")
-        at = event.occurred_at
-        lines += [
-            f"Acknowledge ({self._name(p)}): {self.links.link(alert.alert_id, p, at)}"
-            for p in people
-        ]
-        suffix = people[0] if len(people) == 1 else ""
-        return Message(
-            id=f"{event_id}{'-' + suffix if suffix else ''}",
-            subject=subject,
-            text="\n".join(lines) + "\n",
-            document=self._document(alert, event, people),
-            mentions=self._mentions(people),
-        )
-
-    def _notice(self, alert: OnCallAlert, event: AlertEvent, event_id: str) -> Message:
-        if isinstance(event, AlertAcknowledged):
-            what = f"acknowledged by {self._name(event.by)}"
-        elif isinstance(event, AlertReassigned):
-            what = f"reassigned to {self._name(event.to)} by {self._name(event.by)}"
-        elif isinstance(event, AlertResolved):
-            what = f"resolved ({event.resolution})"
-        else:
-            what = event.event_type
-        subject = f"[SLA {what}] {alert.rule}: ticket {alert.ticket_id}"
-        text = f"{subject}\nTicket: {self.ticket_url}/tickets/{alert.ticket_id}\n"
-        return Message(event_id, subject, text, self._document(alert, event, []))
-
-    def _document(
-        self, alert: OnCallAlert, event: AlertEvent, people: Sequence[str]
-    ) -> dict[str, object]:
-        return {
-            "type": f"oncall.{event.event_type}",
-            "alert_id": alert.alert_id,
-            "ticket_id": alert.ticket_id,
-            "rule": alert.rule,
-            "cycle": alert.cycle,
-            "group": alert.group,
-            "urgency": alert.urgency,
-            "state": alert.state,
-            "people": list(people),
-            "event": event.model_dump(mode="json"),
-        }
-
-    def _mentions(self, people: Sequence[str]) -> dict[str, list[str]]:
-        found: dict[str, list[str]] = {}
-        for person in people:
-            who = self.oncall.people.get(person)
-            for kind in CHAT_KINDS:
-                handle = getattr(who, kind, None) if who else None
-                if handle:
-                    found.setdefault(kind, []).append(handle)
+    def _targets(self, steps: Sequence[Step]) -> dict[str, list[Step]]:
+        """Each target and the steps of the run that reach it, in order."""
+        found: dict[str, list[Step]] = {}
+        for step in steps:
+            alert, event, _ = step
+            for person in people_paged(event):
+                found.setdefault(f"person:{person}", []).append(step)
+            for number, channel in enumerate(self.channels.get(alert.group, ())):
+                if _reaches(channel, event):
+                    found.setdefault(f"channel:{alert.group}:{number}", []).append(step)
         return found
 
-    def _name(self, person: str) -> str:
-        who = self.oncall.people.get(person)
-        return who.name if who else person
+    def _message(self, target: str, steps: Sequence[Step]) -> Message:
+        kind, _, name = target.partition(":")
+        if len(steps) > 1:
+            return self.messages.grouped(steps, self._whom(target))
+        _, event, _ = steps[0]
+        people = [name] if kind == "person" else list(people_paged(event))
+        return self.messages.single(steps[0], people)
 
-    def _names(self, people: Sequence[str]) -> list[str]:
-        return [self._name(p) for p in people]
+    def _whom(self, target: str) -> str:
+        kind, _, name = target.partition(":")
+        if kind == "person":
+            return f"for {self.messages.name(name)}"
+        return f"for {name.rsplit(':', 1)[0]}"
+
+    def _channel(self, target: str) -> Channel | None:
+        kind, _, name = target.partition(":")
+        if kind == "person":
+            who = self.oncall.people.get(name)
+            if who is None or not who.email or self.smtp is None:
+                return None
+            return EmailChannel(self.smtp, [who.email])
+        group, _, number = name.rpartition(":")
+        channels = self.channels.get(group, ())
+        index = int(number) if number.isdigit() else len(channels)
+        return channels[index] if index < len(channels) else None
+
+    async def _room(self, targets: Sequence[str], now: datetime) -> dict[str, int]:
+        return {} if self.limits is None else await self.limits.room(targets, now)
+
+    async def _hold(self, target: str, steps: Sequence[Step], now: datetime) -> None:
+        assert self.limits is not None
+        await self.limits.hold(target, [(i, a.alert_id) for a, _, i in steps], now)
+        self.holding = True
+        HELD.labels(target.partition(":")[0]).inc()
+        log.warning("on-call messages held by the page limit", target=target, held=len(steps))
+
+    async def _send(self, outgoing: Mapping[str, tuple[Message, Channel]], now: datetime) -> int:
+        sent = sum(await asyncio.gather(*(self.pager.send(m, [c]) for m, c in outgoing.values())))
+        if self.limits is not None:
+            await self.limits.sent({t: m.id for t, (m, _) in outgoing.items()}, now)
+        return sent
+
+
+def _reaches(channel: Channel, event: AlertEvent) -> bool:
+    """Pages reach a group's chat robots (they carry the mentions), or all its channels
+    when the step names them; notices reach all its channels."""
+    if isinstance(event, AlertEscalated) and event.channels:
+        return True
+    if isinstance(event, AlertEscalated | AlertRenotified):
+        return channel.kind in CHAT_KINDS
+    return True

@@ -98,3 +98,25 @@ sla_oncall_overrides = Table(
     Index("ix_sla_oncall_overrides_schedule", "schedule", "ends_at"),
 )
 """Overrides entered over the API (holiday cover), on top of the policy file's."""
+
+sla_pages_sent = Table(
+    "sla_pages_sent",
+    metadata,
+    Column("target", String(200), nullable=False),
+    Column("message_id", String(200), nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+    Index("ix_sla_pages_sent_target", "target", "sent_at"),
+)
+"""The messages each page target (a person's e-mail, one of a group's channels) took
+lately: what the page limit counts. Rows older than a day are pruned."""
+
+sla_pages_held = Table(
+    "sla_pages_held",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("event_id", String(64), primary_key=True),
+    Column("alert_id", String(200), nullable=False),
+    Column("held_at", UtcDateTime, nullable=False),
+)
+"""Alert events a target was not sent because it had reached the page limit; they go
+as one message when the window has room, and leave this table once it is sent."""

@@ -11,7 +11,7 @@ index) is the adapters' business.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,10 +112,37 @@ def reached(level: Level, at: datetime, schedules: Mapping[str, Schedule]) -> Re
     return Reached(tuple(dict.fromkeys(people)), channels)
 
 
+class PageLimit(BaseModel):
+    """At most ``messages`` messages to one target (a person's e-mail, one chat robot, one
+    webhook) in any window of ``per``. Steps taken together already reach a target as one
+    message; the limit is for the trickle after that (a clock breaking every minute for an
+    hour). What would go over is held, never dropped, and goes as one message listing it
+    once the window has room."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    messages: int = Field(default=10, ge=1, le=1000)
+    per: Duration = timedelta(minutes=30)
+
+    @model_validator(mode="after")
+    def _sensible_window(self) -> PageLimit:
+        if not timedelta(minutes=1) <= self.per <= timedelta(days=1):
+            raise ValueError("per is between 1m and 1d")
+        return self
+
+    def room(self, sent: Iterable[datetime], now: datetime) -> int:
+        """How many more messages the target may take at ``now``, given when the earlier
+        ones were sent."""
+        recent = sum(1 for at in sent if now - self.per < at <= now)
+        return max(0, self.messages - recent)
+
+
 class OnCallPolicy(BaseModel):
     """The ``oncall`` section of the policy file."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    page_limit: PageLimit = PageLimit()
 
     people: dict[str, Person] = Field(default_factory=dict, max_length=1000)
     schedules: dict[str, Schedule] = Field(default_factory=dict, max_length=100)

@@ -28,6 +28,7 @@ from aftercare_sla.adapters.alert_store import SqlAlertStore
 from aftercare_sla.adapters.dispatch import AlertDispatcher
 from aftercare_sla.adapters.oncall_pages import AckLinks, OnCallPager
 from aftercare_sla.adapters.override_store import SqlOverrideStore
+from aftercare_sla.adapters.page_limit_store import SqlPageLimitStore
 from aftercare_sla.adapters.pager import Pager
 from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES, sla_cloudevent
@@ -137,9 +138,11 @@ class SlaService(RunningService):
             settings.oncall_public_url or settings.sla_url,
             timedelta(hours=settings.oncall_link_hours),
         )
+        oncall = self.policy.oncall
         oncall_pager = OnCallPager(
-            pager, channels, self.policy.oncall, smtp_of(settings), self.links, settings.base_url
-        )
+            pager, channels, oncall, smtp_of(settings), self.links, settings.base_url,
+            limits=SqlPageLimitStore(engine, oncall.page_limit),
+        )  # fmt: skip
         per_verdict = {  # a clock climbing a chain is not also paged per verdict there
             rule: [g for g in names if g != self.keeper.escalating_group(rule)]
             for rule, names in groups.items()
