@@ -6,7 +6,9 @@ the PostgreSQL half of each parametrised test is skipped with the reason.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -25,6 +27,24 @@ from aftercare_system import SERVICE_PACKAGES
 
 PG_ADMIN_DSN = os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+STUCK_AFTER = 180.0  # seconds; pytest-timeout fails the test at 240
+
+
+def _print_tasks(test: str) -> None:
+    print(f"{test} still running after {STUCK_AFTER:.0f} s; its tasks:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        task.print_stack(limit=12, file=sys.stderr)
+
+
+@pytest.fixture(autouse=True)
+async def report_stuck_tasks(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A test waiting on something that never comes shows where each task waits (the
+    timeout's own dump shows only the event loop's select)."""
+    handle = asyncio.get_running_loop().call_later(STUCK_AFTER, _print_tasks, request.node.nodeid)
+    try:
+        yield
+    finally:
+        handle.cancel()
 
 
 async def _pg_reachable() -> str | None:
