@@ -165,7 +165,10 @@ async def the_lead_acknowledges_by_the_link(
     link = re.search(r"http://sla\.test(/alerts/ack/\S+)", body.get_content())
     assert link is not None
     app = create_sla_app(
-        service.engine, clock, service.settings.key_ring, alerts=(service.keeper, service.links)
+        service.engine,
+        clock,
+        service.settings.key_ring,
+        alerts=(service.keeper, service.links, service.ack_page),
     )
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sla.test") as browser:
@@ -173,9 +176,18 @@ async def the_lead_acknowledges_by_the_link(
         assert shown.status_code == 200
         assert "Acknowledge</button>" in shown.text
         assert "T-EMAIL" in shown.text
+        # What was paged when (in the desk's time), the ticket, and nothing to run.
+        assert "09:08:01 CST — triggered (warning)" in shown.text
+        assert "level 1, round 1: paged Li Lei" in shown.text
+        assert "level 2, round 1: paged Han Meimei and the group&#x27;s channels" in shown.text
+        assert 'href="http://tickets.test/tickets/tk-page"' in shown.text
+        assert "<script" not in shown.text
+        assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
+        assert shown.headers["referrer-policy"] == "no-referrer"  # the token stays here
         clicked = await browser.post(link.group(1))
         assert clicked.status_code == 200
-        assert "Acknowledged by lead" in clicked.text
+        assert "Acknowledged by Han Meimei." in clicked.text
+        assert "acknowledged by Han Meimei (link)" in clicked.text
         forged = await browser.get(link.group(1)[:-3] + "abc")
         assert forged.status_code == 410
         assert "expired or is not valid" in forged.text

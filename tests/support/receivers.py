@@ -41,6 +41,12 @@ class WebhookReceiver:
     received: list[Received] = field(default_factory=list)
     failures_left: int = 0
     """Answer this many requests with 503 first, to exercise retries."""
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+    """Each request is recorded at once and answered when the gate is open (it starts
+    open): closed, a sender is caught with its request in flight."""
+
+    def __post_init__(self) -> None:
+        self.gate.set()
 
     @property
     def url(self) -> str:
@@ -62,6 +68,7 @@ class WebhookReceiver:
                 body,
             )
         )
+        await self.gate.wait()
         return JSONResponse({"errcode": 0, "code": 0, "ok": True})
 
     def app(self) -> Starlette:

@@ -1,6 +1,6 @@
 """On-call alerts over HTTP: the list, acknowledge / resolve / reassign for the roles that
-carry pages, and the page behind the link in every page: it shows the alert and its
-ticket's clocks and acknowledges with one click (a plain form: a mail client that
+carry pages, and the page behind the link in every page: it shows the alert, its
+history and its ticket's clocks, and acknowledges with one click (a plain form: a mail client that
 prefetches links acknowledges nothing), without an account."""
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from aftercare.auth import Principal, PrincipalDep
 from aftercare.clock import Clock
 from aftercare.problems import Problem
 from aftercare.tokens import TokenRefused
+from aftercare_sla.adapters.alert_store import decoded
 from aftercare_sla.adapters.oncall_pages import AckLinks
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.alerting import AlertClosed, OnCallAlert
+from aftercare_sla.entrypoints.ack_page import AckPage, page
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper, AlertNotFound
 
 ACK_PATH = "/alerts/ack/"
@@ -77,7 +79,12 @@ async def _acted(action: Any) -> AlertView:
 
 
 def add_alert_routes(
-    app: FastAPI, keeper: AlertKeeper, links: AckLinks, clock: Clock, timers: SqlWatcherStore
+    app: FastAPI,
+    keeper: AlertKeeper,
+    links: AckLinks,
+    clock: Clock,
+    timers: SqlWatcherStore,
+    ack_view: AckPage,
 ) -> None:
     @app.get("/alerts", response_model=list[AlertView], tags=["oncall"])
     async def list_alerts(
@@ -126,7 +133,7 @@ def add_alert_routes(
         return await _acted(keeper.reassign(alert_id, body.to, _acting(principal)))
 
     @app.get(ACK_PATH + "{token}", response_class=HTMLResponse, include_in_schema=False)
-    async def ack_page(token: Annotated[str, Path(max_length=2000)]) -> HTMLResponse:
+    async def ack_link_page(token: Annotated[str, Path(max_length=2000)]) -> HTMLResponse:
         return await _ack(token, act=False)
 
     @app.post(ACK_PATH + "{token}", response_class=HTMLResponse, include_in_schema=False)
@@ -137,7 +144,7 @@ def add_alert_routes(
         try:
             alert_id, person = links.claims(token, clock.now())
         except TokenRefused:
-            return _page("<p>This link has expired or is not valid.</p>", 410)
+            return page("<p>This link has expired or is not valid.</p>", 410)
         try:
             alert = (
                 await keeper.acknowledge(alert_id, person, "link")
@@ -145,38 +152,7 @@ def add_alert_routes(
                 else await keeper.read(alert_id)
             )
         except (AlertNotFound, AlertClosed) as error:
-            return _page(f"<p>{html.escape(str(error))}</p>", 409)
+            return page(f"<p>{html.escape(str(error))}</p>", 409)
+        history = [decoded(r) for r in await keeper.store.history(alert_id)]
         clocks = await timers.timers_of_ticket(alert.ticket_id)
-        return _page(_alert_html(alert, clocks, ACK_PATH + token), 200)
-
-
-def _alert_html(alert: OnCallAlert, clocks: Any, action: str) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(c.rule)}</td><td>{html.escape(c.status)}</td>"
-        f"<td>{html.escape(str(c.deadline or '-'))}</td>"
-        f"<td>{'breached' if c.breached else ('warned' if c.warned else '')}</td></tr>"
-        for c in clocks
-    )
-    state = html.escape(alert.state)
-    if alert.state == "acknowledged":
-        button = f"<p>Acknowledged by {html.escape(alert.acknowledged_by or '-')}.</p>"
-    else:
-        button = (
-            f'<form method="post" action="{html.escape(action)}">'
-            '<button type="submit">Acknowledge</button></form>'
-        )
-    return (
-        f"<h1>{html.escape(alert.rule)}: ticket {html.escape(alert.ticket_id)}</h1>"
-        f"<p>Urgency: {html.escape(alert.urgency)}; state: {state}</p>{button}"
-        "<table><tr><th>Clock</th><th>Status</th><th>Deadline</th><th></th></tr>"
-        f"{rows}</table>"
-    )
-
-
-def _page(body: str, status: int) -> HTMLResponse:
-    document = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>Aftercare on-call</title></head><body>{body}</body></html>"
-    )
-    return HTMLResponse(document, status_code=status)
+        return ack_view.alert(alert, history, clocks, ACK_PATH + token)

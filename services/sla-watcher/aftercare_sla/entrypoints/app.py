@@ -24,6 +24,7 @@ from aftercare_sla.adapters.oncall_pages import AckLinks
 from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.escalation import OnCallPolicy
+from aftercare_sla.entrypoints.ack_page import AckPage
 from aftercare_sla.entrypoints.alerts_api import ACK_PATH, add_alert_routes
 from aftercare_sla.entrypoints.oncall_api import add_oncall_routes
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
@@ -114,7 +115,7 @@ def create_sla_app(
     limits: DoorLimits | None = None,
     calendar: CalendarStatus | None = None,
     oncall: OnCallPolicy | None = None,
-    alerts: tuple[AlertKeeper, AckLinks] | None = None,
+    alerts: tuple[AlertKeeper, AckLinks, AckPage] | None = None,
 ) -> FastAPI:
     status = calendar or CalendarStatus(())
 
@@ -132,7 +133,7 @@ def create_sla_app(
     store = SqlWatcherStore(engine)
     add_oncall_routes(app, oncall or OnCallPolicy(), clock, SqlOverrideStore(engine))
     if alerts is not None:
-        add_alert_routes(app, alerts[0], alerts[1], clock, store)
+        add_alert_routes(app, *alerts[:2], clock, store, alerts[2])
 
     @app.get("/sla/tickets/{ticket_id}", response_model=TicketSla, tags=["sla"])
     async def ticket_sla(

@@ -34,6 +34,7 @@ from aftercare_sla.adapters.policy_file import load_policy
 from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES, sla_cloudevent
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.policy import Policy
+from aftercare_sla.entrypoints.ack_page import AckPage
 from aftercare_sla.entrypoints.alert_follower import AlertFollower
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
@@ -139,6 +140,7 @@ class SlaService(RunningService):
             timedelta(hours=settings.oncall_link_hours),
         )
         oncall = self.policy.oncall
+        self.ack_page = AckPage(oncall, settings.base_url, settings.sla_timezone)
         oncall_pager = OnCallPager(
             pager, channels, oncall, smtp_of(settings), self.links, settings.base_url,
             limits=SqlPageLimitStore(engine, oncall.page_limit),
@@ -190,7 +192,7 @@ class SlaService(RunningService):
                     door_limits(self.settings),
                     self.calendar,
                     self.policy.oncall,
-                    (self.keeper, self.links),
+                    (self.keeper, self.links, self.ack_page),
                 ),
                 self.settings.sla_host,
                 self.settings.sla_port,
