@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
 from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare_sla.domain.alerting import alert_id
 from tests.e2e.test_oncall_paging import MISSED, ONCALL
 from tests.e2e.test_sla_pipeline import ticket_events
 from tests.support.clocked_sla import move_clock
@@ -250,7 +251,7 @@ async def every_step_once_and_delivered(
     twice = {step: count for step, count in taken.items() if count > 1}
     assert not twice, f"steps recorded twice: {twice}"
     for number in range(TICKETS):
-        alert = f"alert-tk-rep-{number}-T-EMAIL-1"
+        alert = alert_id(f"tk-rep-{number}", MISSED.rule, 1)
         runs = [(0, 0)] + [(1, step) for step in range(STEPS)]
         assert sorted((run, step) for a, run, step in taken if a == alert) == runs
     told, hook_copies = webhook_event_ids(hook)
