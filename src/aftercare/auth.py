@@ -27,6 +27,7 @@ from aftercare.problems import Problem
 CONTACT_ROLES = frozenset({"admin", "notifier"})
 """Roles that may see customers' personal data (P-PII)."""
 ROLES = frozenset({"admin", "engineer", "intake", "reader", "notifier", "supervisor"})
+FINGERPRINT = 16
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -80,6 +81,19 @@ class KeyRing:
 
     def __init__(self, keys: Iterable[ApiKey]) -> None:
         self._by_digest = {_digest(key.secret): (key.name, key.role) for key in keys}
+        self._by_fingerprint = {
+            digest.hex()[:FINGERPRINT]: Principal(role=role, key_name=name)
+            for digest, (name, role) in self._by_digest.items()
+        }
+
+    @staticmethod
+    def fingerprint(secret: str) -> str:
+        """A short digest that names a key without revealing it (a browser session
+        made with the key keeps it, so rotating the key ends the session)."""
+        return _digest(secret).hex()[:FINGERPRINT]
+
+    def by_fingerprint(self, fingerprint: str) -> Principal | None:
+        return self._by_fingerprint.get(fingerprint)
 
     def identify(self, secret: str) -> Principal | None:
         digest = _digest(secret)

@@ -134,6 +134,12 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
 
+    @property
+    def console_url(self) -> str:
+        """Where people open a ticket: the links in alerts and e-mails lead here, to
+        ``<console_url>/tickets/<id>``."""
+        return f"{self.base_url.rstrip('/')}/console"
+
     @cached_property
     def api_key_list(self) -> list[ApiKey]:
         """Parsed ``AFTERCARE_API_KEYS``; the development keys when none is set."""

@@ -182,7 +182,7 @@ async def the_lead_acknowledges_by_the_link(
         assert "09:08:01 CST — triggered (warning)" in shown.text
         assert "level 1, round 1: paged Li Lei" in shown.text
         assert "level 2, round 1: paged Han Meimei and the group&#x27;s channels" in shown.text
-        assert 'href="http://tickets.test/tickets/tk-page"' in shown.text
+        assert 'href="http://tickets.test/console/tickets/tk-page"' in shown.text
         assert "<script" not in shown.text
         assert "frame-ancestors 'none'" in shown.headers["content-security-policy"]
         assert shown.headers["referrer-policy"] == "no-referrer"  # the token stays here

@@ -241,7 +241,7 @@ def every_breach_paged_on_call_signed_once(hook: WebhookReceiver, smtp: SmtpSink
             SECRET, alert.headers["x-aftercare-timestamp"], alert.body
         )
         assert body["customer_ref"] == f"CUST-{scenario.rule}"
-        assert body["link"] == f"http://tickets.test/tickets/miss-{scenario.rule}"
+        assert body["link"] == f"http://tickets.test/console/tickets/miss-{scenario.rule}"
         assert any(
             scenario.rule in subject
             and f"miss-{scenario.rule}" in subject

@@ -31,6 +31,7 @@ def _banner(settings: SystemSettings, bootstrap_servers: str, embedded: bool) ->
         "Aftercare is starting",
         f"  ticket API   {settings.base_url}",
         f"  API docs     {settings.base_url}/docs",
+        f"  console      {settings.console_url}  (sign in with an API key)",
         f"  database     {settings.database_url}",
         f"  Kafka        {bootstrap_servers}" + ("  (embedded broker)" if embedded else ""),
         f"  topics       {settings.ticket_events_topic}, {settings.sla_topic}",

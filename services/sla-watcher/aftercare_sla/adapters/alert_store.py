@@ -106,7 +106,9 @@ class SqlAlertStore:
     async def seconds_until_due(self, now: datetime) -> float | None:
         return await seconds_until_due(self.engine, sla_alerts, now)
 
-    async def listed(self, state: str | None, group: str | None, limit: int) -> Sequence[Any]:
+    async def listed(
+        self, state: str | None, group: str | None, limit: int, ticket: str | None = None
+    ) -> Sequence[Any]:
         """Alerts newest first; ``state`` ``open`` means triggered or acknowledged."""
         query = select(sla_alerts).order_by(sla_alerts.c.triggered_at.desc()).limit(limit)
         if state == "open":
@@ -115,6 +117,8 @@ class SqlAlertStore:
             query = query.where(sla_alerts.c.state == state)
         if group is not None:
             query = query.where(sla_alerts.c.paging_group == group)
+        if ticket is not None:
+            query = query.where(sla_alerts.c.ticket_id == ticket)
         async with self.engine.connect() as connection:
             return (await connection.execute(query)).all()
 

@@ -93,10 +93,12 @@ def add_alert_routes(
             str | None, Query(pattern="^(open|triggered|acknowledged|resolved)$")
         ] = None,
         group: Annotated[str | None, Query(max_length=64)] = None,
+        ticket: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[AlertView]:
-        """Alerts newest first; ``state=open`` is triggered or acknowledged."""
-        rows = await keeper.store.listed(state, group, limit)
+        """Alerts newest first; ``state=open`` is triggered or acknowledged; ``ticket``
+        keeps one ticket's."""
+        rows = await keeper.store.listed(state, group, limit, ticket)
         return [
             AlertView(
                 alert_id=r.alert_id,

@@ -22,11 +22,13 @@ from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_sla.adapters.oncall_pages import AckLinks
 from aftercare_sla.adapters.override_store import SqlOverrideStore
+from aftercare_sla.adapters.queue_store import SqlQueue
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.escalation import OnCallPolicy
 from aftercare_sla.entrypoints.ack_page import AckPage
 from aftercare_sla.entrypoints.alerts_api import ACK_PATH, add_alert_routes
 from aftercare_sla.entrypoints.oncall_api import add_oncall_routes
+from aftercare_sla.entrypoints.queue_api import add_queue_route
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 
 
@@ -131,6 +133,7 @@ def create_sla_app(
         readiness=combined(dead_letter_readiness(engine), calendar_readiness),
     )
     store = SqlWatcherStore(engine)
+    add_queue_route(app, SqlQueue(engine))
     add_oncall_routes(app, oncall or OnCallPolicy(), clock, SqlOverrideStore(engine))
     if alerts is not None:
         add_alert_routes(app, *alerts[:2], clock, store, alerts[2])

@@ -140,9 +140,9 @@ class SlaService(RunningService):
             timedelta(hours=settings.oncall_link_hours),
         )
         oncall = self.policy.oncall
-        self.ack_page = AckPage(oncall, settings.base_url, settings.sla_timezone)
+        self.ack_page = AckPage(oncall, settings.console_url, settings.sla_timezone)
         oncall_pager = OnCallPager(
-            pager, channels, oncall, smtp_of(settings), self.links, settings.base_url,
+            pager, channels, oncall, smtp_of(settings), self.links, settings.console_url,
             limits=SqlPageLimitStore(engine, oncall.page_limit),
         )  # fmt: skip
         per_verdict = {  # a clock climbing a chain is not also paged per verdict there
@@ -150,7 +150,7 @@ class SlaService(RunningService):
             for rule, names in groups.items()
         }
         self.dispatcher = AlertDispatcher(
-            engine, pager, per_verdict, settings.base_url, self.clock, oncall_pager=oncall_pager
+            engine, pager, per_verdict, settings.console_url, self.clock, oncall_pager=oncall_pager
         )
         self.alert_follower = AlertFollower(engine, self.keeper, self.clock, self.dispatcher.wake)
         self.serve_http = serve_http

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -14,6 +15,8 @@ from aftercare.db import create_engine
 from aftercare.deadletters import dead_letter_readiness
 from aftercare.http import create_service_app, door_limits
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
+from aftercare_ticket.console import PATH, install_console
+from aftercare_ticket.console.sla_client import SlaClient
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.problems import install_domain_problems
 from aftercare_ticket.entrypoints.routes import router
@@ -40,9 +43,13 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
 
+    closing: list[SlaClient] = []
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        for client in closing:
+            await client.close()
         if owns_engine:
             await engine.dispose()
 
@@ -52,15 +59,18 @@ def create_app(
         "resolve, revisit, with every step recorded as an event.",
         engine=engine,
         keys=settings.key_ring,
-        limits=door_limits(settings),
+        limits=replace(door_limits(settings), form_paths=(PATH + "/",)),
         lifespan=lifespan,
         readiness=dead_letter_readiness(engine),
     )
-    app.state.ticket_service = TicketService(
+    clock = clock or SystemClock()
+    service = TicketService(
         SqlTicketStore(engine, max_event_bytes=settings.max_event_bytes),
-        clock or SystemClock(),
+        clock,
         policy_of(settings),
     )
+    app.state.ticket_service = service
     install_domain_problems(app)
     app.include_router(router)
+    closing.append(install_console(app, service, engine, settings, settings.key_ring, clock))
     return app

@@ -1,0 +1,179 @@
+"""The console's pages over ASGI on both databases, attacked the way a browser page
+elsewhere or a hostile ticket would: sign-in and its cookie, CSRF on every form, a
+revoked key, open redirects, escaping of hostile text, the security headers, and the
+same role rules as the API (contact details, which commands)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from aftercare.clock import FixedClock
+from aftercare_system.settings import SystemSettings
+from aftercare_ticket.entrypoints.app import create_app
+from tests.e2e.conftest import KEYS, auth
+from tests.support.ticket_api import complaint, expected_time
+
+HOSTILE = '<script>alert("x")</script> "quoted" \u202eevil\u202c <img src=x onerror=alert(1)>'
+
+
+def console_app(engine: AsyncEngine, clock: FixedClock, keys: dict[str, str]) -> httpx.AsyncClient:
+    settings = SystemSettings(
+        api_keys=",".join(f"{role}-key:{key}={role}" for role, key in keys.items()),
+        sla_port=1,  # nothing listens: the console shows tickets without clocks
+    )
+    app = create_app(settings, engine=engine, clock=clock)
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://desk.test",
+        headers={"Accept-Language": "en-GB,en;q=0.8,zh;q=0.5"},
+    )
+
+
+@pytest.fixture
+async def browser(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[httpx.AsyncClient]:
+    async with console_app(engine, clock, KEYS) as client:
+        yield client
+
+
+async def signed_in(browser: httpx.AsyncClient, role: str) -> str:
+    """Sign in as ``role``; the session's CSRF token (from a page's form)."""
+    page = await browser.get("/console/sign-in")
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = await browser.post(
+        "/console/sign-in", data={"token": token.group(1), "api_key": KEYS[role], "next": ""}
+    )
+    assert answer.status_code == 303, answer.text
+    queue = await browser.get("/console/queue")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', queue.text)
+    assert csrf is not None
+    return csrf.group(1)
+
+
+async def raised(browser: httpx.AsyncClient, **overrides: object) -> str:
+    answer = await browser.post("/tickets", json=complaint(**overrides), headers=auth("admin"))
+    assert answer.status_code == 201, answer.text
+    ticket_id: str = answer.json()["id"]
+    return ticket_id
+
+
+async def test_a_page_without_a_session_sends_to_sign_in_and_back(
+    browser: httpx.AsyncClient,
+) -> None:
+    answer = await browser.get("/console/queue?kind=repair")
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/console/sign-in?next=/console/queue%3Fkind%3Drepair"
+    page = await browser.get("/console/sign-in?next=//evil.example/x")
+    assert 'value="/console/queue"' in page.text  # never another site after signing in
+    cookie = page.headers["set-cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie
+    assert "Path=/console" in cookie
+
+
+async def test_signing_in_needs_the_form_token_and_a_known_key(
+    browser: httpx.AsyncClient,
+) -> None:
+    await browser.get("/console/sign-in")
+    forged = await browser.post("/console/sign-in", data={"token": "x" * 32, "api_key": "k"})
+    assert forged.status_code == 403  # login CSRF: a form posted from elsewhere
+    page = await browser.get("/console/sign-in")
+    token = re.search(r'name="token" value="([^"]+)"', page.text)
+    assert token is not None
+    wrong = await browser.post(
+        "/console/sign-in", data={"token": token.group(1), "api_key": "not-a-key"}
+    )
+    assert wrong.status_code == 401
+    assert "not known" in wrong.text
+    assert "aftercare_console=" not in wrong.headers.get("set-cookie", "")
+    csrf = await signed_in(browser, "engineer")
+    session = browser.cookies.get("aftercare_console")
+    assert session
+    assert KEYS["engineer"] not in session  # the key itself is never kept
+    assert csrf
+
+
+async def test_hostile_ticket_text_is_shown_as_text(browser: httpx.AsyncClient) -> None:
+    ticket = await raised(browser, subject=HOSTILE[:190], description=HOSTILE)
+    await signed_in(browser, "engineer")
+    page = await browser.get(f"/console/tickets/{ticket}")
+    assert page.status_code == 200
+    assert "<script>alert" not in page.text
+    assert "<img src=x" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["x-frame-options"] == "DENY"
+    queue = await browser.get("/console/queue")
+    assert "<script>alert" not in queue.text
+    assert "clocks are not shown" in queue.text or "暂不显示时限" in queue.text
+
+
+async def test_a_reader_sees_no_contact_and_no_forms_an_admin_sees_both(
+    engine: AsyncEngine, clock: FixedClock, browser: httpx.AsyncClient
+) -> None:
+    ticket = await raised(browser)
+    await signed_in(browser, "reader")
+    page = await browser.get(f"/console/tickets/{ticket}?lang=en")
+    assert "li.na@example.com" not in page.text
+    assert "+86 138" not in page.text
+    assert 'class="command"' not in page.text
+    assert 'id="no-actions"' in page.text
+    async with console_app(engine, clock, KEYS) as admin:
+        await signed_in(admin, "admin")
+        shown = await admin.get(f"/console/tickets/{ticket}?lang=en")
+        assert "li.na@example.com" in shown.text
+        assert 'action="/console/tickets/' + ticket + '/acknowledge"' in shown.text
+
+
+async def test_a_command_form_runs_the_command_and_refusals_name_the_rule(
+    browser: httpx.AsyncClient, clock: FixedClock
+) -> None:
+    ticket = await raised(browser)
+    csrf = await signed_in(browser, "engineer")
+    path = f"/console/tickets/{ticket}/acknowledge"
+    form = {"csrf": csrf, "expected_version": "1", "plan": "Replace the wafers."}
+    no_token = await browser.post(path, data={**form, "csrf": "forged"})
+    assert no_token.status_code == 403
+    missing = await browser.post(path, data=form)  # a complaint needs its grade too
+    assert missing.status_code == 422
+    assert "expected_resolution_at" in missing.text
+    past = {**form, "expected_resolution_at": "2020-01-01T09:00", "complaint_grade": "general"}
+    refused = await browser.post(path, data=past)
+    assert refused.status_code == 422
+    assert "B-TIME-ORDER" in refused.text
+    assert "Replace the wafers." in refused.text  # what was typed is kept
+    due = expected_time(clock)[:16]
+    done = await browser.post(path, data={**past, "expected_resolution_at": due})
+    assert done.status_code == 303, done.text
+    page = await browser.get(done.headers["location"] + "&lang=en")
+    assert 'id="ticket-state">Acknowledged' in page.text
+    assert "Replace the wafers." in page.text
+    stale = await browser.post(
+        f"/console/tickets/{ticket}/diagnose",
+        data={"csrf": csrf, "expected_version": "1", "findings": "x", "method": "remote"},
+    )
+    assert stale.status_code == 409  # the page was out of date: nothing recorded
+    history = await browser.get(f"/tickets/{ticket}/events", headers=auth("admin"))
+    assert [e["type"] for e in history.json()["events"]][-1] == "Acknowledged"
+    assert history.json()["events"][-1]["metadata"]["actor"] == "engineer-key"
+
+
+async def test_a_removed_key_ends_its_sessions(
+    engine: AsyncEngine, clock: FixedClock, browser: httpx.AsyncClient
+) -> None:
+    await signed_in(browser, "engineer")
+    session = browser.cookies.get("aftercare_console")
+    fewer = {role: key for role, key in KEYS.items() if role != "engineer"}
+    async with console_app(engine, clock, fewer) as restarted:
+        restarted.cookies.set("aftercare_console", session or "", domain="desk.test")
+        answer = await restarted.get("/console/queue")
+        assert answer.status_code == 303
+        assert "/console/sign-in" in answer.headers["location"]
