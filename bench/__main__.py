@@ -25,6 +25,7 @@ from typing import Any
 import psutil
 
 from bench.commands import database_limit, walk_tickets
+from bench.console import console_pages
 from bench.env import Environment, Options
 from bench.replay import replay
 from bench.reporting import reporting
@@ -41,7 +42,7 @@ def line(label: str, value: Any, unit: str = "", target: str = "") -> str:
 
 def report(results: dict[str, Any]) -> str:
     c, s, r, t = results["commands"], results["sla"], results["replay"], results["time_travel"]
-    g = results["reporting"]
+    g, p = results["reporting"], results["console"]
     rows = [
         f"Aftercare benchmark  ({results['machine']})",
         f"  seconds={results['options']['seconds']} scale={results['options']['scale']} "
@@ -104,6 +105,16 @@ def report(results: dict[str, Any]) -> str:
             "p99 ≤ 1000",
         ),
         line("quarterly report (HTML + PDF + XLSX + CSV)", g["report_s"], "s", "≤ 30"),
+        f"8. Console pages, server time, with {p['open_tickets']} open tickets",
+        *(
+            line(f"{name} p50 / p99", f"{p[key]['p50_ms']} / {p[key]['p99_ms']}", "ms", "p99 ≤ 200")
+            for name, key in (
+                ("queue in deadline order", "queue"),
+                ("queue filtered (ids ordered by the watcher)", "queue_filtered"),
+                ("ticket page", "ticket_page"),
+                ("customer status page", "status_page"),
+            )
+        ),
     ]
     return "\n".join(rows)
 
@@ -120,6 +131,7 @@ async def run(options: Options) -> dict[str, Any]:
         replayed = await replay(environment)
         travelled = await time_travel(environment)
         reported = await reporting(environment)
+        pages = await console_pages(environment)
     finally:
         await environment.close()
     ratio = (
@@ -143,6 +155,7 @@ async def run(options: Options) -> dict[str, Any]:
         "replay": replayed,
         "time_travel": travelled,
         "reporting": reported,
+        "console": pages,
         "ratio": round(ratio, 3) if ratio is not None else None,
         "run_seconds": round(time.monotonic() - started, 1),
         # The flat figures the issue names:
@@ -159,6 +172,8 @@ async def run(options: Options) -> dict[str, Any]:
         "reporting_events_per_s": reported["events_per_s"],
         "quarter_kpis_p99_ms": reported["quarter_kpis_p99_ms"],
         "quarterly_report_s": reported["report_s"],
+        "console_queue_p99_ms": pages["queue"]["p99_ms"],
+        "console_ticket_p99_ms": pages["ticket_page"]["p99_ms"],
     }
 
 

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     # Signs the survey links the notifier sends and the reporting service receives; the
     # development default is public: set your own in production.
     survey_secret: str = Field(default="dev-survey-secret", min_length=16)
+    # The customer's status page links: issued by the notifier in every update, checked
+    # by the ticket service (set your own secret, ≥ 16 characters, on both).
+    status_secret: str = Field(default="dev-status-link-secret", min_length=16)
+    status_link_days: int = Field(default=30, ge=1, le=365)
     survey_public_url: str | None = None
     # The reporting service (indicators, and the customers' survey pages).
     reporting_host: str = "127.0.0.1"

@@ -25,6 +25,8 @@ FIGURES = {
     "reporting_events_per_s",
     "quarter_kpis_p99_ms",
     "quarterly_report_s",
+    "console_queue_p99_ms",
+    "console_ticket_p99_ms",
 }
 
 
@@ -55,6 +57,7 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         "5. Replay",
         "6. Time travel",
         "7. Reporting",
+        "8. Console pages",
         "ratio service / limit",
     ):
         assert heading in run.stdout

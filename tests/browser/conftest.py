@@ -23,6 +23,7 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ENGINEER = "engineer-key-0123456789"
 READER = "reader-key-0123456789"
 ADMIN = "admin-key-0123456789"
+SUPERVISOR = "supervisor-key-0123456789"
 
 
 @dataclass
@@ -71,9 +72,9 @@ async def live_system(tmp_path: Path) -> AsyncIterator[LiveSystem]:
             "AFTERCARE_ONCALL_EMAIL": "oncall@desk.example",
             "AFTERCARE_API_KEYS": (
                 f"ops:{ADMIN}=admin,eng:{ENGINEER}=engineer,viewer:{READER}=reader,"
-                "notifier:notifier-key-0123456789=notifier"
+                f"lead:{SUPERVISOR}=supervisor,notifier:notifier-key-0123456789=notifier"
             ),
-            "AFTERCARE_CONSOLE_API_KEY": READER,
+            "AFTERCARE_CONSOLE_API_KEY": SUPERVISOR,
             "AFTERCARE_LOG_LEVEL": "WARNING",
         }
         for name in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"):

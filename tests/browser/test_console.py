@@ -11,12 +11,13 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 
-from tests.browser.conftest import CHROMIUM, ENGINEER, READER, ROOT, LiveSystem
+from tests.browser.conftest import CHROMIUM, ENGINEER, READER, ROOT, SUPERVISOR, LiveSystem
 from tests.support.kafka import eventually
 
 SHOTS = ROOT / "var" / "screenshots"
@@ -141,4 +142,88 @@ async def test_a_reader_sees_no_contact_details_and_no_forms(
     assert "wang@example.com" not in await page.content()
     await shoot(page, "reader-zh")
     await page.close()
-    await asyncio.sleep(0)
+
+
+async def closed_by_api(system: LiveSystem, ticket: str) -> None:
+    due = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    steps = [
+        ("acknowledge", {"plan": "Replace the fan", "expected_resolution_at": due}),
+        ("diagnose", {"findings": "Bearing worn", "method": "remote"}),
+        ("resolve", {"solution": "New fan fitted", "verification":
+                     {"method": "Ran for an hour", "result": "Quiet", "passed": True}}),
+        ("revisit", {"satisfaction": 5}),
+    ]  # fmt: skip
+    async with httpx.AsyncClient(base_url=system.url, timeout=10) as api:
+        for command, body in steps:
+            answer = await api.post(
+                f"/tickets/{ticket}/{command}",
+                json=body,
+                headers={"Authorization": f"Bearer {ENGINEER}"},
+            )
+            assert answer.status_code == 200, (command, answer.text)
+
+
+async def test_a_customer_follows_the_request_from_the_email_and_rates_it(
+    live_system: LiveSystem, browser: Browser
+) -> None:
+    ticket = await raise_late(live_system, "Loud fan", 2)
+    await closed_by_api(live_system, ticket)
+    customer = "wang@example.com"
+
+    def closing_mail() -> list[str]:
+        return [m for m in live_system.mails_about(ticket, to=customer) if "closed" in m]
+
+    await eventually(lambda: bool(closing_mail()), within=60, message="the closing e-mail")
+    link = re.search(r"Follow your request at any time: (\S+)", closing_mail()[-1])
+    assert link is not None, closing_mail()[-1]
+    page = await browser.new_page(viewport=PHONE, locale="en-GB")
+    await page.goto(link.group(1))
+    await page.wait_for_selector("#status-state")
+    assert await page.inner_text("#status-state") == "closed"
+    timeline = await page.inner_text("#status-timeline")
+    assert "Replace the fan" in timeline
+    assert "Bearing worn" not in await page.content()  # findings stay internal
+    await shoot(page, "status")
+    await page.click("#survey a")
+    await page.wait_for_selector("form")
+    for item in ("attitude", "speed", "solving", "overall"):
+        await page.check(f"input[name={item}][value='5']")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("text=your answer is recorded")
+    await page.goto(f"{live_system.url}/status/forged-token")
+    assert "not valid any more" in await page.content() or "已失效" in await page.content()
+    await page.close()
+
+
+async def test_a_supervisor_reads_the_indicators_and_downloads_the_report(
+    live_system: LiveSystem, browser: Browser
+) -> None:
+    ticket = await raise_late(live_system, "Cracked housing", 3)
+    await closed_by_api(live_system, ticket)
+    page = await browser.new_page(viewport=DESKTOP, locale="en-GB")
+    await sign_in(page, live_system, SUPERVISOR)
+    for _ in range(60):  # the reporting service folds the events it reads
+        await page.goto(f"{live_system.url}/console/dashboard?lang=en")
+        if await page.locator("#cases").count() and await page.inner_text("#cases") != "0":
+            break
+        await page.wait_for_timeout(500)
+    assert await page.inner_text("#cases") == "1"
+    table = await page.inner_text("#kpis")
+    assert "M-RESOLVED" in table
+    assert "M-FCR" in table
+    await page.goto(f"{live_system.url}/console/dashboard?lang=en&group_by=kind")
+    assert "support" in await page.inner_text("#compared")
+    await shoot(page, "dashboard")
+    async with page.expect_download() as waiting:
+        await page.click("a[href^='/console/dashboard/report.csv']")
+    download = await waiting.value
+    saved = await download.path()
+    report = await asyncio.to_thread(Path(saved).read_text, encoding="utf-8")
+    assert "M-RESOLVED" in report
+    await page.close()
+    reader = await browser.new_page(viewport=DESKTOP, locale="en-GB")
+    await sign_in(reader, live_system, READER)
+    answer = await reader.goto(f"{live_system.url}/console/dashboard")
+    assert answer is not None
+    assert answer.status == 403
+    await reader.close()

@@ -177,3 +177,44 @@ async def test_a_removed_key_ends_its_sessions(
         answer = await restarted.get("/console/queue")
         assert answer.status_code == 303
         assert "/console/sign-in" in answer.headers["location"]
+
+
+async def test_the_queue_is_in_deadline_order_with_its_filters(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """The ticket list and the watcher's clocks on one database; the watcher's API reached
+    in-process, as the console reaches it over the network."""
+    from bench.console import open_ticket_rows
+    from sqlalchemy import insert
+
+    from aftercare_sla.adapters.tables import sla_timers
+    from aftercare_sla.entrypoints.app import create_sla_app
+    from aftercare_ticket.adapters.tables import ticket_views
+
+    views, timers = open_ticket_rows(40, clock.now())
+    async with engine.begin() as connection:
+        await connection.execute(insert(ticket_views), views)
+        await connection.execute(insert(sla_timers), timers)
+    settings = SystemSettings(
+        api_keys=",".join(f"{role}-key:{key}={role}" for role, key in KEYS.items()),
+        console_api_key=KEYS["reader"],
+    )
+    sla = httpx.ASGITransport(app=create_sla_app(engine, clock, settings.key_ring))
+    app = create_app(settings, engine=engine, clock=clock, sla_transport=sla)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://desk.test",
+        headers={"Accept-Language": "en"},
+    ) as browser:  # fmt: skip
+        await signed_in(browser, "engineer")
+        by_deadline = sorted(timers, key=lambda t: (t["deadline"], t["ticket_id"]))
+        page = (await browser.get("/console/queue")).text
+        shown = re.findall(r'href="/console/tickets/(bench-console-\d+)"', page)
+        assert shown == [t["ticket_id"] for t in by_deadline]
+        assert '<strong id="queue-total">40</strong>' in page
+        high = (await browser.get("/console/queue?priority=high")).text
+        shown = re.findall(r'href="/console/tickets/(bench-console-\d+)"', high)
+        wanted = {v["id"] for v in views if v["priority"] == "high"}
+        assert shown == [t["ticket_id"] for t in by_deadline if t["ticket_id"] in wanted]
+        late = (await browser.get("/console/queue?breached=1")).text
+        shown = re.findall(r'href="/console/tickets/(bench-console-\d+)"', late)
+        assert shown == [t["ticket_id"] for t in by_deadline if t["breached"]]

@@ -236,8 +236,8 @@ async def test_no_routine_update_goes_out_on_a_quiet_ticket(desk: Desk) -> None:
 
 
 async def test_the_closing_message_carries_a_signed_survey_link(desk: Desk) -> None:  # Q §七
+    from aftercare.customer_links import SurveyLinks
     from aftercare.tokens import verify
-    from aftercare_notifier.adapters.surveys import SurveyLinks
 
     desk.notifier.surveys = SurveyLinks(
         "a-long-enough-secret", "https://survey.example/", desk.clock

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning, IdempotentConsumer
+from aftercare.customer_links import StatusLinks, SurveyLinks
 from aftercare.http import door_limits
 from aftercare.mail import smtp_of
 from aftercare.runner import RunningService, TaskGroup
 from aftercare_notifier.adapters.channels import CustomerChannels
 from aftercare_notifier.adapters.sql_store import SqlNotifierStore
-from aftercare_notifier.adapters.surveys import SurveyLinks
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketApi
 from aftercare_notifier.adapters.ticket_contract import check_ticket_contract
@@ -97,6 +97,12 @@ class NotifierService(RunningService):
             self.api,
             CustomerChannels(smtp_of(settings), settings.notifier_customer_webhooks, self.http),
             surveys=SurveyLinks(settings.survey_secret, settings.survey_url, self.clock),
+            status_links=StatusLinks(
+                settings.status_secret,
+                settings.base_url,
+                self.clock,
+                timedelta(days=settings.status_link_days),
+            ),
             tuning=notifier_tuning
             or NotifierTuning(
                 coalesce=timedelta(seconds=settings.notifier_coalesce_seconds),

@@ -18,8 +18,8 @@ import structlog
 
 from aftercare.clock import Clock
 from aftercare.cloudevents import CloudEvent
+from aftercare.customer_links import StatusLinks, SurveyLinks
 from aftercare_notifier.adapters.channels import ChannelDirectory
-from aftercare_notifier.adapters.surveys import SurveyLinks
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import TicketReader
 from aftercare_notifier.adapters.unit_of_work import NotifierStore, NotifierUnitOfWork
@@ -43,6 +43,7 @@ class Notifier(Sending):
         *,
         tuning: NotifierTuning | None = None,
         surveys: SurveyLinks | None = None,
+        status_links: StatusLinks | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -51,6 +52,7 @@ class Notifier(Sending):
         self.api = api
         self.channels = channels
         self.surveys = surveys
+        self.status_links = status_links
         self.tuning = tuning or NotifierTuning()
 
     # --- events in ---------------------------------------------------------------------

@@ -14,11 +14,11 @@ import structlog
 from prometheus_client import Counter
 
 from aftercare.channels import Channel
+from aftercare.customer_links import StatusLinks, SurveyLinks
 from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import StoreUnavailable
 from aftercare.redact import redact
 from aftercare_notifier.adapters.channels import ChannelDirectory, Update, deliver_all
-from aftercare_notifier.adapters.surveys import SurveyLinks
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone
 from aftercare_notifier.domain.cadence import QUIET_STATES, Cadence
@@ -38,6 +38,7 @@ class Sending(ProgressRecording):
     templates: Templates
     channels: ChannelDirectory
     surveys: SurveyLinks | None
+    status_links: StatusLinks | None
 
     async def send_due(self) -> int:
         """Deliver what is due, and record what was delivered; returns how many handled."""
@@ -111,6 +112,7 @@ class Sending(ProgressRecording):
                     "contact_name": contact.get("name", ""),
                     "event": row.event,
                     "survey_link": self._survey_link(row, ticket, language),
+                    "status_link": self._status_link(row, language),
                 },
             )
         except Exception as error:
@@ -128,6 +130,12 @@ class Sending(ProgressRecording):
             ticket_state=ticket["state"],
         )
         return channels, update_
+
+    def _status_link(self, row: Any, language: str) -> str | None:
+        """Every update says where the customer can follow the request."""
+        if self.status_links is None:
+            return None
+        return self.status_links.for_ticket(row.ticket_id, language)
 
     def _survey_link(self, row: Any, ticket: dict[str, Any], language: str) -> str | None:
         """Q §七: the closing message asks for the customer's rating."""

@@ -44,3 +44,11 @@ idempotency_keys = Table(
     Column("ticket_id", String(64), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+status_link_revocations = Table(
+    "status_link_revocations",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("revoked_at", UtcDateTime, nullable=False),
+    Column("revoked_by", String(100), nullable=False),
+)

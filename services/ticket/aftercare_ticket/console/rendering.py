@@ -49,9 +49,18 @@ class Pages:
         return moment.astimezone(self.zone).strftime("%Y-%m-%d %H:%M")
 
     def render(
-        self, request: Request, template: str, status: int = 200, **context: Any
+        self,
+        request: Request,
+        template: str,
+        status: int = 200,
+        *,
+        language: str | None = None,
+        **context: Any,
     ) -> HTMLResponse:
-        language = language_of(request)
+        """``language``: the page's own (a customer's), unless the reader switches."""
+        chosen = request.query_params.get("lang")
+        if language is None or chosen in LANGUAGES:
+            language = language_of(request)
         body = self.environment.get_template(template).render(
             t=Words(language),
             lang=language,
@@ -60,7 +69,6 @@ class Pages:
             **context,
         )
         response = HTMLResponse(body, status_code=status, headers=HEADERS)
-        chosen = request.query_params.get("lang")
         if chosen in LANGUAGES:
             response.set_cookie(
                 LANG_COOKIE, chosen, max_age=365 * 86400, path=PATH, samesite="strict"

@@ -15,10 +15,18 @@ TIMEOUT = httpx.Timeout(2.0, connect=0.5)
 
 
 class SlaClient:
-    def __init__(self, base_url: str, api_key: str | None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.api_key = api_key
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=TIMEOUT)
+        self.http = httpx.AsyncClient(
+            base_url=base_url, headers=headers, timeout=TIMEOUT, transport=transport
+        )
 
     async def ticket_clocks(self, ticket_id: str) -> list[dict[str, Any]] | None:
         """The ticket's clocks; [] when the watcher has none; None when it cannot say."""

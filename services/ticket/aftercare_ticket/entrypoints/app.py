@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import timedelta
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -16,6 +17,7 @@ from aftercare.deadletters import dead_letter_readiness
 from aftercare.http import create_service_app, door_limits
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.console import PATH, install_console
+from aftercare_ticket.console.reporting_client import ReportingClient
 from aftercare_ticket.console.sla_client import SlaClient
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.problems import install_domain_problems
@@ -37,13 +39,16 @@ def create_app(
     settings: TicketSettings | None = None,
     engine: AsyncEngine | None = None,
     clock: Clock | None = None,
+    *,
+    sla_transport: httpx.AsyncBaseTransport | None = None,
 ) -> FastAPI:
-    """The app; pass ``engine`` and ``clock`` to share them with tests or other services."""
+    """The app; pass ``engine`` and ``clock`` to share them with tests or other services,
+    ``sla_transport`` to reach the SLA watcher's API in the same process."""
     settings = settings or TicketSettings()
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
 
-    closing: list[SlaClient] = []
+    closing: list[SlaClient | ReportingClient] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,5 +77,7 @@ def create_app(
     app.state.ticket_service = service
     install_domain_problems(app)
     app.include_router(router)
-    closing.append(install_console(app, service, engine, settings, settings.key_ring, clock))
+    closing += install_console(
+        app, service, engine, settings, settings.key_ring, clock, sla_transport=sla_transport
+    )
     return app
