@@ -15,6 +15,7 @@ import pytest
 
 from aftercare.broker import free_port
 from tests.conftest import IN_CI
+from tests.e2e.test_oncall_paging import ONCALL
 from tests.support.processes import AFTERCARE, stop, wait_until_up
 from tests.support.receivers import SmtpSink, smtp_sink
 
@@ -31,7 +32,7 @@ class LiveSystem:
     url: str
     smtp: SmtpSink
 
-    def mails_about(self, ticket_id: str, to: str = "oncall@desk.example") -> list[str]:
+    def mails_about(self, ticket_id: str, to: str = "li@desk.example") -> list[str]:
         """Bodies of the messages to ``to`` that name ``ticket_id``."""
         found = []
         for recipients, message in self.smtp.messages:
@@ -55,8 +56,11 @@ def _browser_present() -> None:
 
 @pytest.fixture
 async def live_system(tmp_path: Path) -> AsyncIterator[LiveSystem]:
-    """``aftercare run`` as ``make run`` starts it, with keys for three roles."""
+    """``aftercare run`` as ``make run`` starts it, with keys for each role the tests
+    play and a two-level on-call chain (Li Lei first)."""
     port = free_port()
+    policy = tmp_path / "sla-policy.yaml"
+    policy.write_text((ROOT / "deploy" / "sla-policy.yaml").read_text() + ONCALL)
     async with smtp_sink() as smtp:
         env = {
             **os.environ,
@@ -70,6 +74,7 @@ async def live_system(tmp_path: Path) -> AsyncIterator[LiveSystem]:
             "AFTERCARE_SMTP_HOST": "127.0.0.1",
             "AFTERCARE_SMTP_PORT": str(smtp.port),
             "AFTERCARE_ONCALL_EMAIL": "oncall@desk.example",
+            "AFTERCARE_SLA_POLICY": str(policy),
             "AFTERCARE_API_KEYS": (
                 f"ops:{ADMIN}=admin,eng:{ENGINEER}=engineer,viewer:{READER}=reader,"
                 f"lead:{SUPERVISOR}=supervisor,notifier:notifier-key-0123456789=notifier"

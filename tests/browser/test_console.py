@@ -99,6 +99,12 @@ async def test_an_engineer_works_a_breached_ticket_from_the_alert(
     description = await page.inner_text("#ticket-description")
     assert '<script>alert("x")</script>' in description  # shown as text, never run
     assert await page.locator("#contact-hidden").count() == 1  # engineers: no contact (P-PII)
+    assert "T-EMAIL" in await page.inner_text("#alerts")
+    await page.click("#alerts button[type=submit]")
+    await page.wait_for_selector("p.ok")
+    assert "acknowledged" in await page.inner_text("#alerts")
+    assert "Acknowledge" not in await page.inner_text("#alerts")
+    await eventually_sent(page)
     before = await page.locator("#timeline li").count()
     await shoot(page, "ticket")
 
@@ -110,6 +116,16 @@ async def test_an_engineer_works_a_breached_ticket_from_the_alert(
     assert await page.locator("#timeline li").count() == before + 1
     assert "Replace the display cable." in await page.inner_text("#timeline")
     await page.close()
+
+
+async def eventually_sent(page: Page) -> None:
+    """The customer's acknowledgement of receipt, as the notifier reports it."""
+    for _ in range(60):
+        if await page.locator("#updates").count() and "sent" in await page.inner_text("#updates"):
+            return
+        await page.wait_for_timeout(500)
+        await page.reload()
+    raise AssertionError("no customer update shown as sent")
 
 
 async def refused_naming_the_rule(page: Page) -> None:

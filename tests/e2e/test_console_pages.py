@@ -10,10 +10,15 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from bench.console import open_ticket_rows
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
+from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system.settings import SystemSettings
+from aftercare_ticket.adapters.tables import ticket_views
 from aftercare_ticket.entrypoints.app import create_app
 from tests.e2e.conftest import KEYS, auth
 from tests.support.ticket_api import complaint, expected_time
@@ -184,13 +189,6 @@ async def test_the_queue_is_in_deadline_order_with_its_filters(
 ) -> None:
     """The ticket list and the watcher's clocks on one database; the watcher's API reached
     in-process, as the console reaches it over the network."""
-    from bench.console import open_ticket_rows
-    from sqlalchemy import insert
-
-    from aftercare_sla.adapters.tables import sla_timers
-    from aftercare_sla.entrypoints.app import create_sla_app
-    from aftercare_ticket.adapters.tables import ticket_views
-
     views, timers = open_ticket_rows(40, clock.now())
     async with engine.begin() as connection:
         await connection.execute(insert(ticket_views), views)
@@ -218,3 +216,32 @@ async def test_the_queue_is_in_deadline_order_with_its_filters(
         late = (await browser.get("/console/queue?breached=1")).text
         shown = re.findall(r'href="/console/tickets/(bench-console-\d+)"', late)
         assert shown == [t["ticket_id"] for t in by_deadline if t["breached"]]
+
+
+async def test_alert_acknowledgement_needs_the_form_token_and_an_acting_role(
+    engine: AsyncEngine, clock: FixedClock, browser: httpx.AsyncClient
+) -> None:
+    ticket = await raised(browser)
+    path = f"/console/tickets/{ticket}/alerts/alert-{ticket}-T-PHONE-1/acknowledge"
+    csrf = await signed_in(browser, "engineer")
+    forged = await browser.post(path, data={"csrf": "forged"})
+    assert forged.status_code == 403
+    away = await browser.post(path, data={"csrf": csrf})  # the watcher does not answer
+    assert away.status_code == 303
+    assert away.headers["location"].endswith("?alert=not_acknowledged")
+    page = await browser.get(away.headers["location"])
+    assert "could not be acknowledged" in page.text
+    async with console_app(engine, clock, KEYS) as reader:
+        token = await signed_in(reader, "reader")
+        refused = await reader.post(path, data={"csrf": token})
+        assert refused.status_code == 403
+
+
+async def test_signing_out_ends_the_session(browser: httpx.AsyncClient) -> None:
+    csrf = await signed_in(browser, "engineer")
+    kept = await browser.post("/console/sign-out", data={"csrf": "forged"})
+    assert kept.status_code == 303
+    assert (await browser.get("/console/queue")).status_code == 200  # a forged form: no
+    out = await browser.post("/console/sign-out", data={"csrf": csrf})
+    assert out.status_code == 303
+    assert (await browser.get("/console/queue")).status_code == 303

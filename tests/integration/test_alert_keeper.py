@@ -8,18 +8,23 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import httpx
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.auth import KeyRing, parse_api_keys
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare_sla.adapters.alert_store import SqlAlertStore, decoded
+from aftercare_sla.adapters.oncall_pages import AckLinks
 from aftercare_sla.adapters.override_store import SqlOverrideStore
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.domain.alert_events import AlertEscalated
 from aftercare_sla.domain.alerting import alert_id
 from aftercare_sla.domain.escalation import OnCallPolicy
 from aftercare_sla.domain.oncall import Override
+from aftercare_sla.entrypoints.ack_page import AckPage
+from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.entrypoints.service import paging_groups
 from aftercare_sla.service_layer.alert_keeper import AlertKeeper
 from tests.integration.test_sla_watcher import (
@@ -157,3 +162,41 @@ async def test_an_override_entered_over_the_api_is_paged_instead_of_the_rotation
     await keeper.on_verdict(warning)
     await keeper.fire_due()
     assert [s[:2] for s in await steps(engine)] == [(0, ["lead"])]
+
+
+async def test_the_api_acknowledges_in_the_name_of_the_person_acting(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """A console acknowledges with its own key and names its signed-in user (X-Actor);
+    a role that does not act on alerts is refused whatever it names."""
+    clock.set(T0)
+    store = SqlWatcherStore(engine)
+    watcher, keeper = watcher_for(store, clock), keeper_on(engine, clock)
+    await deliver(watcher, cloudevents("t-page", email_ticket(), met=False))
+    clock.set(later(8) + timedelta(seconds=1))
+    await watcher.fire_due()
+    [warning] = await verdicts(store, "t-page", "T-EMAIL")
+    await keeper.on_verdict(warning)
+    links = AckLinks("s" * 16, "http://sla.test")
+    keys = KeyRing(parse_api_keys("console:c-key=supervisor,viewer:r-key=reader"))
+    app = create_sla_app(
+        engine, clock, keys, alerts=(keeper, links, AckPage(ONCALL, "http://t", "Asia/Shanghai"))
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sla.test"
+    ) as api:
+        path = f"/alerts/{KEY}/acknowledge"
+        reader = await api.post(path, headers={"Authorization": "Bearer r-key", "X-Actor": "eng"})
+        assert reader.status_code == 403
+        done = await api.post(path, headers={"Authorization": "Bearer c-key", "X-Actor": "eng"})
+        assert done.status_code == 200, done.text
+        assert done.json()["state"] == "acknowledged"
+        assert done.json()["acknowledged_by"] == "eng"
+        listed = await api.get(
+            "/alerts", params={"ticket": "t-page"}, headers={"Authorization": "Bearer r-key"}
+        )
+        assert [a["alert_id"] for a in listed.json()] == [KEY]
+        other = await api.get(
+            "/alerts", params={"ticket": "t-other"}, headers={"Authorization": "Bearer r-key"}
+        )
+        assert other.json() == []

@@ -22,7 +22,8 @@ from aftercare_ticket.console.access import add_access_routes
 from aftercare_ticket.console.dashboard import Dashboard
 from aftercare_ticket.console.queue import add_queue_route
 from aftercare_ticket.console.rendering import STATIC, Pages
-from aftercare_ticket.console.reporting_client import ReportingClient
+from aftercare_ticket.console.reporting_client import NotifierClient, ReportingClient
+from aftercare_ticket.console.service_client import ServiceClient
 from aftercare_ticket.console.session import PATH, ConsoleSessions
 from aftercare_ticket.console.sla_client import SlaClient
 from aftercare_ticket.console.status_page import StatusPage
@@ -42,7 +43,7 @@ def install_console(
     clock: Clock,
     *,
     sla_transport: httpx.AsyncBaseTransport | None = None,
-) -> list[SlaClient | ReportingClient]:
+) -> list[ServiceClient]:
     """Add the console's routes and files to ``app``; returns the clients of the other
     services, for the app to close when it stops. ``sla_transport``: reach the watcher's
     API some other way than over the network (an ASGI app in the same process)."""
@@ -51,10 +52,11 @@ def install_console(
     sessions = ConsoleSessions(f"console:{settings.console_secret}", keys, clock, secure=secure)
     sla = SlaClient(settings.sla_url, settings.console_key, transport=sla_transport)
     reporting = ReportingClient(settings.reporting_url, settings.console_key)
+    notifier = NotifierClient(settings.notifier_url, settings.console_key)
     router = APIRouter(prefix=PATH, include_in_schema=False)
     add_access_routes(router, sessions, pages)
     add_queue_route(router, sessions, pages, QueueReads(engine), sla)
-    TicketPage(service, sessions, pages, sla).install(router)
+    TicketPage(service, sessions, pages, sla, notifier).install(router)
     Dashboard(sessions, pages, reporting, clock).install(router)
     app.include_router(router)
     status = StatusLinks(
@@ -63,4 +65,4 @@ def install_console(
     surveys = SurveyLinks(settings.survey_secret, settings.survey_url, clock)
     StatusPage(service, SqlStatusLinks(engine), status, surveys, pages).install(app, clock)
     app.mount(f"{PATH}/static", StaticFiles(directory=STATIC), name="console-static")
-    return [sla, reporting]
+    return [sla, reporting, notifier]

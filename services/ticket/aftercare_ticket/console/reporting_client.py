@@ -1,47 +1,36 @@
-"""The reporting service as the console's dashboard reads it: over its HTTP API with the
-console's key (a supervisor's: the indicators are theirs to read). A page shows what it
-could get and says what it could not."""
+"""The reporting service's API as the dashboard reads it (the console's key must be a
+supervisor's: the indicators are theirs to read) and the notifier's, for the customer
+updates of a ticket."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
-import structlog
 
-log = structlog.get_logger(__name__)
-TIMEOUT = httpx.Timeout(5.0, connect=0.5)
+from aftercare_ticket.console.service_client import ServiceClient
 
 
-class ReportingClient:
-    def __init__(self, base_url: str, api_key: str | None) -> None:
-        self.api_key = api_key
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.AsyncClient(base_url=base_url, headers=headers, timeout=TIMEOUT)
+class ReportingClient(ServiceClient):
+    timeout = httpx.Timeout(5.0, connect=0.5)
+    name = "reporting"
 
     async def kpis(self, params: dict[str, str]) -> dict[str, Any] | None:
-        answer = await self._get("/kpis", params)
+        answer = await self.call("GET", "/kpis", params=params)
         return None if answer is None else dict(answer.json())
 
     async def score(self, params: dict[str, str]) -> dict[str, Any] | None:
-        answer = await self._get("/score", params)
+        answer = await self.call("GET", "/score", params=params)
         return None if answer is None else dict(answer.json())
 
     async def report(self, format_: str, params: dict[str, str]) -> httpx.Response | None:
-        return await self._get(f"/reports/kpis.{format_}", params)
+        return await self.call("GET", f"/reports/kpis.{format_}", params=params)
 
-    async def _get(self, path: str, params: dict[str, str]) -> httpx.Response | None:
-        if not self.api_key:
-            return None
-        try:
-            answer = await self.http.get(path, params=params)
-        except httpx.HTTPError as error:
-            log.warning("reporting unreachable", path=path, error=type(error).__name__)
-            return None
-        if answer.status_code != 200:
-            log.warning("reporting refused", path=path, status=answer.status_code)
-            return None
-        return answer
 
-    async def close(self) -> None:
-        await self.http.aclose()
+class NotifierClient(ServiceClient):
+    name = "notifier"
+
+    async def updates(self, ticket_id: str) -> list[dict[str, Any]] | None:
+        """The customer updates of the ticket, newest first, recipients masked."""
+        answer = await self.call("GET", "/notifications", params={"ticket_id": ticket_id})
+        return None if answer is None else list(answer.json())

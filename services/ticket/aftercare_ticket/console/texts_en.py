@@ -138,4 +138,21 @@ EN: Mapping[str, str] = {
     "target": "Target",
     "trend": "Trend",
     "reports_unavailable": "The reporting service cannot be reached: no figures to show.",
+    "alerts": "On-call alerts",
+    "acknowledge_alert": "Acknowledge",
+    "alert_acknowledged": "The alert is acknowledged: its escalation stops.",
+    "alert_not_acknowledged": (
+        "The alert could not be acknowledged (resolved already, or the SLA watcher is away)."
+    ),
+    "alert_state.triggered": "triggered",
+    "alert_state.acknowledged": "acknowledged",
+    "warning": "warning",
+    "breach": "breach",
+    "updates": "Customer updates",
+    "no_updates": "No update sent yet.",
+    "updates_unavailable": "The notifier cannot be reached: updates are not shown.",
+    "delivery.pending": "waiting to be sent",
+    "delivery.sent": "sent",
+    "delivery.failed": "failed",
+    "delivery.cancelled": "cancelled",
 }

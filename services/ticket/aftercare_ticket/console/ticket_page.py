@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 from aftercare_ticket.console.access import first, guarded, posted_form
 from aftercare_ticket.console.forms import body_of, field_errors, form_of
 from aftercare_ticket.console.rendering import Pages
+from aftercare_ticket.console.reporting_client import NotifierClient
 from aftercare_ticket.console.session import PATH, ConsoleSessions, SignedIn
 from aftercare_ticket.console.sla_client import SlaClient
 from aftercare_ticket.domain.commands import TICKET_COMMANDS
@@ -30,6 +31,8 @@ from aftercare_ticket.entrypoints.schemas import EventOut, TicketOut
 from aftercare_ticket.service_layer.service import Caller, TicketNotFound, TicketService
 
 FORMS = {name: form_of(model) for name, model in TICKET_COMMANDS.items()}
+ALERT_ROLES = frozenset({"admin", "engineer", "supervisor"})
+"""Who acknowledges on-call alerts (the watcher's rule)."""
 TICKET_ID_CHARS = 64
 
 
@@ -45,16 +48,40 @@ def _as_of(text: str, zone: ZoneInfo) -> datetime | None:
 
 class TicketPage:
     def __init__(
-        self, service: TicketService, sessions: ConsoleSessions, pages: Pages, sla: SlaClient
+        self,
+        service: TicketService,
+        sessions: ConsoleSessions,
+        pages: Pages,
+        sla: SlaClient,
+        notifier: NotifierClient,
     ) -> None:
         self.service = service
         self.sessions = sessions
         self.pages = pages
         self.sla = sla
+        self.notifier = notifier
 
     def install(self, router: APIRouter) -> None:
         router.add_api_route("/tickets/{ticket_id}", self.show, methods=["GET"])
         router.add_api_route("/tickets/{ticket_id}/{command}", self.run, methods=["POST"])
+        router.add_api_route(
+            "/tickets/{ticket_id}/alerts/{alert_id}/acknowledge", self.acknowledge, methods=["POST"]
+        )
+
+    async def acknowledge(self, request: Request, ticket_id: str, alert_id: str) -> Response:
+        """An on-call alert of the ticket, acknowledged in the signed-in key's name."""
+        session = guarded(self.sessions, request)
+        if isinstance(session, Response):
+            return session
+        form = await posted_form(request)
+        if not self.sessions.form_valid(session, first(form, "csrf")):
+            return self.pages.render(request, "message.html.j2", 403, message="bad_form")
+        if session.principal.role not in ALERT_ROLES:
+            return self.pages.render(request, "message.html.j2", 403, message="forbidden")
+        done = await self.sla.acknowledge(alert_id[:200], session.principal.key_name)
+        outcome = "acknowledged" if done else "not_acknowledged"
+        target = f"{PATH}/tickets/{ticket_id[:TICKET_ID_CHARS]}?alert={outcome}"
+        return RedirectResponse(target, status_code=303)
 
     async def show(self, request: Request, ticket_id: str) -> Response:
         session = guarded(self.sessions, request)
@@ -129,6 +156,9 @@ class TicketPage:
             events=events,
             clocks=None if as_of else await self.sla.ticket_clocks(ticket_id),
             alerts=None if as_of else await self.sla.open_alerts(ticket_id),
+            updates=None if as_of else await self.notifier.updates(ticket_id),
+            can_acknowledge=session.principal.role in ALERT_ROLES,
+            alert_outcome=request.query_params.get("alert", "")[:20],
             commands=[(c, FORMS[c]) for c in commands if c in FORMS],
             failed=failed,
             done=done if done.replace("-", "_") in TICKET_COMMANDS else "",

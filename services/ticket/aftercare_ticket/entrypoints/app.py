@@ -17,8 +17,7 @@ from aftercare.deadletters import dead_letter_readiness
 from aftercare.http import create_service_app, door_limits
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.console import PATH, install_console
-from aftercare_ticket.console.reporting_client import ReportingClient
-from aftercare_ticket.console.sla_client import SlaClient
+from aftercare_ticket.console.service_client import ServiceClient
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.entrypoints.problems import install_domain_problems
 from aftercare_ticket.entrypoints.routes import router
@@ -48,7 +47,7 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
 
-    closing: list[SlaClient | ReportingClient] = []
+    closing: list[ServiceClient] = []
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
