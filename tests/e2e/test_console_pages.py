@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
 from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.domain.alerting import alert_id
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.tables import ticket_views
@@ -222,7 +223,7 @@ async def test_alert_acknowledgement_needs_the_form_token_and_an_acting_role(
     engine: AsyncEngine, clock: FixedClock, browser: httpx.AsyncClient
 ) -> None:
     ticket = await raised(browser)
-    path = f"/console/tickets/{ticket}/alerts/alert-{ticket}-T-PHONE-1/acknowledge"
+    path = f"/console/tickets/{ticket}/alerts/{alert_id(ticket, 'T-PHONE', 1)}/acknowledge"
     csrf = await signed_in(browser, "engineer")
     forged = await browser.post(path, data={"csrf": "forged"})
     assert forged.status_code == 403
