@@ -43,7 +43,7 @@ def open_ticket_rows(count: int, now: datetime) -> tuple[Rows, Rows]:
         views.append({
             "id": ticket, "version": 1, "state": "raised", "kind": "support", "channel": "email",
             "priority": PRIORITIES[number % 4], "urgent": False, "customer_ref": f"C-{number}",
-            "assignee": None, "subject": f"Case {number}", "requested_at": created,
+            "assignee": None, "region": None, "subject": f"Case {number}", "requested_at": created,
             "created_at": created, "updated_at": created, "reopen_count": 0, "summary": {},
         })  # fmt: skip
         deadline = now + timedelta(minutes=random.randint(-60, 600))

@@ -246,3 +246,15 @@ async def test_signing_out_ends_the_session(browser: httpx.AsyncClient) -> None:
     out = await browser.post("/console/sign-out", data={"csrf": csrf})
     assert out.status_code == 303
     assert (await browser.get("/console/queue")).status_code == 303
+
+
+async def test_the_queue_and_the_list_filter_by_region(browser: httpx.AsyncClient) -> None:
+    east = await raised(browser, region="华东")
+    north = await raised(browser, region="华北")
+    listed = await browser.get("/tickets", params={"region": "华东"}, headers=auth("admin"))
+    assert [t["id"] for t in listed.json()["items"]] == [east]
+    assert listed.json()["items"][0]["region"] == "华东"
+    await signed_in(browser, "engineer")
+    page = (await browser.get("/console/queue", params={"region": "华北"})).text
+    assert f'href="/console/tickets/{north}"' in page
+    assert f'href="/console/tickets/{east}"' not in page

@@ -71,3 +71,19 @@ async def test_a_customer_answers_the_survey_once(
         1,
         1,
     )
+
+
+async def test_the_survey_pages_are_rate_limited_per_address(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    reporting = Reporting(engine, clock, CST)
+    app = create_reporting_app(engine, reporting, KEYS, survey_secret=SECRET)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://r"
+    ) as web:
+        answers = [(await web.get("/surveys/guess")).status_code for _ in range(60)]
+        assert set(answers) == {410}
+        assert (await web.get("/surveys/guess")).status_code == 429
+        refused = await web.post("/surveys/guess", json={})
+        assert refused.status_code == 429
+        assert refused.headers["content-type"] == "application/problem+json"

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
 from aftercare.problems import Problem
+from aftercare.public_pages import PerAddressLimit
 from aftercare.tokens import TokenRefused, verify
 from aftercare_reporting.adapters.surveys import ITEMS, AlreadyAnswered, record_answer
 
@@ -28,6 +29,7 @@ WORDS: dict[str, dict[str, str]] = {
         "overall": "Overall",
         "send": "Send",
         "thanks": "Thank you: your answer is recorded.",
+        "too_many": "Too many requests from your address: try again in a minute.",
         "used": "This survey was answered already. Thank you.",
         "refused": "This link is not valid any more.",
     },
@@ -40,6 +42,7 @@ WORDS: dict[str, dict[str, str]] = {
         "overall": "总体满意度",
         "send": "提交",
         "thanks": "谢谢！您的评价已记录。",
+        "too_many": "您的访问过于频繁，请一分钟后再试。",
         "used": "此问卷已填写过，谢谢。",
         "refused": "此链接已失效。",
     },
@@ -112,6 +115,8 @@ async def _answer(request: Request) -> tuple[dict[str, Any], bool]:
 
 
 def install_survey_routes(app: FastAPI, engine: AsyncEngine, secret: str, clock: Clock) -> None:
+    limit = PerAddressLimit("survey")
+
     def claims_of(token: str) -> dict[str, Any] | None:
         try:
             return verify(secret, token, clock.now())
@@ -120,6 +125,8 @@ def install_survey_routes(app: FastAPI, engine: AsyncEngine, secret: str, clock:
 
     @app.get(PATH + "{token}", tags=["surveys"], include_in_schema=False)
     async def survey_page(token: str, request: Request) -> Response:
+        if not await limit.allows(request):
+            return _page("zh-CN", f"<p>{html.escape(WORDS['zh-CN']['too_many'])}</p>", 429)
         claims = claims_of(token)
         if claims is None:
             return _page("zh-CN", f"<p>{html.escape(WORDS['zh-CN']['refused'])}</p>", 410)
@@ -127,6 +134,8 @@ def install_survey_routes(app: FastAPI, engine: AsyncEngine, secret: str, clock:
 
     @app.post(PATH + "{token}", tags=["surveys"], include_in_schema=False)
     async def survey_answer(token: str, request: Request) -> Response:
+        if not await limit.allows(request):
+            raise Problem(429, "too-many-requests", "Too many requests from this address")
         claims = claims_of(token)
         values, as_form = await _answer(request)
         language = str((claims or {}).get("lang", "zh-CN"))

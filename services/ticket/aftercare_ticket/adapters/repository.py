@@ -85,6 +85,7 @@ def view_row(ticket: Ticket) -> dict[str, Any]:
         "urgent": ticket.urgent,
         "customer_ref": ticket.customer_ref,
         "assignee": ticket.assignee,
+        "region": ticket.region,
         "subject": ticket.subject,
         "requested_at": ticket.requested_at,
         "created_at": ticket.created_at,

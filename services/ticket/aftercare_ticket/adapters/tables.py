@@ -25,6 +25,7 @@ ticket_views = Table(
     Column("urgent", Boolean, nullable=False),
     Column("customer_ref", String(200), nullable=False),
     Column("assignee", String(200)),
+    Column("region", String(200)),
     Column("subject", String(200), nullable=False),
     Column("requested_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
@@ -34,6 +35,7 @@ ticket_views = Table(
     Index("ix_ticket_views_created", "created_at", "id"),
     Index("ix_ticket_views_state", "state", "created_at"),
     Index("ix_ticket_views_customer", "customer_ref", "created_at"),
+    Index("ix_ticket_views_region", "region", "created_at"),
 )
 
 idempotency_keys = Table(

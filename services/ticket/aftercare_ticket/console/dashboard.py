@@ -1,8 +1,8 @@
 """The supervisor's dashboard: each indicator of the range against its target, its trend
 period by period (a small chart drawn on the server: no script), a comparison by kind,
-region, engineer or another slice, the indicator tree's score, and the reports to
-download. Everything comes from the reporting service's API; the figures are its own,
-never recomputed here."""
+region, engineer or another slice, the indicator tree's score, the latest
+self-assessments, and the reports to download. Everything comes from the reporting
+service's API; the figures are its own, never recomputed here."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ class Dashboard:
         if group_by:
             compared = await self.reporting.kpis({**span, "period": "all", "group_by": group_by})
         score = await self.reporting.score(span)
+        assessments = await self.reporting.assessments()
         trends = series(trend["rows"]) if trend else {}
         return self.pages.render(
             request,
@@ -114,6 +115,7 @@ class Dashboard:
             charts={kpi: trend_points(values) for kpi, values in trends.items()},
             compared=(compared or {}).get("rows"),
             score=score,
+            assessments=assessments or [],
             available=whole is not None,
             report_query=request.url.query,
         )

@@ -1,6 +1,6 @@
 """The queue: open tickets in the order their clocks fall due (breached first, as their
 deadlines have passed), with the filters a desk works by. The ticket service picks the
-tickets (kind, priority, state, assignee, channel, urgency); the SLA watcher puts them in
+tickets (kind, priority, state, assignee, region, channel, urgency); the SLA watcher puts them in
 deadline order; without the watcher the queue is newest first, and says so."""
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ def queue_filters(params: Mapping[str, str]) -> dict[str, Any]:
     found: dict[str, Any] = {
         name: params[name] for name, allowed in CHOICES.items() if params.get(name) in allowed
     }
-    assignee = params.get("assignee", "").strip()
-    if assignee:
-        found["assignee"] = assignee[:200]
+    for name in ("assignee", "region"):
+        typed = params.get(name, "").strip()
+        if typed:
+            found[name] = typed[:200]
     if params.get("urgent") == "1":
         found["urgent"] = True
     return found

@@ -23,6 +23,11 @@ class ReportingClient(ServiceClient):
         answer = await self.call("GET", "/score", params=params)
         return None if answer is None else dict(answer.json())
 
+    async def assessments(self, limit: int = 5) -> list[dict[str, Any]] | None:
+        """The latest self-assessments (S §6): title, date, total and level."""
+        answer = await self.call("GET", "/assessments", params={"limit": limit})
+        return None if answer is None else list(answer.json())
+
     async def report(self, format_: str, params: dict[str, str]) -> httpx.Response | None:
         return await self.call("GET", f"/reports/kpis.{format_}", params=params)
 

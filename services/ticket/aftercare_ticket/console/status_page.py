@@ -11,9 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Path, Request
-from limits import parse
-from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -22,13 +19,13 @@ from aftercare.clock import Clock
 from aftercare.customer_links import StatusLinks, SurveyLinks
 from aftercare.eventstore import RecordedEvent
 from aftercare.problems import Problem
+from aftercare.public_pages import PerAddressLimit
 from aftercare.tokens import TokenRefused
 from aftercare_ticket.adapters.status_link_store import SqlStatusLinks
 from aftercare_ticket.console.rendering import Pages
 from aftercare_ticket.service_layer.service import TicketNotFound, TicketService
 
 STATUS_PATH = "/status/"
-PER_ADDRESS = parse("60/minute")
 REVOKING_ROLES = frozenset({"admin", "engineer", "intake"})
 SHOWN: Mapping[str, tuple[str, ...]] = {
     "RequestRaised": (),
@@ -86,7 +83,7 @@ class StatusPage:
         self.links = links
         self.surveys = surveys
         self.pages = pages
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limit = PerAddressLimit("status")
 
     def install(self, app: FastAPI, clock: Clock) -> None:
         router = APIRouter(include_in_schema=False)
@@ -114,8 +111,7 @@ class StatusPage:
         )
 
     async def show(self, request: Request, token: str) -> Response:
-        address = request.client.host if request.client else "unknown"
-        if not await self.limiter.hit(PER_ADDRESS, "status", address):
+        if not await self.limit.allows(request):
             return self._plain(request, 429, "too_many", "zh-CN")
         try:
             claims = self.links.claims(token[:2000])

@@ -155,4 +155,8 @@ EN: Mapping[str, str] = {
     "delivery.sent": "sent",
     "delivery.failed": "failed",
     "delivery.cancelled": "cancelled",
+    "assessments": "Self-assessments",
+    "assessed_on": "Assessed on",
+    "total": "Total",
+    "level": "Level",
 }

@@ -200,4 +200,8 @@ ZH_CN: Mapping[str, str] = {
     "delivery.sent": "已发送",
     "delivery.failed": "发送失败",
     "delivery.cancelled": "已取消",
+    "assessments": "自评结果",
+    "assessed_on": "评价日期",
+    "total": "总分",
+    "level": "等级",
 }

@@ -129,6 +129,7 @@ async def list_tickets(
     channel: Channel | None = None,
     customer_ref: Ref = None,
     assignee: Ref = None,
+    region: Ref = None,
     urgent: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=1000)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -141,6 +142,7 @@ async def list_tickets(
         "channel": channel,
         "customer_ref": customer_ref,
         "assignee": assignee,
+        "region": region,
         "urgent": urgent,
     }
     filters = {name: value for name, value in filters.items() if value is not None}

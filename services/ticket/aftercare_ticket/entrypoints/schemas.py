@@ -94,6 +94,7 @@ class TicketSummary(BaseModel):
     urgent: bool
     customer_ref: str
     assignee: str | None
+    region: str | None = None
     subject: str
     requested_at: datetime
     created_at: datetime
