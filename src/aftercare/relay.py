@@ -164,9 +164,11 @@ class OutboxRelay(LogFollower):
                 if cloud_event is None:
                     continue
                 headers, value = to_kafka(cloud_event)
-                future = await producer.send(
-                    self.topic, value=value, key=event.stream_id.encode(), headers=headers
-                )
+                # Keyed by the ticket (the CloudEvent's subject), not by the stream: a
+                # ticket's verdicts and alerts land in the same partition as its own
+                # events on a topic of the same size, so a consumer joins them per ticket.
+                key = (cloud_event.subject or event.stream_id).encode()
+                future = await producer.send(self.topic, value=value, key=key, headers=headers)
             except UNPUBLISHABLE as error:
                 dead.append((event, error))
                 continue

@@ -25,7 +25,7 @@ from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_sla.entrypoints.service import SlaService
 from aftercare_system.settings import SystemSettings
 from tests.e2e.test_sla_pipeline import FAST, SCHEMAS, ticket_events
-from tests.support.kafka import eventually, publish, read_topic
+from tests.support.kafka import eventually, publish, read_raw, read_topic
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 from tests.support.sla_scenarios import T0, Scenario, ack, later
 
@@ -136,12 +136,16 @@ async def test_a_missed_clock_climbs_the_chain_is_acknowledged_by_link_and_resol
     assert len(mail_to(smtp, "lead@desk.example")) == 1
     [listed] = await service.keeper.store.listed("resolved", "oncall", 10)
     assert listed.ticket_id == "tk-page"
-    await the_alert_is_on_the_topic_for_integrators(broker, sla_topic, service)
+    await the_alert_is_on_the_topic_for_integrators(broker, topic, sla_topic, service)
 
 
 async def the_alert_is_on_the_topic_for_integrators(
-    broker: EmbeddedBroker, sla_topic: str, service: SlaService
+    broker: EmbeddedBroker, ticket_topic: str, sla_topic: str, service: SlaService
 ) -> None:
+    raw = await read_raw(broker.bootstrap_servers, sla_topic, service.relay.stats.published)
+    assert {record.key for record in raw} == {b"tk-page"}  # keyed by the ticket
+    [ticket_partition] = {p for p, _ in await read_topic(broker.bootstrap_servers, ticket_topic, 1)}
+    assert {record.partition for record in raw} == {ticket_partition}  # co-partitioned
     published = await read_topic(
         broker.bootstrap_servers, sla_topic, expect=service.relay.stats.published
     )
