@@ -4,6 +4,7 @@ documents, as the code defines them today."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -26,7 +27,6 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     from aftercare_reporting.entrypoints.app import create_reporting_app
     from aftercare_reporting.service_layer.projection import Reporting
     from aftercare_sla.adapters.publishing import sla_channel, sla_event_schemas
-    from aftercare_sla.entrypoints.app import create_sla_app
     from aftercare_ticket.adapters.contracts import ticket_channel, ticket_event_schemas
     from aftercare_ticket.entrypoints.app import create_app
 
@@ -49,7 +49,7 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     )
     files[directory / "asyncapi.yaml"] = render_yaml(asyncapi)
     files[directory / "openapi.json"] = render_json(create_app(TicketSettings()).openapi())
-    sla_app = create_sla_app(create_engine("sqlite+aiosqlite://"), SystemClock(), KeyRing([]))
+    sla_app = _documented_sla_app()
     files[directory / "sla-openapi.json"] = render_json(sla_app.openapi())
     notifier_app = create_notifier_app(create_engine("sqlite+aiosqlite://"), KeyRing([]))
     files[directory / "notifier-openapi.json"] = render_json(notifier_app.openapi())
@@ -58,6 +58,24 @@ def generated_contracts(directory: Path) -> dict[Path, str]:
     reporting_app = create_reporting_app(engine, reporting, KeyRing([]))
     files[directory / "reporting-openapi.json"] = render_json(reporting_app.openapi())
     return files
+
+
+def _documented_sla_app() -> Any:
+    """The watcher's app as it serves, alert routes included (they need its keeper)."""
+    from aftercare.auth import KeyRing
+    from aftercare.db import create_engine
+    from aftercare_sla.adapters.alert_store import SqlAlertStore
+    from aftercare_sla.adapters.oncall_pages import AckLinks
+    from aftercare_sla.domain.escalation import OnCallPolicy
+    from aftercare_sla.entrypoints.ack_page import AckPage
+    from aftercare_sla.entrypoints.app import create_sla_app
+    from aftercare_sla.service_layer.alert_keeper import AlertKeeper
+
+    engine, clock, oncall = create_engine("sqlite+aiosqlite://"), SystemClock(), OnCallPolicy()
+    keeper = AlertKeeper(SqlAlertStore(engine), oncall, {}, clock)
+    links = AckLinks("documentation-only-secret", "http://localhost:8001")
+    page = AckPage(oncall, "http://localhost:8000/console", "Asia/Shanghai")
+    return create_sla_app(engine, clock, KeyRing([]), oncall=oncall, alerts=(keeper, links, page))
 
 
 def schemas_command(directory: Path, check: bool) -> int:
