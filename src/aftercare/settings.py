@@ -27,6 +27,13 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DATABASE_URL", "AFTERCARE_DATABASE_URL")
     )
     http_host: str = "127.0.0.1"
+    # In a container every part listens on all interfaces (``0.0.0.0``) while the
+    # ``*_HOST`` settings stay the names the others reach it by (a Compose service, a
+    # Kubernetes Service); unset, each part listens on its own ``*_HOST``.
+    bind_host: str | None = None
+    # How the notifier reaches the ticket API, when that is not the public address
+    # customers' links use (inside a cluster: http://api:8000).
+    ticket_api_url: str | None = None
     http_port: int = 8000
     # API processes for ``aftercare api`` (``aftercare run`` serves one).
     http_workers: int = Field(default=1, ge=1)
@@ -137,6 +144,14 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    def listen_host(self, host: str) -> str:
+        """The address a part listening as ``host`` binds to."""
+        return self.bind_host or host
+
+    @property
+    def internal_ticket_api_url(self) -> str:
+        return (self.ticket_api_url or self.base_url).rstrip("/")
 
     @property
     def console_url(self) -> str:

@@ -43,12 +43,14 @@ async def serve_api(settings: TicketSettings, reuse_port: bool = False) -> None:
 
     config = uvicorn.Config(
         create_app(settings),
-        host=settings.http_host,
+        host=settings.listen_host(settings.http_host),
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
     )
-    sock = _listening_socket(settings.http_host, settings.http_port, reuse_port)
+    sock = _listening_socket(
+        settings.listen_host(settings.http_host), settings.http_port, reuse_port
+    )
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
@@ -187,7 +189,7 @@ async def relay_only(settings: Settings, metrics_port: int | None) -> None:
 
         import aftercare.metrics  # noqa: F401 - registers the metrics before serving them
 
-        start_http_server(metrics_port, addr=settings.http_host)
+        start_http_server(metrics_port, addr=settings.listen_host(settings.http_host))
     created = await ensure_topics(settings.kafka_bootstrap_servers, topics_of(settings))
     await refill_new_topics(settings, created)
     await run_relay(settings, settings.kafka_bootstrap_servers)

@@ -88,7 +88,9 @@ class NotifierService(RunningService):
         self.clock = clock or SystemClock()
         cadence, templates = check_notifier_settings(settings)
         self.http = httpx.AsyncClient(timeout=10)
-        self.api = TicketApi(settings.base_url, notifier_api_key(settings), self.http)
+        self.api = TicketApi(
+            settings.internal_ticket_api_url, notifier_api_key(settings), self.http
+        )
         self.notifier = Notifier(
             SqlNotifierStore(engine),
             self.clock,
@@ -146,7 +148,7 @@ class NotifierService(RunningService):
                 create_notifier_app(
                     self.engine, self.settings.key_ring, door_limits(self.settings)
                 ),
-                self.settings.notifier_host,
+                self.settings.listen_host(self.settings.notifier_host),
                 self.settings.notifier_port,
                 self.settings.log_level,
             )

@@ -179,7 +179,7 @@ class ReportingService(RunningService):
                     self.settings.survey_secret,
                     self.publisher,
                 ),
-                self.settings.reporting_host,
+                self.settings.listen_host(self.settings.reporting_host),
                 self.settings.reporting_port,
                 self.settings.log_level,
             )

@@ -194,7 +194,7 @@ class SlaService(RunningService):
                     self.policy.oncall,
                     (self.keeper, self.links, self.ack_page),
                 ),
-                self.settings.sla_host,
+                self.settings.listen_host(self.settings.sla_host),
                 self.settings.sla_port,
                 self.settings.log_level,
             )
