@@ -41,6 +41,7 @@ from aftercare.consuming import (
     TransientError,
 )
 from aftercare.db import transaction
+from aftercare.metrics import CONSUMER_LAG
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
     Failing,
@@ -134,6 +135,12 @@ class IdempotentConsumer:
         await self._commit(set(self._uncommitted))
         for partition in self.assignment:
             self._positions[partition] = await self._consumer.position(partition)
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None:
+                behind = max(0, highwater - self._positions[partition])
+                CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(
+                    behind
+                )
         return sum(len(records) for records in batches.values())
 
     async def prune(self) -> int:

@@ -34,6 +34,12 @@ CONSUMED = Counter(
     "Messages a consumer finished with, by outcome (processed, duplicate, dead_lettered).",
     ["consumer", "outcome"],
 )
+CONSUMER_LAG = Gauge(
+    "aftercare_consumer_lag",
+    "Events on a partition this member owns that it has not applied yet (high-water mark "
+    "minus position), by consumer, topic and partition.",
+    ["consumer", "topic", "partition"],
+)
 CONSUMER_RETRIES = Counter(
     "aftercare_consumer_retries", "Handler failures that were retried.", ["consumer"]
 )

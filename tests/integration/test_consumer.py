@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
+from prometheus_client import REGISTRY
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -375,3 +376,36 @@ async def test_a_keyed_projection_gets_whole_batches_and_still_sets_poison_aside
             .where(processed_events.c.consumer == name)
         )
     assert remembered.scalar_one() == 0
+
+
+async def test_the_lag_of_each_owned_partition_is_measured(
+    effects_table: AsyncEngine,
+    broker: EmbeddedBroker,
+    topic: str,
+    running: list[asyncio.Task[Any]],
+) -> None:
+    """What the operators' consumer-lag panel and alert read: events on an owned
+    partition not applied yet; none once the member has caught up."""
+    engine, bootstrap = effects_table, broker.bootstrap_servers
+    name = f"lagging-{topic}"
+    await publish(bootstrap, topic, ticket_events(tickets=4, per_ticket=3))
+    consumer = start(
+        running,
+        IdempotentConsumer(
+            engine, bootstrap, [topic], f"group-{topic}", RecordingHandler(name), name=name,
+            tuning=FAST,
+        ),
+    )  # fmt: skip
+    await eventually(lambda: consumer.stats.processed == 12, message="all applied")
+
+    def lag() -> dict[str, float]:
+        return {
+            sample.labels["partition"]: sample.value
+            for family in REGISTRY.collect()
+            if family.name == "aftercare_consumer_lag"
+            for sample in family.samples
+            if sample.labels["consumer"] == name
+        }
+
+    await eventually(lambda: len(lag()) == 4, message="every owned partition measured")
+    await eventually(lambda: set(lag().values()) == {0.0}, message="caught up")
