@@ -41,7 +41,7 @@ from aftercare.consuming import (
     TransientError,
 )
 from aftercare.db import transaction
-from aftercare.metrics import CONSUMER_LAG
+from aftercare.partitions import OwnedPartitions
 from aftercare.processed import (
     DEAD_LETTER_SUFFIX,
     Failing,
@@ -87,13 +87,12 @@ class IdempotentConsumer:
             raise ValueError("a consumer needs a handler or a keyed handler")
         self.stats = ConsumerStats(self.name)
         self._failing = Failing(self.name, self.tuning, self.stats, self.clock)
-        self.assignment: set[TopicPartition] = set()
+        self.partitions = OwnedPartitions(self.name)
         self.assigned = asyncio.Event()
         """Set once the group has given this consumer its partitions."""
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._uncommitted: dict[TopicPartition, int] = {}
-        self._positions: dict[TopicPartition, int] = {}
         self._pruned_at: datetime | None = None
 
     async def run(self) -> None:
@@ -134,13 +133,8 @@ class IdempotentConsumer:
         await self._apply_batches(batches)
         await self._commit(set(self._uncommitted))
         for partition in self.assignment:
-            self._positions[partition] = await self._consumer.position(partition)
-            highwater = self._consumer.highwater(partition)
-            if highwater is not None:
-                behind = max(0, highwater - self._positions[partition])
-                CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(
-                    behind
-                )
+            position = await self._consumer.position(partition)
+            self.partitions.read_to(partition, position, self._consumer.highwater(partition))
         return sum(len(records) for records in batches.values())
 
     async def prune(self) -> int:
@@ -157,22 +151,25 @@ class IdempotentConsumer:
             if forgotten:
                 log.info("forgot old applied event ids", consumer=self.name, count=forgotten)
 
+    @property
+    def assignment(self) -> set[TopicPartition]:
+        return self.partitions.assignment
+
     def owned_partitions(self) -> list[int]:
         """Partition numbers this member holds now (of its single topic)."""
-        return sorted(tp.partition for tp in self.assignment)
+        return self.partitions.owned()
 
     def settled_partitions(self) -> list[int]:
         """Owned partitions read to the end: state kept per partition (timers) can be
         acted on without a message still on its way overtaking the action."""
-        return [tp.partition for tp in sorted(self.assignment) if self.caught_up(tp)]
+        if self._consumer is None:
+            return []
+        return self.partitions.settled(self._consumer.highwater)
 
     def caught_up(self, partition: TopicPartition) -> bool:
-        """Everything the broker had for ``partition`` at the last fetch has been applied."""
-        if self._consumer is None or partition not in self.assignment:
-            return False
-        highwater = self._consumer.highwater(partition)
-        position = self._positions.get(partition)
-        return highwater is not None and position is not None and position >= highwater
+        return self._consumer is not None and self.partitions.caught_up(
+            partition, self._consumer.highwater
+        )
 
     async def _start(self) -> None:
         await ensure_topics(
@@ -200,8 +197,7 @@ class IdempotentConsumer:
         consumer, producer = self._consumer, self._producer
         self._consumer = self._producer = None
         self._uncommitted.clear()
-        self._positions.clear()
-        self.assignment = set()
+        self.partitions.clear()
         self.assigned.clear()
         for client in (consumer, producer):
             if client is not None:
@@ -214,14 +210,12 @@ class IdempotentConsumer:
             await self._commit(revoked)
         except KafkaError as error:  # the new owner re-reads; processed_events skips repeats
             log.warning("commit on revoke failed", consumer=self.name, error=repr(error))
-        self.assignment -= revoked
-        for partition in revoked:
-            self._positions.pop(partition, None)
+        self.partitions.revoke(revoked)
         if self.on_revoked is not None:
             await self.on_revoked(revoked)
 
     async def _assigned(self, assigned: set[TopicPartition]) -> None:
-        self.assignment = set(assigned)
+        self.partitions.assign(assigned)
         if self.on_assigned is not None:
             await self.on_assigned(assigned)
         self.assigned.set()
