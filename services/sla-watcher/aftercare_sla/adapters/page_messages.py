@@ -11,7 +11,7 @@ id, and a receiver can drop the second copy.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,8 @@ from aftercare_sla.domain.alert_events import (
     AlertReassigned,
     AlertRenotified,
     AlertResolved,
+    AlertTriggered,
+    AlertUrgencyRaised,
 )
 from aftercare_sla.domain.alerting import OnCallAlert
 from aftercare_sla.domain.escalation import OnCallPolicy
@@ -53,6 +55,34 @@ class AckLinks:
         if not isinstance(alert_id, str) or not isinstance(person, str):
             raise tokens.TokenRefused("not a token")
         return alert_id, person
+
+
+def person_name(oncall: OnCallPolicy, person: str | None) -> str:
+    """A person's name from the policy; the id when the policy has no such person."""
+    who = oncall.people.get(person or "")
+    return who.name if who else (person or "-")
+
+
+def said(event: AlertEvent, name: Callable[[str], str]) -> str:
+    """An alert event in the words an engineer would use: in the messages and on the
+    acknowledgement page alike."""
+    if isinstance(event, AlertTriggered):
+        return f"triggered ({event.urgency})"
+    if isinstance(event, AlertUrgencyRaised):
+        return f"now a {event.urgency}: the chain starts again"
+    if isinstance(event, AlertEscalated):
+        whom = ", ".join(name(p) for p in event.people) or "nobody on call"
+        where = " and the group's channels" if event.channels else ""
+        return f"level {event.level + 1}, round {event.round + 1}: paged {whom}{where}"
+    if isinstance(event, AlertRenotified):
+        return f"reminded {', '.join(name(p) for p in event.people)}"
+    if isinstance(event, AlertAcknowledged):
+        return f"acknowledged by {name(event.by)}"
+    if isinstance(event, AlertReassigned):
+        return f"reassigned to {name(event.to)} by {name(event.by)}"
+    if isinstance(event, AlertResolved):
+        return f"resolved ({event.resolution})"
+    return event.event_type
 
 
 def people_paged(event: AlertEvent) -> tuple[str, ...]:
@@ -149,13 +179,7 @@ class PageMessages:
         return f"{head} — {where} — acknowledge {links or '-'}"
 
     def _what(self, event: AlertEvent) -> str:
-        if isinstance(event, AlertAcknowledged):
-            return f"acknowledged by {self.name(event.by)}"
-        if isinstance(event, AlertReassigned):
-            return f"reassigned to {self.name(event.to)} by {self.name(event.by)}"
-        if isinstance(event, AlertResolved):
-            return f"resolved ({event.resolution})"
-        return event.event_type
+        return said(event, self.name)
 
     def _document(
         self, alert: OnCallAlert, event: AlertEvent, people: Sequence[str]
@@ -184,5 +208,4 @@ class PageMessages:
         return found
 
     def name(self, person: str) -> str:
-        who = self.oncall.people.get(person)
-        return who.name if who else person
+        return person_name(self.oncall, person)

@@ -16,16 +16,8 @@ from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
 
-from aftercare_sla.domain.alert_events import (
-    AlertAcknowledged,
-    AlertEscalated,
-    AlertEvent,
-    AlertReassigned,
-    AlertRenotified,
-    AlertResolved,
-    AlertTriggered,
-    AlertUrgencyRaised,
-)
+from aftercare_sla.adapters.page_messages import person_name, said
+from aftercare_sla.domain.alert_events import AlertAcknowledged, AlertEvent
 from aftercare_sla.domain.alerting import OnCallAlert
 from aftercare_sla.domain.escalation import OnCallPolicy
 
@@ -100,28 +92,11 @@ class AckPage:
         return f"<ol>{items}</ol>"
 
     def _said(self, event: AlertEvent) -> str:
-        """One line per event, in the words an engineer would use."""
-        if isinstance(event, AlertTriggered):
-            return f"triggered ({event.urgency})"
-        if isinstance(event, AlertUrgencyRaised):
-            return f"now a {event.urgency}: the chain starts again"
-        if isinstance(event, AlertEscalated):
-            whom = ", ".join(self._name(p) for p in event.people) or "nobody on call"
-            where = " and the group's channels" if event.channels else ""
-            return f"level {event.level + 1}, round {event.round + 1}: paged {whom}{where}"
-        if isinstance(event, AlertRenotified):
-            return f"reminded {', '.join(self._name(p) for p in event.people)}"
-        if isinstance(event, AlertAcknowledged):
-            return f"acknowledged by {self._name(event.by)} ({event.via})"
-        if isinstance(event, AlertReassigned):
-            return f"reassigned to {self._name(event.to)} by {self._name(event.by)}"
-        if isinstance(event, AlertResolved):
-            return f"resolved ({event.resolution})"
-        return event.event_type
+        line = said(event, self._name)
+        return f"{line} ({event.via})" if isinstance(event, AlertAcknowledged) else line
 
     def _name(self, person: str | None) -> str:
-        who = self.oncall.people.get(person or "")
-        return who.name if who else (person or "-")
+        return person_name(self.oncall, person)
 
     def _at(self, instant: datetime | None) -> str:
         if instant is None:
