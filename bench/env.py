@@ -19,9 +19,10 @@ import asyncpg
 import httpx
 import psutil
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_system import SERVICE_PACKAGES
 
 AFTERCARE = str(Path(sys.executable).with_name("aftercare"))
@@ -85,8 +86,7 @@ class Environment:
         return {
             **os.environ,
             "DATABASE_URL": self.database_url,
-            "KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            **self.broker.client_environment(),
             "AFTERCARE_API_KEYS": f"{API_KEY}=admin",
             "AFTERCARE_LOG_LEVEL": "WARNING",
             **extra,

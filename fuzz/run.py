@@ -136,7 +136,9 @@ async def fuzz(
         **os.environ,
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "KAFKA_ENABLE_IDEMPOTENCE": "false",
+        "KAFKA_ENABLE_IDEMPOTENCE": "false",  # the embedded broker: one node, no idempotence
+        "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
+        "AFTERCARE_KAFKA_CREATE_TOPICS": "true",
         "AFTERCARE_API_KEYS": KEYS,
         "AFTERCARE_LOG_LEVEL": "ERROR",
         "AFTERCARE_HTTP_PORT": str(ports["tickets"]),

@@ -19,10 +19,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
+from aftercare.processed import DEAD_LETTER_SUFFIX
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_system import SERVICE_PACKAGES
 
 PG_ADMIN_DSN = os.environ.get("AFTERCARE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
@@ -149,7 +151,10 @@ async def broker() -> AsyncIterator[EmbeddedBroker]:
 
 @pytest.fixture
 async def topic(broker: EmbeddedBroker) -> str:
-    """A fresh topic per test, created before use with 4 partitions."""
+    """A fresh topic per test, created before use with 4 partitions, and its dead-letter
+    topic (the parts prepare theirs at start-up; a consumer alone creates none)."""
     name = f"ticket.events.test-{uuid.uuid4().hex[:8]}"
-    await ensure_topics(broker.bootstrap_servers, [TopicSpec(name, 4)])
+    await ensure_topics(
+        broker.bootstrap_servers, [TopicSpec(name, 4), TopicSpec(name + DEAD_LETTER_SUFFIX, 1)]
+    )
     return name

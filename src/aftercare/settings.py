@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aftercare.auth import ApiKey, KeyRing, parse_api_keys
+from aftercare.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
 
 DEV_ADMIN_KEY = "dev-admin-key"
 DEV_NOTIFIER_KEY = "dev-notifier-key"
@@ -23,6 +25,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFTERCARE_", extra="ignore")
 
     data_dir: Path = Path("var")
+    # TLS towards PostgreSQL passes through: ``?ssl=verify-full`` on the URL, and the
+    # CA (and client certificate) in libpq's PGSSLROOTCERT, PGSSLCERT and PGSSLKEY.
     database_url_override: str | None = Field(
         default=None, validation_alias=AliasChoices("DATABASE_URL", "AFTERCARE_DATABASE_URL")
     )
@@ -58,12 +62,38 @@ class Settings(BaseSettings):
             "KAFKA_BOOTSTRAP_SERVERS", "AFTERCARE_KAFKA_BOOTSTRAP_SERVERS"
         ),
     )
+    # Off for the embedded broker (it has no idempotent producer), on otherwise.
     kafka_enable_idempotence_override: bool | None = Field(
         default=None,
         validation_alias=AliasChoices(
             "KAFKA_ENABLE_IDEMPOTENCE", "AFTERCARE_KAFKA_ENABLE_IDEMPOTENCE"
         ),
     )
+    # How many replicas acknowledge each write: all in-sync ones, or the leader alone.
+    kafka_acks: Literal["all", "1"] = "all"
+    # Topics are the platform's in production: verified at start-up, created only for the
+    # embedded broker unless this says so (a developer's own Kafka).
+    kafka_create_topics_override: bool | None = Field(
+        default=None, validation_alias=AliasChoices("AFTERCARE_KAFKA_CREATE_TOPICS")
+    )
+    # The replicas each topic must have (checked at start-up); the embedded broker is one.
+    kafka_replication_factor: int = Field(default=3, ge=1, le=7)
+    # TLS and SASL towards the brokers (Strimzi's tls listener, a managed Kafka).
+    kafka_security_protocol: SecurityProtocol = Field(
+        default="PLAINTEXT",
+        validation_alias=AliasChoices(
+            "KAFKA_SECURITY_PROTOCOL", "AFTERCARE_KAFKA_SECURITY_PROTOCOL"
+        ),
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_ca_file: Path | None = None
+    kafka_ssl_cert_file: Path | None = None
+    kafka_ssl_key_file: Path | None = None
+    # Seconds a part has, after SIGTERM, to finish what it is doing (below the pod's
+    # terminationGracePeriodSeconds, 30 by default); then it exits regardless.
+    shutdown_grace_seconds: float = Field(default=25.0, gt=0, le=600)
     broker_host: str = "127.0.0.1"
     broker_port: int = 9092
     ticket_events_topic: str = "ticket.events.v1"
@@ -112,6 +142,34 @@ class Settings(BaseSettings):
         if self.kafka_enable_idempotence_override is not None:
             return self.kafka_enable_idempotence_override
         return self.kafka_bootstrap_servers is not None
+
+    @property
+    def kafka_create_topics(self) -> bool:
+        """True for the embedded broker, or when ``AFTERCARE_KAFKA_CREATE_TOPICS`` says so."""
+        if self.kafka_create_topics_override is not None:
+            return self.kafka_create_topics_override
+        return self.kafka_bootstrap_servers is None
+
+    @property
+    def kafka_topic_replication(self) -> int:
+        """The embedded broker is a single node: its topics have one replica."""
+        return 1 if self.kafka_bootstrap_servers is None else self.kafka_replication_factor
+
+    def kafka_connection(self, bootstrap_servers: str) -> KafkaConnection:
+        """Every client's connection to the brokers at ``bootstrap_servers``."""
+        password = self.kafka_sasl_password
+        return KafkaConnection(
+            bootstrap_servers,
+            security_protocol=self.kafka_security_protocol,
+            sasl_mechanism=self.kafka_sasl_mechanism,
+            sasl_username=self.kafka_sasl_username,
+            sasl_password=password.get_secret_value() if password else None,
+            ssl_ca_file=self.kafka_ssl_ca_file,
+            ssl_cert_file=self.kafka_ssl_cert_file,
+            ssl_key_file=self.kafka_ssl_key_file,
+            acks=self.kafka_acks,
+            enable_idempotence=self.kafka_enable_idempotence,
+        )
 
     @property
     def embedded_bootstrap_servers(self) -> str:

@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from aftercare.cloudevents import CloudEvent, NotACloudEvent, from_kafka
+from aftercare.kafka_connection import KafkaConnection, KafkaTarget
 
 
 def type_matches(ce_type: str, wanted: Collection[str]) -> bool:
@@ -47,7 +48,7 @@ def as_json_line(record: ConsumerRecord, event: CloudEvent) -> bytes:
 
 
 async def tail(
-    bootstrap_servers: str,
+    kafka: KafkaTarget,
     topic: str,
     *,
     from_beginning: bool = False,
@@ -58,8 +59,9 @@ async def tail(
     err: TextIO = sys.stderr,
 ) -> int:
     """Print matching events until cancelled, ``max_events`` or ``until_idle`` seconds of quiet."""
+    connection = KafkaConnection.of(kafka)
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, auto_offset_reset="earliest"
+        **connection.client_options(), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     printed = 0
@@ -67,7 +69,7 @@ async def tail(
         await consumer._client.force_metadata_update()
         partitions = sorted(consumer.partitions_for_topic(topic) or ())
         if not partitions:
-            print(f"topic {topic} does not exist on {bootstrap_servers}", file=err)
+            print(f"topic {topic} does not exist on {connection.bootstrap_servers}", file=err)
             return 0
         consumer.assign([TopicPartition(topic, number) for number in partitions])
         started_ms = int(datetime.now(UTC).timestamp() * 1000)
@@ -75,7 +77,7 @@ async def tail(
             await consumer.seek_to_beginning()
         else:
             await consumer.seek_to_end()
-        print(f"tailing {topic} on {bootstrap_servers}", file=err, flush=True)
+        print(f"tailing {topic} on {connection.bootstrap_servers}", file=err, flush=True)
         loop = asyncio.get_running_loop()
         last_message = loop.time()
         while max_events is None or printed < max_events:

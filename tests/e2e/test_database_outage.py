@@ -17,12 +17,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.clock import SystemClock
 from aftercare.consumer import ConsumerTuning
 from aftercare.db import create_engine
 from aftercare.eventstore.sql import events
 from aftercare.relay import OutboxRelay
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_sla.adapters.tables import sla_timers
 from aftercare_sla.entrypoints.service import SlaService
 from aftercare_system.settings import SystemSettings

@@ -16,9 +16,10 @@ import httpx
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.eventstore import SqlEventStore
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.publishing import TOPIC_EVENT_TYPES
 from aftercare_sla.entrypoints.app import create_sla_app

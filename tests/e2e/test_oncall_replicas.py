@@ -23,8 +23,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
+from aftercare.broker import EmbeddedBroker, free_port
 from aftercare.eventstore import RecordedEvent, SqlEventStore
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_sla.domain.alerting import alert_id
 from tests.e2e.test_oncall_paging import MISSED, ONCALL
 from tests.e2e.test_sla_pipeline import ticket_events
@@ -178,8 +179,7 @@ async def test_a_watcher_killed_mid_escalation_and_a_second_replica_send_each_st
     async with webhook_receiver() as hook, smtp_sink() as smtp:
         env = {
             "DATABASE_URL": postgres_url,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            **broker.client_environment(),
             "AFTERCARE_TICKET_EVENTS_TOPIC": topics[0],
             "AFTERCARE_SLA_TOPIC": topics[1],
             "AFTERCARE_SLA_POLICY": str(policy),

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.consumer import ConsumerTuning
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare_reporting.adapters.store import cases_raised
 from aftercare_reporting.entrypoints.service import ReportingService
 from aftercare_reporting.settings import ReportingSettings

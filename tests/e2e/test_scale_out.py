@@ -21,9 +21,10 @@ from bench.sla import raised
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics, free_port
+from aftercare.broker import EmbeddedBroker, free_port
 from aftercare.cloudevents import to_kafka
 from aftercare.eventstore.sql import events
+from aftercare.topics import TopicSpec, ensure_topics
 from tests.support.processes import AFTERCARE, aftercare, stop, wait_until_up
 from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
 
@@ -122,8 +123,7 @@ async def test_a_killed_watcher_is_taken_over_and_nothing_is_paged_twice(
     async with webhook_receiver() as hook:
         env = {
             "DATABASE_URL": postgres_url,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            **broker.client_environment(),
             "AFTERCARE_TICKET_EVENTS_TOPIC": topics[0],
             "AFTERCARE_SLA_TOPIC": topics[1],
             "AFTERCARE_SLA_POLICY": str(short_policy(tmp_path)),
@@ -170,8 +170,7 @@ async def test_two_notifiers_one_killed_every_customer_told_once(
     async with smtp_sink() as smtp:
         env = {
             "DATABASE_URL": postgres_url,
-            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
+            **broker.client_environment(),
             "AFTERCARE_TICKET_EVENTS_TOPIC": topic,
             "AFTERCARE_API_KEYS": "ops:admin-key=admin,notifier:notifier-key=notifier",
             "AFTERCARE_HTTP_PORT": str(api_port),

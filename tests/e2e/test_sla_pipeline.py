@@ -22,10 +22,11 @@ from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from aftercare.broker import EmbeddedBroker, TopicSpec, ensure_topics
+from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
 from aftercare.consumer import ConsumerTuning
+from aftercare.topics import TopicSpec, ensure_topics
 from aftercare.webhooks import sign_webhook
 from aftercare_sla.adapters.policy_file import parse_policy
 from aftercare_sla.adapters.tables import sla_timers

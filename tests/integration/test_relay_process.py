@@ -21,8 +21,7 @@ async def test_standalone_relay_serves_prometheus_metrics(
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'relay.db'}",
-        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
-        "KAFKA_ENABLE_IDEMPOTENCE": "false",
+        **broker.client_environment(),
     }
     migrate = await asyncio.create_subprocess_exec(AFTERCARE, "migrate", env=env)
     assert await migrate.wait() == 0

@@ -6,14 +6,21 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import structlog
 
+from aftercare.shutdown import until_terminated
 from aftercare_reporting.domain.periods import PERIODS, SLICES
 from aftercare_system.contracts import schemas_command
-from aftercare_system.maintenance import dead_letters_command, migrate, rebuild_views
+from aftercare_system.maintenance import (
+    dead_letters_command,
+    migrate,
+    prepare_system_topics,
+    rebuild_views,
+)
 from aftercare_system.services import (
     check_indicators,
     check_notifier,
@@ -94,19 +101,32 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_consumer_part(settings: SystemSettings, part: str) -> None:
-    """A part that consumes the topics on its own: it needs a real Kafka."""
+    """A part that consumes the topics on its own: it needs a real Kafka, and the topics
+    ready (or leave to create them); it stops gracefully on SIGTERM."""
     bootstrap = settings.kafka_bootstrap_servers
     if not bootstrap:
         raise SystemExit(f"aftercare {part} needs KAFKA_BOOTSTRAP_SERVERS")
     if part == "sla-watcher":
         check_sla_policy(settings)
-        asyncio.run(run_sla_watcher(settings, bootstrap))
+        main = run_sla_watcher(settings, bootstrap)
     elif part == "notifier":
         check_notifier(settings)
-        asyncio.run(run_notifier(settings, bootstrap))
+        main = run_notifier(settings, bootstrap)
     else:
         check_indicators(settings)
-        asyncio.run(run_reporting(settings, bootstrap))
+        main = run_reporting(settings, bootstrap)
+    asyncio.run(_when_topics_ready(settings, bootstrap, main))
+
+
+async def _when_topics_ready(
+    settings: SystemSettings, bootstrap: str, main: Coroutine[Any, Any, None]
+) -> None:
+    try:
+        await prepare_system_topics(settings, bootstrap)
+    except BaseException:
+        main.close()
+        raise
+    await until_terminated(main, settings.shutdown_grace_seconds)
 
 
 def _tail(settings: SystemSettings, args: argparse.Namespace) -> None:
@@ -145,7 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port))
     elif args.command == "relay":
-        asyncio.run(relay_only(settings, args.metrics_port))
+        asyncio.run(
+            until_terminated(
+                relay_only(settings, args.metrics_port), settings.shutdown_grace_seconds
+            )
+        )
     elif args.command in ("sla-watcher", "notifier", "reporting"):
         _run_consumer_part(settings, args.command)
     elif args.command == "migrate":

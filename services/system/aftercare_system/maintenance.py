@@ -9,9 +9,10 @@ from typing import Any
 
 import structlog
 
-from aftercare.broker import TopicSpec
 from aftercare.clock import SystemClock
+from aftercare.processed import DEAD_LETTER_SUFFIX
 from aftercare.settings import Settings
+from aftercare.topics import TopicSpec
 from aftercare_system import SERVICE_PACKAGES
 
 log = structlog.get_logger("aftercare")
@@ -60,6 +61,7 @@ async def dead_letters_command(settings: Settings, replay: bool, ids: list[int])
     from aftercare.db import create_engine
     from aftercare.deadletters import DeadLetter, dead_letters, replay_dead_letters
     from aftercare.eventstore import RecordedEvent
+    from aftercare.relay import message_key
 
     engine = create_engine(settings.database_url)
     try:
@@ -76,7 +78,8 @@ async def dead_letters_command(settings: Settings, replay: bool, ids: list[int])
         routes = _relay_routes(settings)
         bootstrap = settings.kafka_bootstrap_servers or settings.embedded_bootstrap_servers
         producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", max_request_size=settings.max_request_bytes
+            **settings.kafka_connection(bootstrap).producer_options(),
+            max_request_size=settings.max_request_bytes,
         )
         await producer.start()
 
@@ -86,9 +89,8 @@ async def dead_letters_command(settings: Settings, replay: bool, ids: list[int])
             if cloud_event is None:
                 raise ValueError("this event is not published on the topic")
             headers, value = to_kafka(cloud_event)
-            await producer.send_and_wait(
-                topic, value=value, key=event.stream_id.encode(), headers=headers
-            )
+            key = message_key(cloud_event, event.stream_id)
+            await producer.send_and_wait(topic, value=value, key=key, headers=headers)
 
         try:
             outcomes = await replay_dead_letters(
@@ -129,8 +131,30 @@ async def refill_new_topics(settings: Settings, created: Sequence[str]) -> None:
 
 
 def topics_of(settings: Settings) -> list[TopicSpec]:
+    """Every topic the parts use: the three event topics, and the dead-letter topics of
+    the two that are consumed (a message that keeps failing is set aside there)."""
+    replication = settings.kafka_topic_replication
+    published = (settings.ticket_events_topic, settings.sla_topic, settings.quality_topic)
+    consumed = (settings.ticket_events_topic, settings.sla_topic)
     return [
-        TopicSpec(settings.ticket_events_topic, settings.topic_partitions),
-        TopicSpec(settings.sla_topic, settings.topic_partitions),
-        TopicSpec(settings.quality_topic, settings.topic_partitions),
+        *(TopicSpec(name, settings.topic_partitions, replication) for name in published),
+        *(TopicSpec(name + DEAD_LETTER_SUFFIX, 1, replication, setting=None) for name in consumed),
     ]
+
+
+async def prepare_system_topics(settings: Settings, bootstrap_servers: str) -> list[str]:
+    """Create the topics (embedded broker, ``AFTERCARE_KAFKA_CREATE_TOPICS``) or verify
+    them, refusing to start on any difference; returns the names created."""
+    from aftercare.topics import TopicsNotReady, prepare_topics
+
+    try:
+        return await prepare_topics(
+            settings.kafka_connection(bootstrap_servers),
+            topics_of(settings),
+            create=settings.kafka_create_topics,
+        )
+    except TopicsNotReady as error:
+        lines = "\n".join(f"  - {problem}" for problem in error.problems)
+        raise SystemExit(
+            f"the Kafka topics at {bootstrap_servers} are not ready:\n{lines}"
+        ) from None

@@ -11,13 +11,12 @@ import sys
 
 import structlog
 
-from aftercare.broker import ensure_topics
 from aftercare.children import die_with_parent
 from aftercare.settings import Settings
 from aftercare_notifier.settings import NotifierSettings
 from aftercare_reporting.settings import ReportingSettings
 from aftercare_sla.settings import SlaSettings
-from aftercare_system.maintenance import refill_new_topics, topics_of
+from aftercare_system.maintenance import prepare_system_topics, refill_new_topics
 from aftercare_ticket.settings import TicketSettings
 
 log = structlog.get_logger("aftercare")
@@ -47,6 +46,8 @@ async def serve_api(settings: TicketSettings, reuse_port: bool = False) -> None:
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # SIGTERM: stop accepting, finish the requests in hand within the grace period.
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
     sock = _listening_socket(
         settings.listen_host(settings.http_host), settings.http_port, reuse_port
@@ -86,11 +87,10 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
     engine = create_engine(settings.database_url)
     relay = OutboxRelay(
         engine,
-        bootstrap_servers,
+        settings.kafka_connection(bootstrap_servers),
         settings.ticket_events_topic,
         ticket_cloudevent,
         event_types=EVENT_TYPES,
-        enable_idempotence=settings.kafka_enable_idempotence,
     )
     try:
         await relay.run()
@@ -190,6 +190,6 @@ async def relay_only(settings: Settings, metrics_port: int | None) -> None:
         import aftercare.metrics  # noqa: F401 - registers the metrics before serving them
 
         start_http_server(metrics_port, addr=settings.listen_host(settings.http_host))
-    created = await ensure_topics(settings.kafka_bootstrap_servers, topics_of(settings))
+    created = await prepare_system_topics(settings, settings.kafka_bootstrap_servers)
     await refill_new_topics(settings, created)
     await run_relay(settings, settings.kafka_bootstrap_servers)

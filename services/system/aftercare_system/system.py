@@ -8,9 +8,9 @@ import signal
 
 import structlog
 
-from aftercare.broker import BrokerFailedToStart, EmbeddedBroker, ensure_topics
+from aftercare.broker import BrokerFailedToStart, EmbeddedBroker
 from aftercare.settings import DEV_ADMIN_KEY
-from aftercare_system.maintenance import migrate, refill_new_topics, topics_of
+from aftercare_system.maintenance import migrate, prepare_system_topics, refill_new_topics
 from aftercare_system.services import (
     check_indicators,
     check_notifier,
@@ -72,7 +72,7 @@ async def run(settings: SystemSettings) -> None:
             raise SystemExit(f"aftercare: the embedded broker cannot start: {error}") from None
         bootstrap = broker.bootstrap_servers
     try:
-        created = await ensure_topics(bootstrap, topics_of(settings))
+        created = await prepare_system_topics(settings, bootstrap)
         print(_banner(settings, bootstrap, broker is not None), flush=True)
         await refill_new_topics(settings, created)
         if sink is not None:

@@ -152,6 +152,11 @@ class MemoryOutbox:
             )
         return claimed
 
+    async def release(self, ids: list[Any], now: datetime) -> None:
+        for row in self.tables.notifications.values():
+            if row["id"] in ids and row["status"] == "pending":
+                row.update(next_attempt_at=now, attempts=row["attempts"] - 1)
+
     async def unrecorded(self, now: datetime, batch: int) -> list[Any]:
         rows = [
             SimpleNamespace(**row)

@@ -109,6 +109,14 @@ class SqlOutbox:
             )
         return rows
 
+    async def release(self, ids: list[Any], now: datetime) -> None:
+        """Claimed updates handed back unsent: due again now, the claim not counted."""
+        await self.connection.execute(
+            update(notifications)
+            .where(and_(notifications.c.id.in_(ids), notifications.c.status == "pending"))
+            .values(next_attempt_at=now, attempts=notifications.c.attempts - 1)
+        )
+
     async def unrecorded(self, now: datetime, batch: int) -> list[Any]:
         """Sent updates still to be recorded on the ticket whose next try is due."""
         query = (

@@ -74,6 +74,10 @@ class Outbox(Protocol):
         """Due updates, each held for ``lease`` (other senders skip them)."""
         ...
 
+    async def release(self, ids: list[Any], now: datetime) -> None:
+        """Claimed updates handed back unsent (due again now)."""
+        ...
+
     async def unrecorded(self, now: datetime, batch: int) -> list[Any]:
         """Sent updates still to be recorded on the ticket whose next try is due."""
         ...

@@ -85,6 +85,7 @@ class NotifierService(RunningService):
     ) -> None:
         self.settings = settings
         self.engine = engine
+        kafka = settings.kafka_connection(bootstrap_servers)
         self.clock = clock or SystemClock()
         cadence, templates = check_notifier_settings(settings)
         self.http = httpx.AsyncClient(timeout=10)
@@ -115,7 +116,7 @@ class NotifierService(RunningService):
         self.topic = settings.ticket_events_topic
         self.consumer = IdempotentConsumer(
             engine,
-            bootstrap_servers,
+            kafka,
             [self.topic],
             group_id,
             self._handle,

@@ -18,6 +18,7 @@ from aftercare.customer_links import StatusLinks, SurveyLinks
 from aftercare.db import DATABASE_ERRORS
 from aftercare.eventstore import StoreUnavailable
 from aftercare.redact import redact
+from aftercare.shutdown import finish_in_hand
 from aftercare_notifier.adapters.channels import ChannelDirectory, Update, deliver_all
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone
@@ -43,8 +44,13 @@ class Sending(ProgressRecording):
     async def send_due(self) -> int:
         """Deliver what is due, and record what was delivered; returns how many handled."""
         claimed = await self._claim()
-        for row in claimed:
-            await self._send(row)
+        for index, row in enumerate(claimed):
+            try:
+                # a message on its way is delivered and marked, even when stopping
+                await finish_in_hand(self._send(row))
+            except asyncio.CancelledError:
+                await self._release(claimed[index + 1 :])
+                raise
         recorded = await self._record_unrecorded()
         return len(claimed) + recorded
 
@@ -53,6 +59,13 @@ class Sending(ProgressRecording):
             return await unit.outbox.claim_due(
                 self.clock.now(), self.tuning.lease, self.tuning.batch
             )
+
+    async def _release(self, rows: list[Any]) -> None:
+        """Give back what this sender claimed but will not send (it is stopping): another
+        sender takes it now rather than when the lease ends."""
+        if rows:
+            async with self.store.transaction() as unit:
+                await unit.outbox.release([row.id for row in rows], self.clock.now())
 
     async def _send(self, row: Any) -> None:
         """One claimed update: read the case, render it, deliver it, mark it, record it."""

@@ -76,6 +76,7 @@ class ReportingService(RunningService):
     ) -> None:
         self.settings = settings
         self.engine = engine
+        kafka = settings.kafka_connection(bootstrap_servers)
         self.clock = clock or SystemClock()
         zone = ZoneInfo(settings.sla_timezone)
         weights, self.file_entries = load_indicators(settings.indicators_file, zone)
@@ -100,7 +101,7 @@ class ReportingService(RunningService):
         )
         self.consumer = IdempotentConsumer(
             engine,
-            bootstrap_servers,
+            kafka,
             [settings.ticket_events_topic, settings.sla_topic],
             group_id,
             None,
@@ -109,15 +110,14 @@ class ReportingService(RunningService):
             clock=self.clock,
             keyed=self.reporting.on_events,  # facts and verdicts are kept under their own keys
         )
-        self.progress = GroupProgress(bootstrap_servers, group_id, self.consumer.topics)
+        self.progress = GroupProgress(kafka, group_id, self.consumer.topics)
         self.relay = OutboxRelay(
             engine,
-            bootstrap_servers,
+            kafka,
             settings.quality_topic,
             quality_cloudevent,
             name="quality-alerts",
             event_types=QUALITY_EVENT_TYPES,
-            enable_idempotence=settings.kafka_enable_idempotence,
             clock=self.clock,
         )
         self.serve_http = serve_http

@@ -92,6 +92,7 @@ class SlaService(RunningService):
     ) -> None:
         self.settings = settings
         self.engine = engine
+        kafka = settings.kafka_connection(bootstrap_servers)
         self.clock = clock or SystemClock()
         self.policy = policy or load_policy(settings.sla_policy)
         schedules = load_schedules(settings.sla_calendar_files)
@@ -103,7 +104,7 @@ class SlaService(RunningService):
         self.topic = settings.ticket_events_topic
         self.consumer = IdempotentConsumer(
             engine,
-            bootstrap_servers,
+            kafka,
             [self.topic],
             GROUP_ID,
             self._handle,
@@ -114,13 +115,12 @@ class SlaService(RunningService):
         )
         self.relay = OutboxRelay(
             engine,
-            bootstrap_servers,
+            kafka,
             settings.sla_topic,
             sla_cloudevent,
             name="sla-events",
             event_types=TOPIC_EVENT_TYPES,
             idle_wait=relay_idle_wait,
-            enable_idempotence=settings.kafka_enable_idempotence,
             clock=self.clock,
         )
         self.http = httpx.AsyncClient(timeout=10)
