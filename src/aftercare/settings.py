@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aftercare.auth import ApiKey, KeyRing, parse_api_keys
@@ -135,6 +135,13 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
+
+    @model_validator(mode="after")
+    def _kafka_settings_agree(self) -> Settings:
+        """A contradiction (SASL without credentials, idempotence with ``acks=1``) stops
+        the part at start-up rather than at its first connection."""
+        self.kafka_connection(self.kafka_bootstrap_servers or self.embedded_bootstrap_servers)
+        return self
 
     @property
     def kafka_enable_idempotence(self) -> bool:

@@ -12,6 +12,7 @@ from aiokafka.structs import ConsumerRecord
 
 from aftercare.broker import EmbeddedBroker
 from aftercare.cloudevents import CloudEvent, from_kafka, to_kafka
+from aftercare.kafka_connection import KafkaConnection, KafkaTarget
 
 
 async def read_topic(
@@ -51,11 +52,13 @@ async def publish(bootstrap: str, topic: str, events: list[CloudEvent]) -> None:
 
 
 async def read_raw(
-    bootstrap: str, topic: str, expect: int, within: float = 20.0
+    bootstrap: KafkaTarget, topic: str, expect: int, within: float = 20.0
 ) -> list[ConsumerRecord]:
     """The first ``expect`` raw records of ``topic`` (all partitions)."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+        **KafkaConnection.of(bootstrap).client_options(),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     try:

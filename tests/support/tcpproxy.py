@@ -1,11 +1,13 @@
 """A TCP proxy the test controls, in the manner of Toxiproxy: put it between the services
 and PostgreSQL, then ``cut()`` to make the database unreachable (open connections are
-dropped, new ones refused) and ``restore()`` to bring it back on the same port."""
+dropped, new ones refused) and ``restore()`` to bring it back on the same port. Given an
+``ssl`` context it terminates TLS, as a TLS listener in front of a plaintext server."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl as tls
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,15 +15,20 @@ from aftercare.broker import free_port
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(
+        self, upstream_host: str, upstream_port: int, ssl: tls.SSLContext | None = None
+    ) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.ssl = ssl
         self.port = free_port()
         self._server: asyncio.Server | None = None
         self._pipes: set[asyncio.Task[None]] = set()
         self._writers: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
+        self._server = await asyncio.start_server(
+            self._accept, "127.0.0.1", self.port, ssl=self.ssl
+        )
 
     async def cut(self) -> None:
         """The database is gone: refuse new connections, drop the open ones."""
@@ -71,8 +78,10 @@ class TcpProxy:
 
 
 @asynccontextmanager
-async def tcp_proxy(upstream_host: str, upstream_port: int) -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy(upstream_host, upstream_port)
+async def tcp_proxy(
+    upstream_host: str, upstream_port: int, ssl: tls.SSLContext | None = None
+) -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy(upstream_host, upstream_port, ssl)
     await proxy.start()
     try:
         yield proxy
