@@ -21,6 +21,7 @@ MODULES = (
     "aftercare.deadletters",
     "aftercare_notifier.service_layer.sending",
     "aftercare_reporting.service_layer.projection",
+    "aftercare_sla.adapters.dispatch",
     "aftercare_sla.adapters.oncall_pages",
     "aftercare_sla.adapters.pager",
     "aftercare_sla.service_layer.alert_keeper",
@@ -62,7 +63,8 @@ def test_the_dashboard_names_only_metrics_the_services_expose() -> None:
         unknown = set(METRIC.findall(expr)) - known
         assert not unknown, f"{expr}: {unknown}"
     titles = " ".join(panel["title"] for panel in document["panels"]).lower()
-    for subject in ("api", "relay", "dead letters", "consumer lag", "sla", "notifier", "quality"):
+    subjects = ("api", "relay", "dead letters", "consumer lag", "breaches", "notifier", "quality")
+    for subject in subjects:
         assert subject in titles, subject
 
 

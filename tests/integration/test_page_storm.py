@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
@@ -25,6 +26,11 @@ from tests.support.receivers import smtp_sink, webhook_receiver
 from tests.support.sla_scenarios import T0, later
 
 CLOCKS = 200
+
+
+def warnings_counted() -> float:
+    labels = {"verdict": "SlaWarning", "rule": "T-EMAIL"}
+    return REGISTRY.get_sample_value("aftercare_sla_verdicts_total", labels) or 0.0
 
 
 async def test_two_hundred_clocks_at_once_reach_each_person_as_one_page(
@@ -56,9 +62,11 @@ async def test_two_hundred_clocks_at_once_reach_each_person_as_one_page(
         dispatcher = AlertDispatcher(
             engine, pager, {"T-EMAIL": []}, "http://tickets", clock, oncall_pager=oncall
         )
+        before = warnings_counted()
         checkpoint = LogCursor.START
         while (reached := await dispatcher.dispatch_batch(checkpoint)) != checkpoint:
             checkpoint = reached
+        assert warnings_counted() - before == CLOCKS  # the operators' dashboard shows them
 
     to_li = [m for to, m in smtp.messages if "li@desk.example" in to]
     assert len(to_li) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import structlog
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock
@@ -28,6 +29,12 @@ from aftercare_sla.domain.alerting import OnCallAlert, fold
 log = structlog.get_logger(__name__)
 
 VERDICTS_PAGED = frozenset({"SlaWarning", "SlaBreached"})
+VERDICTS = Counter(
+    "aftercare_sla_verdicts",
+    "SLA warnings and breaches recorded, by verdict and rule (counted once, by the pager's "
+    "leader as it reads them from the log; a crash may count the one in hand again).",
+    ["verdict", "rule"],
+)
 PAGED = VERDICTS_PAGED | DELIVERED
 
 
@@ -87,7 +94,10 @@ class AlertDispatcher(LogFollower):
                 continue
             if run:
                 checkpoint, run = await self._deliver_run(run), []
-            if await self._page_verdict(event):
+            paged = await self._page_verdict(event)
+            if event.type in VERDICTS_PAGED:
+                VERDICTS.labels(event.type, str(event.data["rule"])).inc()
+            if paged:
                 # Saved after each alert: a stop or crash repeats at most the one in hand.
                 await save_checkpoint(self.engine, self.name, LogCursor.of(event), self.clock.now())
             checkpoint = LogCursor.of(event)
