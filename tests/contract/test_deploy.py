@@ -14,10 +14,12 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from jsonschema import validators
 
 from aftercare_system.cli import _parser
+from aftercare_system.maintenance import topics_of
 from aftercare_system.settings import SystemSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,3 +102,23 @@ def test_the_compose_file_matches_the_code() -> None:
                 assert "healthcheck" in services[needed], (name, needed)
     assert services["api"]["deploy"]["replicas"] == 2
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+
+
+def test_compose_makes_the_topics_the_parts_will_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kafka creates no topic by itself there: the one-shot ``topics`` service must make
+    every topic the parts check at start-up, as they will want it."""
+    services = compose()["services"]
+    assert services["kafka"]["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    for name, value in services["api"]["environment"].items():
+        monkeypatch.setenv(name, str(value))
+    settings = SystemSettings()
+    assert settings.kafka_create_topics is False
+    script = services["topics"]["command"][0]
+    made = dict(re.findall(r"^create (\S+) (\d+)$", script, flags=re.MULTILINE))
+    for wanted in topics_of(settings):
+        assert wanted.name in made, wanted.name
+        if wanted.setting is not None:
+            assert int(made[wanted.name]) == wanted.partitions, wanted.name
+    for part in ("api", "relay", "sla-watcher", "notifier", "reporting"):
+        condition = services[part]["depends_on"]["topics"]["condition"]
+        assert condition == "service_completed_successfully", part

@@ -13,6 +13,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from aftercare_system.maintenance import topics_of
 from aftercare_system.settings import SystemSettings
 from tests.contract.test_deploy import settings_variables, subcommands
 
@@ -54,14 +55,20 @@ def test_kafka_runs_in_kraft_with_three_dual_role_nodes() -> None:
     assert config["auto.create.topics.enable"] is False
 
 
-def test_a_topic_for_every_topic_the_code_uses() -> None:
+def test_a_topic_for_every_topic_the_code_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts verify the topics at start-up: with the ConfigMap's settings, each topic
+    they will check exists here as they will want it (else the pods would not start)."""
+    for name, value in of_kind("ConfigMap")["aftercare-settings"]["data"].items():
+        monkeypatch.setenv(name, str(value))
     settings = SystemSettings()
+    assert settings.kafka_create_topics is False
     topics = {t["spec"]["topicName"]: t["spec"] for t in of_kind("KafkaTopic").values()}
-    needed = {settings.ticket_events_topic, settings.sla_topic, settings.quality_topic}
-    assert needed <= set(topics)
-    assert f"{settings.ticket_events_topic}.dlq" in topics  # the consumers' dead letters
+    for wanted in topics_of(settings):
+        spec = topics[wanted.name]
+        assert spec["replicas"] >= wanted.replication == 3, wanted.name
+        if wanted.setting is not None:
+            assert spec["partitions"] == wanted.partitions, wanted.name
     for spec in topics.values():
-        assert spec["replicas"] == 3
         assert spec["config"]["min.insync.replicas"] == 2
         assert "retention.ms" in spec["config"]
     # Keyed alike and of one size: a ticket's events and verdicts share a partition.
