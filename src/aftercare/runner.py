@@ -5,13 +5,31 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+import signal
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 HTTP_TASK = "http"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class StandaloneServer(uvicorn.Server):
+    """A server that is the whole process (``aftercare api``). uvicorn, having shut down
+    gracefully on SIGTERM, raises the signal again so that whoever runs it can stop too;
+    alone in its process that ends it as "killed by SIGTERM" (status 143) after a clean
+    stop. Here the clean stop is the end: the process exits with status 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {number: signal.signal(number, self.handle_exit) for number in STOP_SIGNALS}
+        try:
+            yield
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
 
 class TaskGroup:
@@ -48,7 +66,11 @@ class TaskGroup:
         self._server = None
 
     async def wait(self) -> None:
-        await asyncio.gather(*self.tasks.values())
+        """Until every task ends or one fails (raised here). Cancelling the waiter leaves
+        the tasks running: ``stop`` ends them in order (the HTTP server gracefully)."""
+        done, _ = await asyncio.wait(self.tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
 
 
 class RunningService:

@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if settings.http_workers > 1:
             serve_api_workers(settings)
         else:
-            asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port))
+            asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port, standalone=True))
     elif args.command == "relay":
         asyncio.run(
             until_terminated(

@@ -35,9 +35,13 @@ def _listening_socket(host: str, port: int, reuse_port: bool) -> socket.socket:
     return sock
 
 
-async def serve_api(settings: TicketSettings, reuse_port: bool = False) -> None:
+async def serve_api(
+    settings: TicketSettings, reuse_port: bool = False, standalone: bool = False
+) -> None:
+    """The ticket API; ``standalone`` when it is the whole process (see StandaloneServer)."""
     import uvicorn
 
+    from aftercare.runner import StandaloneServer
     from aftercare_ticket.entrypoints.app import create_app
 
     config = uvicorn.Config(
@@ -52,7 +56,8 @@ async def serve_api(settings: TicketSettings, reuse_port: bool = False) -> None:
     sock = _listening_socket(
         settings.listen_host(settings.http_host), settings.http_port, reuse_port
     )
-    await uvicorn.Server(config).serve(sockets=[sock])
+    server = StandaloneServer(config) if standalone else uvicorn.Server(config)
+    await server.serve(sockets=[sock])
 
 
 def serve_api_workers(settings: TicketSettings) -> None:
