@@ -101,3 +101,21 @@ def test_every_part_runs_its_command_with_probes_and_a_budget() -> None:
         "migrate"
     ]
     assert "aftercare" in of_kind("ServiceMonitor")
+
+
+def test_the_parts_reach_kafka_over_tls_verified_by_the_cluster_ca() -> None:
+    """Strimzi's tls listener, and its cluster CA (the Secret ``<cluster>-cluster-ca-cert``)
+    mounted where the settings say, in every part that talks to Kafka."""
+    data = of_kind("ConfigMap")["aftercare-settings"]["data"]
+    assert data["KAFKA_SECURITY_PROTOCOL"] == "SSL"
+    port = int(data["KAFKA_BOOTSTRAP_SERVERS"].rsplit(":", 1)[1])
+    listeners = of_kind("Kafka")["aftercare"]["spec"]["kafka"]["listeners"]
+    assert any(listener["port"] == port and listener["tls"] for listener in listeners)
+    ca_file = Path(data["AFTERCARE_KAFKA_SSL_CA_FILE"])
+    for name in ("relay", "sla-watcher", "notifier", "reporting"):
+        pod = of_kind("Deployment")[name]["spec"]["template"]["spec"]
+        [container] = pod["containers"]
+        mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        [volume] = [n for n, path in mounts.items() if Path(path) == ca_file.parent]
+        assert volumes[volume]["secret"]["secretName"] == "aftercare-cluster-ca-cert", name

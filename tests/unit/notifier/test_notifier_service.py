@@ -6,6 +6,7 @@ and end-to-end suites."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -251,3 +252,52 @@ async def test_the_closing_message_carries_a_signed_survey_link(desk: Desk) -> N
     link = next(word for word in closing.text.split() if word.startswith("https://survey.example/"))
     claims = verify("a-long-enough-secret", link.rsplit("/", 1)[1], desk.clock.now())
     assert (claims["ticket"], claims["lang"]) == ("t-1", "en")
+
+
+@dataclass
+class HeldChannel(FakeChannel):
+    """Holds each message on its way until released: a sender stopped meanwhile."""
+
+    on_its_way: asyncio.Event = field(default_factory=asyncio.Event)
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, message: Message) -> None:
+        self.on_its_way.set()
+        await self.go.wait()
+        self.delivered.append(message)
+
+
+async def test_a_stopping_sender_finishes_the_message_on_its_way_and_hands_back_the_rest(
+    desk: Desk,
+) -> None:
+    held = HeldChannel("email")
+    desk.notifier.channels = FakeDirectory([held])
+    for ticket in ("t-1", "t-2", "t-3"):
+        for sequence, name in enumerate(("RequestRaised", "Acknowledged"), start=1):
+            event = CloudEvent(
+                id=str(uuid.uuid4()),
+                source="/aftercare/ticket",
+                type=ce_type(name, 1),
+                time=desk.clock.now(),
+                subject=ticket,
+                sequence=sequence,
+                data={"ticket_id": ticket, "priority": "normal", "plan": "p"},
+            )
+            async with desk.store.transaction() as unit:
+                await desk.notifier.on_ticket_event(unit, event, partition=0)
+    desk.clock.advance(timedelta(seconds=10))
+    sender = asyncio.create_task(desk.notifier.send_due())
+    await held.on_its_way.wait()
+    sender.cancel()  # SIGTERM while the first message is on its way
+    await asyncio.sleep(0)
+    held.go.set()
+    with pytest.raises(asyncio.CancelledError):
+        await sender
+
+    assert len(held.delivered) == 1
+    by_status = sorted((row["status"], row["attempts"]) for row in desk.rows())
+    assert by_status == [("pending", 0), ("pending", 0), ("sent", 1)]
+    waiting = [row for row in desk.rows() if row["status"] == "pending"]
+    assert all(row["next_attempt_at"] <= desk.clock.now() for row in waiting)  # due at once
+    await desk.notifier.send_due()  # another sender takes them now, not after the lease
+    assert len(held.delivered) == 3
