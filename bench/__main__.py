@@ -27,6 +27,7 @@ import psutil
 from bench.commands import database_limit, walk_tickets
 from bench.console import console_pages
 from bench.env import Environment, Options
+from bench.peers.run import peers
 from bench.replay import replay
 from bench.reporting import reporting
 from bench.sla import sla_detection
@@ -57,6 +58,7 @@ def report(results: dict[str, Any]) -> str:
             "p99 ≤ 50",
         ),
         line("errors", c["errors"], "", "must be 0"),
+        line("server CPU per command", c["server_cpu_ms_per_command"], "ms", "≤ 1.0"),
         line(
             "CPU server / client / postgres",
             f"{c['server_cpu_percent']} / {c['client_cpu_percent']} / {c['postgres_cpu_percent']}",
@@ -115,8 +117,36 @@ def report(results: dict[str, Any]) -> str:
                 ("customer status page", "status_page"),
             )
         ),
+        *peer_rows(results),
     ]
     return "\n".join(rows)
+
+
+def peer_rows(results: dict[str, Any]) -> list[str]:
+    """Section 9: each peer's figures and Aftercare's ratio to it, against the targets."""
+    aftercare = results["commands"]["commands_per_s"]
+    rows = [f"9. Peers: the same walk, {results['options']['clients']} clients, same PostgreSQL"]
+    targets = {
+        "eventsourcing": ("eventsourcing 9.5, threads", 3.0),
+        "crud": ("CRUD over HTTP", 1.0),
+    }
+    for key, (name, target) in targets.items():
+        peer = results["peers"][key]
+        if peer.get("commands_per_s") is None:
+            rows.append(line(f"{name}: not measured", peer.get("error", "")[-60:]))
+            continue
+        rows += [
+            line(f"{name}: commands/s", peer["commands_per_s"]),
+            line("  latency p50 / p99", f"{peer['p50_ms']} / {peer['p99_ms']}", "ms"),
+            line("  CPU per command", peer["cpu_ms_per_command"], "ms"),
+            line(
+                "  Aftercare / peer, commands/s",
+                round(aftercare / peer["commands_per_s"], 2),
+                "",
+                f"≥ {target}",
+            ),
+        ]
+    return rows
 
 
 async def run(options: Options) -> dict[str, Any]:
@@ -132,6 +162,7 @@ async def run(options: Options) -> dict[str, Any]:
         travelled = await time_travel(environment)
         reported = await reporting(environment)
         pages = await console_pages(environment)
+        peered = await peers(environment)
     finally:
         await environment.close()
     ratio = (
@@ -156,6 +187,7 @@ async def run(options: Options) -> dict[str, Any]:
         "time_travel": travelled,
         "reporting": reported,
         "console": pages,
+        "peers": peered,
         "ratio": round(ratio, 3) if ratio is not None else None,
         "run_seconds": round(time.monotonic() - started, 1),
         # The flat figures the issue names:
@@ -174,7 +206,18 @@ async def run(options: Options) -> dict[str, Any]:
         "quarterly_report_s": reported["report_s"],
         "console_queue_p99_ms": pages["queue"]["p99_ms"],
         "console_ticket_p99_ms": pages["ticket_page"]["p99_ms"],
+        "server_cpu_ms_per_command": commands["server_cpu_ms_per_command"],
+        "eventsourcing_peer_commands_per_s": peered["eventsourcing"]["commands_per_s"],
+        "crud_peer_commands_per_s": peered["crud"]["commands_per_s"],
+        "ratio_to_eventsourcing": _ratio(commands, peered["eventsourcing"]),
+        "ratio_to_crud": _ratio(commands, peered["crud"]),
     }
+
+
+def _ratio(commands: dict[str, Any], peer: dict[str, Any]) -> float | None:
+    if not peer.get("commands_per_s"):
+        return None
+    return round(float(commands["commands_per_s"]) / float(peer["commands_per_s"]), 2)
 
 
 def main() -> int:

@@ -53,10 +53,12 @@ class WalkResult:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     commands: int = 0
+    issued: int = 0
+    """Commands sent, the warm-up's included: what the server's CPU time was spent on."""
     error_samples: list[str] = field(default_factory=list)
 
 
-async def _walker(
+async def walker(
     client: RawClient, number: int, deadline: float, warmup_until: float, result: WalkResult
 ) -> None:
     n = 0
@@ -81,6 +83,7 @@ async def _walker(
                         break
                     etag = response.headers["etag"]
             finished = time.perf_counter()
+            result.issued += len(steps)
             for index, (answer, began) in enumerate(steps):
                 end = steps[index + 1][1] if index + 1 < len(steps) else finished
                 if time.monotonic() < warmup_until:
@@ -115,7 +118,7 @@ async def walk_tickets(environment: Environment) -> dict[str, Any]:
     database_cpu = CpuMeter(postgres_pids())
     await asyncio.gather(
         *(
-            _walker(
+            walker(
                 RawClient("127.0.0.1", port, headers),
                 number,
                 start + warmup + options.seconds,
@@ -127,6 +130,7 @@ async def walk_tickets(environment: Environment) -> dict[str, Any]:
     )
     elapsed = time.monotonic() - start - warmup
     cpu = {
+        "server_cpu_ms_per_command": round(server_cpu.seconds() * 1000 / max(1, result.issued), 2),
         "server_cpu_percent": round(server_cpu.percent(), 1),
         "client_cpu_percent": round(client_cpu.percent(), 1),
         "postgres_cpu_percent": round(database_cpu.percent(), 1),

@@ -103,6 +103,17 @@ class Environment:
         self.processes.append(process)
         return process
 
+    def spawn_module(self, module: str, *args: str) -> subprocess.Popen[bytes]:
+        """``python -m module args`` (a peer), stopped with the rest."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self.processes.append(process)
+        return process
+
     async def wait_http(
         self, url: str, process: subprocess.Popen[bytes], within: float = 30
     ) -> None:
@@ -189,6 +200,10 @@ class CpuMeter:
             except psutil.NoSuchProcess:
                 continue
         return total
+
+    def seconds(self) -> float:
+        """CPU seconds used since the meter started."""
+        return self._cpu() - self.start_cpu
 
     def percent(self) -> float:
         """Average over the span, 100 = one core busy."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert
 from aftercare.eventstore import LogCursor, SqlEventStore
-from aftercare.leadership import Leadership
+from aftercare.leadership import Leadership, NotLeading
 from aftercare.shutdown import finish_in_hand
 from aftercare.sqltypes import Position, UtcDateTime
 
@@ -116,7 +116,7 @@ class LogFollower:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
-                async with Leadership(self.engine, self.name):
+                async with Leadership(self.engine, self.name, give_up=self._stopping):
                     checkpoint = await self.start_position()
                     async with self.opened() as resource:
                         while not self._stopping.is_set():
@@ -126,6 +126,8 @@ class LogFollower:
                             if reached == checkpoint:
                                 await self._idle()
                             checkpoint = reached
+            except NotLeading:  # a standby asked to stop: nothing in hand
+                return
             except self.outages as error:
                 self.failed(error, backoff)
                 await asyncio.sleep(backoff)

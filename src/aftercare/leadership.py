@@ -6,21 +6,37 @@ own; SQLite deployments run one process, so there it is always held."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
+class NotLeading(Exception):
+    """Stopped waiting to hold the duty: the process is stopping (``give_up`` was set)."""
+
+
 class Leadership:
     """``async with Leadership(engine, name) as held:`` waits until this process holds
-    ``name``; it is given back on leaving, or by the server when the connection dies."""
+    ``name``; it is given back on leaving, or by the server when the connection dies.
+    A standby waits for ever unless ``give_up`` is set: then it raises ``NotLeading``, so
+    that a stopping process does not wait for a duty it will never perform."""
 
-    def __init__(self, engine: AsyncEngine, name: str, *, retry_every: float = 1.0) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        name: str,
+        *,
+        retry_every: float = 1.0,
+        give_up: asyncio.Event | None = None,
+    ) -> None:
         self.engine = engine
         # The relays' keys are kept as they were, so old and new relays exclude each other.
+        self.name = name
         self.key = zlib.crc32(f"relay:{name}".encode())
         self.retry_every = retry_every
+        self.give_up = give_up
         self.connection: AsyncConnection | None = None
 
     async def __aenter__(self) -> Leadership:
@@ -28,18 +44,27 @@ class Leadership:
             return self
         self.connection = await self.engine.connect()
         try:
-            while True:
+            while not (self.give_up is not None and self.give_up.is_set()):
                 result = await self.connection.execute(
                     text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}
                 )
                 await self.connection.commit()
                 if result.scalar_one():
                     return self
-                await asyncio.sleep(self.retry_every)
+                await self._pause()
+            raise NotLeading(self.name)
         except BaseException:  # cancelled while waiting: give the connection back
             await self.connection.close()
             self.connection = None
             raise
+
+    async def _pause(self) -> None:
+        """``retry_every`` seconds, or less if told to give up meanwhile."""
+        if self.give_up is None:
+            await asyncio.sleep(self.retry_every)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.give_up.wait(), self.retry_every)
 
     async def confirm(self) -> None:
         """Raise the database's error if the lock's connection is gone (and the lock with

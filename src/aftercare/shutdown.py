@@ -14,6 +14,7 @@ locks; and if that takes longer than the grace period, the process exits anyway.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import signal
 from collections.abc import Awaitable, Coroutine
@@ -43,6 +44,15 @@ async def finish_in_hand(work: Awaitable[T]) -> T:
         raise
 
 
+def _what_is_waiting() -> str:
+    """Each unfinished task and where it waits: what held the stop up, for its log."""
+    described = io.StringIO()
+    for task in asyncio.all_tasks():
+        if not task.done():
+            task.print_stack(limit=6, file=described)
+    return described.getvalue()
+
+
 async def until_terminated(main: Coroutine[Any, Any, None], grace_seconds: float) -> None:
     """Run ``main`` until it ends or SIGTERM/SIGINT arrives; then cancel it and give it
     ``grace_seconds`` to unwind before the process exits regardless."""
@@ -51,7 +61,11 @@ async def until_terminated(main: Coroutine[Any, Any, None], grace_seconds: float
     terminating = asyncio.Event()
 
     def overdue() -> None:
-        log.error("did not stop within the grace period; exiting", grace_s=grace_seconds)
+        log.error(
+            "did not stop within the grace period; exiting",
+            grace_s=grace_seconds,
+            waiting_on=_what_is_waiting(),
+        )
         os._exit(OVERDUE_EXIT_STATUS)
 
     def terminate(name: str) -> None:

@@ -27,6 +27,11 @@ FIGURES = {
     "quarterly_report_s",
     "console_queue_p99_ms",
     "console_ticket_p99_ms",
+    "server_cpu_ms_per_command",
+    "eventsourcing_peer_commands_per_s",
+    "crud_peer_commands_per_s",
+    "ratio_to_eventsourcing",
+    "ratio_to_crud",
 }
 
 
@@ -58,6 +63,10 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         "6. Time travel",
         "7. Reporting",
         "8. Console pages",
+        "9. Peers",
+        "eventsourcing 9.5, threads: commands/s",
+        "CRUD over HTTP: commands/s",
+        "Aftercare / peer, commands/s",
         "ratio service / limit",
     ):
         assert heading in run.stdout
@@ -68,5 +77,6 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         assert isinstance(figures[name], int | float), (name, figures[name])
         assert figures[name] > 0, (name, figures[name])
     assert figures["commands"]["commands"] > 0
+    assert figures["peers"]["crud"]["errors"] == 0
     assert figures["sla"]["breaches_seen"] == figures["sla"]["probes"]
     assert figures["sla"]["caught_up_breaches"] > 0

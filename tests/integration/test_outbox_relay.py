@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from aftercare.broker import EmbeddedBroker
 from aftercare.clock import FixedClock
 from aftercare.cloudevents import CloudEvent
+from aftercare.db import create_engine
 from aftercare.relay import OutboxRelay
 from aftercare_ticket.adapters.publishing import ticket_cloudevent
 from aftercare_ticket.adapters.sql_store import SqlTicketStore
@@ -168,3 +169,28 @@ async def test_two_relays_do_not_double_publish(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+@pytest.mark.postgres
+async def test_a_standby_relay_asked_to_stop_returns_at_once(
+    postgres_url: str, broker: EmbeddedBroker, topic: str
+) -> None:
+    """A stopping process must not wait for a duty it will never perform: the standby
+    gives up waiting for the lock (a stop that waited would outlast the grace period)."""
+    pg_engine = create_engine(postgres_url)
+    relays = [
+        OutboxRelay(
+            pg_engine, broker.bootstrap_servers, topic, ticket_cloudevent, name=f"s-{topic}"
+        )
+        for _ in range(2)
+    ]
+    leader = asyncio.create_task(relays[0].run())
+    await asyncio.sleep(1.0)  # the first holds the lock
+    standby = asyncio.create_task(relays[1].run())
+    await asyncio.sleep(1.5)  # it has tried the lock and waits for its turn
+    assert not standby.done()
+    relays[1].request_stop()
+    await asyncio.wait_for(standby, 1.5)
+    relays[0].request_stop()
+    await asyncio.wait_for(leader, 5)
+    await pg_engine.dispose()
