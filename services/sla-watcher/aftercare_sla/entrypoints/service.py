@@ -202,7 +202,9 @@ class SlaService(RunningService):
     async def stop(self) -> None:
         self.alert_follower.request_stop()  # the steps in hand are recorded, then it stops
         self.dispatcher.request_stop()  # finishes the alert in hand: nothing paged twice
-        await self.tasks.let_finish(KEEPER, within=30)
-        await self.tasks.let_finish(ALERTS, within=30)
+        # Within the part's grace period, leaving time for the rest of the stop.
+        within = self.settings.shutdown_grace_seconds / 3
+        await self.tasks.let_finish(KEEPER, within=within)
+        await self.tasks.let_finish(ALERTS, within=within)
         await self.tasks.stop()
         await self.http.aclose()
