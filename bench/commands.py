@@ -16,7 +16,7 @@ import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
 from aftercare.broker import free_port
-from bench.env import API_KEY, CpuMeter, Environment, percentile, postgres_pids
+from bench.env import API_KEY, CpuMeter, Environment, Options, percentile, postgres_pids
 from bench.http import RawClient
 
 WALK = ("acknowledge", "diagnose", "resolve", "revisit")
@@ -98,24 +98,12 @@ async def walker(
         await client.close()
 
 
-async def walk_tickets(environment: Environment) -> dict[str, Any]:
-    """Section 1 (and 3): concurrent clients walking tickets over HTTP, relay running."""
-    options = environment.options
-    port = free_port()
-    api = environment.spawn(
-        "api", AFTERCARE_HTTP_PORT=str(port), AFTERCARE_HTTP_WORKERS=str(options.workers)
-    )
-    relay_metrics = free_port()
-    relay = environment.spawn("relay", "--metrics-port", str(relay_metrics))
-    await environment.wait_http(f"http://127.0.0.1:{port}/readyz", api)
-    await environment.wait_http(f"http://127.0.0.1:{relay_metrics}/metrics", relay)
-    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+async def drive(port: int, headers: dict[str, str], options: Options) -> tuple[WalkResult, float]:
+    """``options.clients`` clients walking tickets on ``port`` for ``options.seconds``
+    after a warm-up: what they saw, and the seconds measured (the warm-up's excluded)."""
     result = WalkResult()
     warmup = min(2.0, options.seconds / 5)
     start = time.monotonic()
-    server_cpu = CpuMeter([api.pid])
-    client_cpu = CpuMeter([os.getpid()], children=False)
-    database_cpu = CpuMeter(postgres_pids())
     await asyncio.gather(
         *(
             walker(
@@ -128,7 +116,25 @@ async def walk_tickets(environment: Environment) -> dict[str, Any]:
             for number in range(options.clients)
         )
     )
-    elapsed = time.monotonic() - start - warmup
+    return result, time.monotonic() - start - warmup
+
+
+async def walk_tickets(environment: Environment) -> dict[str, Any]:
+    """Section 1 (and 3): concurrent clients walking tickets over HTTP, relay running."""
+    options = environment.options
+    port = free_port()
+    api = environment.spawn(
+        "api", AFTERCARE_HTTP_PORT=str(port), AFTERCARE_HTTP_WORKERS=str(options.workers)
+    )
+    relay_metrics = free_port()
+    relay = environment.spawn("relay", "--metrics-port", str(relay_metrics))
+    await environment.wait_http(f"http://127.0.0.1:{port}/readyz", api)
+    await environment.wait_http(f"http://127.0.0.1:{relay_metrics}/metrics", relay)
+    headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
+    server_cpu = CpuMeter([api.pid])
+    client_cpu = CpuMeter([os.getpid()], children=False)
+    database_cpu = CpuMeter(postgres_pids())
+    result, elapsed = await drive(port, headers, options)
     cpu = {
         "server_cpu_ms_per_command": round(server_cpu.seconds() * 1000 / max(1, result.issued), 2),
         "server_cpu_percent": round(server_cpu.percent(), 1),

@@ -93,20 +93,17 @@ class Environment:
         }
 
     def spawn(self, *args: str, **extra: str) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [AFTERCARE, *args],
-            env=self.environ(**extra),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self.processes.append(process)
-        return process
+        """``aftercare args`` on the run's database and broker, stopped with the rest."""
+        return self._started([AFTERCARE, *args], self.environ(**extra))
 
     def spawn_module(self, module: str, *args: str) -> subprocess.Popen[bytes]:
         """``python -m module args`` (a peer), stopped with the rest."""
+        return self._started([sys.executable, "-m", module, *args], None)
+
+    def _started(self, command: list[str], env: dict[str, str] | None) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
+            command,
+            env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,

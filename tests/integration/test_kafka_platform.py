@@ -28,7 +28,7 @@ from aftercare_ticket.adapters.sql_store import SqlTicketStore
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.service_layer.service import TicketService
 from tests.integration.test_outbox_relay import walk_tickets
-from tests.support.kafka import eventually, read_raw
+from tests.support.kafka import read_raw, relay_until
 from tests.support.tcpproxy import TcpProxy
 
 AFTERCARE = str(Path(sys.executable).with_name("aftercare"))
@@ -121,12 +121,7 @@ async def test_the_relay_publishes_over_tls(
     service = TicketService(SqlTicketStore(engine), clock, Policy())
     written = await walk_tickets(service, clock, 4)
     relay = OutboxRelay(engine, connection, topic, ticket_cloudevent, name=f"tls-{topic}")
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: relay.stats.published >= written, 30, "published over TLS")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await relay_until(relay, written, "published over TLS")
     assert len(await read_raw(connection, topic, expect=written)) == written
     with pytest.raises(KafkaConnectionError):  # the same port without TLS: no answer
         await ensure_topics(KafkaConnection(broker.bootstrap_servers), [TopicSpec(topic, 3)])

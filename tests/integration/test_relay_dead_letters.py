@@ -3,8 +3,6 @@ operator sees it, and everything committed after it is published (real embedded 
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,7 +20,7 @@ from aftercare_ticket.entrypoints.app import create_app
 from aftercare_ticket.examples import raise_body
 from aftercare_ticket.service_layer.service import TicketService
 from tests.integration.test_outbox_relay import CALLER, walk_tickets
-from tests.support.kafka import eventually, publish, read_topic
+from tests.support.kafka import publish, read_topic, relay_until
 
 
 async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows(
@@ -41,12 +39,7 @@ async def test_an_event_too_large_for_the_broker_is_set_aside_and_the_rest_flows
     relay = OutboxRelay(
         engine, broker.bootstrap_servers, topic, _raw_cloudevent, name=f"r-{topic}", idle_wait=0.02
     )
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: relay.stats.published >= before + after, 30, "the rest published")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await relay_until(relay, before + after, "the rest published")
     found = await read_topic(broker.bootstrap_servers, topic, before + after + 1, within=3)
     assert len(found) == before + after
     assert huge.event_id not in {event.id for _, event in found}
@@ -78,12 +71,7 @@ async def test_an_event_that_does_not_encode_is_set_aside_then_replayed(
 
     written = await walk_tickets(service, clock, 2)
     relay = OutboxRelay(engine, broker.bootstrap_servers, topic, fussy, name=f"f-{topic}")
-    task = asyncio.create_task(relay.run())
-    try:
-        await eventually(lambda: relay.stats.published >= written, 30, "the others published")
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    await relay_until(relay, written, "the others published")
     [letter] = await dead_letters(engine)
     assert "ValueError" in letter.error
 

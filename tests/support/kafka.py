@@ -13,6 +13,7 @@ from aiokafka.structs import ConsumerRecord
 from aftercare.broker import EmbeddedBroker
 from aftercare.cloudevents import CloudEvent, from_kafka, to_kafka
 from aftercare.kafka_connection import KafkaConnection, KafkaTarget
+from aftercare.relay import OutboxRelay
 
 
 async def read_topic(
@@ -35,6 +36,16 @@ async def eventually(
         if loop.time() > deadline:
             raise AssertionError(f"{message} did not happen within {within} s")
         await asyncio.sleep(0.02)
+
+
+async def relay_until(relay: OutboxRelay, published: int, message: str) -> None:
+    """Run ``relay`` until it has published ``published`` events, then stop it."""
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(lambda: relay.stats.published >= published, 30, message)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
 
 
 async def publish(bootstrap: str, topic: str, events: list[CloudEvent]) -> None:

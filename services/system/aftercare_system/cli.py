@@ -6,9 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -100,33 +99,36 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+ConsumerPart = tuple[
+    Callable[[SystemSettings], None], Callable[[SystemSettings, str], Awaitable[None]]
+]
+CONSUMER_PARTS: dict[str, ConsumerPart] = {
+    "sla-watcher": (check_sla_policy, run_sla_watcher),
+    "notifier": (check_notifier, run_notifier),
+    "reporting": (check_indicators, run_reporting),
+}
+"""Each part that consumes the topics on its own: what it checks first, and how it runs."""
+
+
 def _run_consumer_part(settings: SystemSettings, part: str) -> None:
-    """A part that consumes the topics on its own: it needs a real Kafka, and the topics
-    ready (or leave to create them); it stops gracefully on SIGTERM."""
+    """A consuming part needs a real Kafka and the topics ready (or leave to create
+    them); it stops gracefully on SIGTERM, the topics' check included."""
     bootstrap = settings.kafka_bootstrap_servers
     if not bootstrap:
         raise SystemExit(f"aftercare {part} needs KAFKA_BOOTSTRAP_SERVERS")
-    if part == "sla-watcher":
-        check_sla_policy(settings)
-        main = run_sla_watcher(settings, bootstrap)
-    elif part == "notifier":
-        check_notifier(settings)
-        main = run_notifier(settings, bootstrap)
-    else:
-        check_indicators(settings)
-        main = run_reporting(settings, bootstrap)
-    asyncio.run(_when_topics_ready(settings, bootstrap, main))
+    check, run_part = CONSUMER_PARTS[part]
+    check(settings)
+    main = _once_topics_ready(settings, bootstrap, run_part)
+    asyncio.run(until_terminated(main, settings.shutdown_grace_seconds))
 
 
-async def _when_topics_ready(
-    settings: SystemSettings, bootstrap: str, main: Coroutine[Any, Any, None]
+async def _once_topics_ready(
+    settings: SystemSettings,
+    bootstrap: str,
+    run_part: Callable[[SystemSettings, str], Awaitable[None]],
 ) -> None:
-    try:
-        await prepare_system_topics(settings, bootstrap)
-    except BaseException:
-        main.close()
-        raise
-    await until_terminated(main, settings.shutdown_grace_seconds)
+    await prepare_system_topics(settings, bootstrap)
+    await run_part(settings, bootstrap)
 
 
 def _tail(settings: SystemSettings, args: argparse.Namespace) -> None:
@@ -170,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 relay_only(settings, args.metrics_port), settings.shutdown_grace_seconds
             )
         )
-    elif args.command in ("sla-watcher", "notifier", "reporting"):
+    elif args.command in CONSUMER_PARTS:
         _run_consumer_part(settings, args.command)
     elif args.command == "migrate":
         asyncio.run(migrate(settings))

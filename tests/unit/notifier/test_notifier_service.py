@@ -91,14 +91,20 @@ class Desk:
     async def event(self, name: str, at: datetime | None = None, **data: Any) -> None:
         """The ticket's next public event reaches the notifier (as the consumer would)."""
         self.sequence += 1
+        await self.deliver("t-1", self.sequence, name, at, **data)
+
+    async def deliver(
+        self, ticket: str, sequence: int, name: str, at: datetime | None = None, **data: Any
+    ) -> None:
+        """Event ``sequence`` of ``ticket`` reaches the notifier."""
         event = CloudEvent(
             id=str(uuid.uuid4()),
             source="/aftercare/ticket",
             type=ce_type(name, 1),
             time=at or self.clock.now(),
-            subject="t-1",
-            sequence=self.sequence,
-            data={"ticket_id": "t-1", **data},
+            subject=ticket,
+            sequence=sequence,
+            data={"ticket_id": ticket, **data},
         )
         async with self.store.transaction() as unit:
             await self.notifier.on_ticket_event(unit, event, partition=0)
@@ -274,17 +280,7 @@ async def test_a_stopping_sender_finishes_the_message_on_its_way_and_hands_back_
     desk.notifier.channels = FakeDirectory([held])
     for ticket in ("t-1", "t-2", "t-3"):
         for sequence, name in enumerate(("RequestRaised", "Acknowledged"), start=1):
-            event = CloudEvent(
-                id=str(uuid.uuid4()),
-                source="/aftercare/ticket",
-                type=ce_type(name, 1),
-                time=desk.clock.now(),
-                subject=ticket,
-                sequence=sequence,
-                data={"ticket_id": ticket, "priority": "normal", "plan": "p"},
-            )
-            async with desk.store.transaction() as unit:
-                await desk.notifier.on_ticket_event(unit, event, partition=0)
+            await desk.deliver(ticket, sequence, name, priority="normal", plan="p")
     desk.clock.advance(timedelta(seconds=10))
     sender = asyncio.create_task(desk.notifier.send_due())
     await held.on_its_way.wait()
