@@ -11,9 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from aftercare.clock import Clock
-from aftercare.eventstore import ConcurrencyError, MemoryEventStore
+from aftercare.eventstore import ConcurrencyError, MemoryEventStore, RecordedEvent
 from aftercare_ticket.adapters.repository import Tickets
-from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketUnitOfWork
+from aftercare_ticket.adapters.unit_of_work import (
+    DecidedWrite,
+    DuplicateRequest,
+    TicketUnitOfWork,
+    commit_in_transaction,
+)
+from aftercare_ticket.domain.ticket import Ticket
 
 
 class MemoryTicketRecords:
@@ -72,6 +78,9 @@ class MemoryTicketStore:
             # Still inside the events' transaction: both commit, or neither does.
             self.views.update(records.views)
             self.keys.update(records.keys)
+
+    async def commit(self, write: DecidedWrite) -> tuple[Ticket, list[RecordedEvent]]:
+        return await commit_in_transaction(self, write)
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[TicketUnitOfWork]:

@@ -13,12 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import upsert, writing
-from aftercare.eventstore import ConcurrencyError, SqlEventStore, SqlStreamSession
+from aftercare.eventstore import ConcurrencyError, RecordedEvent, SqlEventStore, SqlStreamSession
 from aftercare.eventstore.sql import events, to_recorded
 from aftercare.eventstore.sql_store import outages_as_unavailable
+from aftercare_ticket.adapters.one_statement import commit_in_one_statement
 from aftercare_ticket.adapters.repository import Tickets, fold_one, view_row
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
-from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketUnitOfWork
+from aftercare_ticket.adapters.unit_of_work import (
+    DecidedWrite,
+    DuplicateRequest,
+    TicketUnitOfWork,
+    commit_in_transaction,
+)
 from aftercare_ticket.domain.events import EVENT_TYPES
 from aftercare_ticket.domain.ticket import Ticket
 
@@ -94,6 +100,13 @@ class SqlTicketStore:
     async def reading(self) -> AsyncIterator[TicketUnitOfWork]:
         async with outages_as_unavailable(), self.engine.connect() as connection:
             yield self._unit(connection, writable=False)
+
+    async def commit(self, write: DecidedWrite) -> tuple[Ticket, list[RecordedEvent]]:
+        """One statement on PostgreSQL; SQLite, one writer at a time anyway, takes the
+        transaction of several."""
+        if self.engine.dialect.name == "postgresql":
+            return await commit_in_one_statement(self.engine, write, self.max_event_bytes)
+        return await commit_in_transaction(self, write)
 
     async def with_actual_version(self, error: ConcurrencyError) -> ConcurrencyError:
         return await self.events.with_actual_version(error)

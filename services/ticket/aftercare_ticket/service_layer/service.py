@@ -16,7 +16,12 @@ from aftercare.eventstore import ConcurrencyError, RecordedEvent
 from aftercare.instants import to_utc
 from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
-from aftercare_ticket.adapters.unit_of_work import DuplicateRequest, TicketStore, TicketUnitOfWork
+from aftercare_ticket.adapters.unit_of_work import (
+    DecidedWrite,
+    DuplicateRequest,
+    TicketStore,
+    TicketUnitOfWork,
+)
 from aftercare_ticket.domain.commands import Command, RaiseRequest
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.decision import Context
@@ -24,9 +29,13 @@ from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
 
-Decision = Callable[[TicketUnitOfWork, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]]]]
-"""Inside the write transaction: the ticket as loaded and the events decided for it; the
-flag asks for the ticket fresh from the store (after a lost race)."""
+Decision = Callable[
+    [TicketUnitOfWork | None, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]] | None]
+]
+"""The ticket decided on and the events decided for it. Asked first without a unit of
+work, a decision that needs to read the store answers None, and is asked again inside
+the write transaction, where it must decide; the flag asks for the ticket fresh from
+the store (after a lost race)."""
 
 
 class TicketNotFound(Exception):
@@ -122,7 +131,7 @@ class TicketService:
         self, request: RaiseRequest, caller: Caller, idempotency_key: str | None = None
     ) -> Outcome:
         async def decision(
-            _: TicketUnitOfWork, context: Context, fresh: bool
+            _: TicketUnitOfWork | None, context: Context, fresh: bool
         ) -> tuple[Ticket, list[TicketEvent]]:
             ticket = Ticket(id=str(uuid.uuid4()))
             return ticket, [raise_request(ticket.id, request, context)]
@@ -145,10 +154,12 @@ class TicketService:
         the store; with one, a stale version is a conflict (409)."""
 
         async def decision(
-            unit: TicketUnitOfWork, context: Context, fresh: bool
-        ) -> tuple[Ticket, list[TicketEvent]]:
+            unit: TicketUnitOfWork | None, context: Context, fresh: bool
+        ) -> tuple[Ticket, list[TicketEvent]] | None:
             ticket = None if fresh else self.recent.get(ticket_id, expected_version)
             if ticket is None:
+                if unit is None:
+                    return None
                 ticket, _ = await unit.tickets.load(ticket_id)
             if ticket is None:
                 raise TicketNotFound(ticket_id)
@@ -176,35 +187,33 @@ class TicketService:
         stream: str | None = None,
         retry: bool = False,
     ) -> Outcome:
-        """Decide and append in one transaction, with the idempotency record.
+        """Decide and append atomically, with the idempotency record.
 
         A repeated key answers from the record. Two requests racing with one new key both
         decide; the record's primary key lets one commit, and the other then answers from
         it. Every writer of ``stream`` holds its lock from before the read to the commit
         (T-* clocks and F-9 need one history, not a retry storm): a version race can then
         only be lost to a stale cached copy, and with ``retry`` it is decided again from
-        the store, where it cannot lose twice."""
+        the store, where it cannot lose twice. A decision that needs nothing read (a new
+        ticket, a copy this process wrote last) is stored in one step (``commit``): that
+        step takes the same lock before it writes, so it never overtakes a writer that
+        holds it."""
         for attempt in range(1, 4):
             if idempotency_key:
                 earlier = await self._replay(idempotency_key, print_)
                 if earlier:
                     return earlier
             try:
-                async with self.store.transaction() as unit:
-                    if stream is not None:
-                        await unit.events.lock(stream)
-                    context = self._context()
-                    ticket, decided = await decision(unit, context, attempt > 1)
-                    recorded: list[RecordedEvent] = []
-                    if decided:
-                        metadata = caller.metadata()
-                        ticket, recorded = await unit.tickets.save(
-                            ticket, decided, metadata, context.now
-                        )
-                    if idempotency_key:
-                        await unit.records.remember_idempotent(
-                            idempotency_key, print_, ticket.id, context.now
-                        )
+                context = self._context()
+                made = await decision(None, context, attempt > 1)
+                if made is not None and made[1]:
+                    key = (idempotency_key, print_) if idempotency_key else None
+                    write = DecidedWrite(*made, caller.metadata(), context.now, key)
+                    ticket, recorded = await self.store.commit(write)
+                else:
+                    ticket, recorded = await self._in_transaction(
+                        decision, caller, idempotency_key, print_, stream, attempt > 1
+                    )
                 self.recent.put(ticket)  # committed
                 return Outcome(ticket, recorded)
             except ConcurrencyError as error:
@@ -215,6 +224,33 @@ class TicketService:
                 if not idempotency_key or attempt > 2:
                     raise
         raise RuntimeError("a request neither committed nor found its idempotency record")
+
+    async def _in_transaction(
+        self,
+        decision: Decision,
+        caller: Caller,
+        idempotency_key: str | None,
+        print_: str,
+        stream: str | None,
+        fresh: bool,
+    ) -> tuple[Ticket, list[RecordedEvent]]:
+        """The decision made and stored inside one write transaction, under the lock."""
+        async with self.store.transaction() as unit:
+            if stream is not None:
+                await unit.events.lock(stream)
+            context = self._context()
+            made = await decision(unit, context, fresh)
+            assert made is not None, "a decision with the store at hand decides"
+            ticket, decided = made
+            recorded: list[RecordedEvent] = []
+            if decided:
+                metadata = caller.metadata()
+                ticket, recorded = await unit.tickets.save(ticket, decided, metadata, context.now)
+            if idempotency_key:
+                await unit.records.remember_idempotent(
+                    idempotency_key, print_, ticket.id, context.now
+                )
+        return ticket, recorded
 
     async def _replay(self, key: str, print_: str) -> Outcome | None:
         """The earlier answer to a repeated request; the key's own body must match."""
