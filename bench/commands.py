@@ -119,9 +119,10 @@ async def drive(port: int, headers: dict[str, str], options: Options) -> tuple[W
     return result, time.monotonic() - start - warmup
 
 
-async def walk_tickets(environment: Environment) -> dict[str, Any]:
-    """Section 1 (and 3): concurrent clients walking tickets over HTTP, relay running."""
-    options = environment.options
+async def walk_tickets(environment: Environment, options: Options | None = None) -> dict[str, Any]:
+    """Section 1 (and 3): concurrent clients walking tickets over HTTP, relay running
+    (``options`` in place of the run's: the scaling section's other process counts)."""
+    options = options or environment.options
     port = free_port()
     api = environment.spawn(
         "api", AFTERCARE_HTTP_PORT=str(port), AFTERCARE_HTTP_WORKERS=str(options.workers)

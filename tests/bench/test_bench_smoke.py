@@ -32,6 +32,10 @@ FIGURES = {
     "crud_peer_commands_per_s",
     "ratio_to_eventsourcing",
     "ratio_to_crud",
+    "as_of_first_read_ms",
+    "commands_per_s_1_api_processes",
+    "commands_per_s_2_api_processes",
+    "commands_per_s_4_api_processes",
 }
 
 
@@ -50,7 +54,7 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         },
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=480,
         check=False,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -64,6 +68,9 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
         "7. Reporting",
         "8. Console pages",
         "9. Peers",
+        "10. Scaling",
+        "API processes   commands/s",
+        "open timers   deadline → breach",
         "eventsourcing 9.5, threads: commands/s",
         "CRUD over HTTP: commands/s",
         "Aftercare / peer, commands/s",
@@ -80,3 +87,12 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
     assert figures["peers"]["crud"]["errors"] == 0
     assert figures["sla"]["breaches_seen"] == figures["sla"]["probes"]
     assert figures["sla"]["caught_up_breaches"] > 0
+    scaled = figures["scaling"]
+    assert [row["api_processes"] for row in scaled["api"]] == [1, 2, 4]
+    assert all(row["errors"] == 0 and row["commands_per_s"] > 0 for row in scaled["api"])
+    timers = [row["open_timers"] for row in scaled["sla"]]
+    assert len(timers) == 3 and timers == sorted(timers)
+    assert all(row["breaches_seen"] == row["probes"] for row in scaled["sla"])
+    targeted = [row for row in run.stdout.splitlines() if " ≤ " in row or " ≥ " in row]
+    assert len(targeted) >= 18, targeted
+    assert all(" met" in row or " NOT MET" in row for row in targeted), targeted
