@@ -91,7 +91,8 @@ def test_a_small_benchmark_run_reports_every_section(tmp_path: Path) -> None:
     assert [row["api_processes"] for row in scaled["api"]] == [1, 2, 4]
     assert all(row["errors"] == 0 and row["commands_per_s"] > 0 for row in scaled["api"])
     timers = [row["open_timers"] for row in scaled["sla"]]
-    assert len(timers) == 3 and timers == sorted(timers)
+    assert len(timers) == 3
+    assert timers == sorted(timers)
     assert all(row["breaches_seen"] == row["probes"] for row in scaled["sla"])
     targeted = [row for row in run.stdout.splitlines() if " ≤ " in row or " ≥ " in row]
     assert len(targeted) >= 18, targeted

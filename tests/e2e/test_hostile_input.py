@@ -223,3 +223,17 @@ async def test_the_sla_api_refuses_unrepresentable_instants(
         assert problem_of(response, 422)["field"] == "since"
         nul = await sla.get("/sla/tickets/%00")
         problem_of(nul, 400)
+
+
+@pytest.mark.parametrize("address", ["not an address", "li.na@", "li.na@example..com", "@x.cn"])
+async def test_a_malformed_email_address_is_refused_at_the_door(
+    api: httpx.AsyncClient, address: str
+) -> None:
+    """Addresses are checked when they come in (events read back trust what was checked
+    once): a bad one is a 422 naming the field, and no ticket."""
+    customer = {"id": "CUST-7", "name": "Wang", "email": address}
+    refused = await api.post("/tickets", json=complaint(customer=customer))
+    body = problem_of(refused, 422)
+    assert body["field"] == "customer.email"
+    assert address not in refused.text  # personal data is not echoed back
+    assert await ticket_count(api) == 0

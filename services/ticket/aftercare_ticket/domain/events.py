@@ -23,6 +23,7 @@ from aftercare_ticket.domain.handling_events import (
 )
 from aftercare_ticket.domain.values import (
     PERSONAL,
+    STORED,
     Attachment,
     Contact,
     FeeQuote,
@@ -269,7 +270,7 @@ def decode(event_type: str, schema_version: int, data: dict[str, Any]) -> Ticket
     cls = EVENT_TYPES[event_type]
     if schema_version != cls.schema_version:
         raise ValueError(f"no upcaster for {event_type} v{schema_version}")
-    return cls.model_validate(data)
+    return cls.model_validate(data, context=STORED)
 
 
 def encode(event: TicketEvent) -> dict[str, Any]:

@@ -14,7 +14,10 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
 )
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
@@ -34,6 +37,21 @@ ShortText = Annotated[
 ]
 MAX_ITEMS = 50
 """Longest list a request may carry (attachments, parts): bodies small, events publishable."""
+
+STORED = {"stored": True}
+"""Validation context for events read back from the store: what this service wrote after
+validating it once. Checks that only repeat that work (an e-mail address's syntax and
+domain, a tenth of a replay's time) are skipped; the shape is still checked."""
+
+
+def _once_checked(value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo) -> Any:
+    if isinstance(value, str) and isinstance(info.context, dict) and info.context.get("stored"):
+        return value
+    return handler(value)
+
+
+Email = Annotated[EmailStr, WrapValidator(_once_checked)]
+"""An e-mail address, checked when it comes in and trusted when read back (``STORED``)."""
 
 PERSONAL: JsonDict = {PERSONAL_MARKER: True}
 """Marks a field as personal data (P-PII): kept in the store, never shown to integrators."""
@@ -64,7 +82,7 @@ class Contact(Value):
     """How to reach the customer: personal data, seen only by admins and the notifier."""
 
     name: ShortText = Field(json_schema_extra=PERSONAL)
-    email: EmailStr | None = Field(default=None, json_schema_extra=PERSONAL)
+    email: Email | None = Field(default=None, json_schema_extra=PERSONAL)
     phone: ShortText | None = Field(default=None, json_schema_extra=PERSONAL)
 
 
