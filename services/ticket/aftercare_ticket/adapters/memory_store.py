@@ -30,6 +30,21 @@ class MemoryTicketRecords:
         self.views: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, tuple[str, str]] = {}
 
+    async def find_snapshot(
+        self, ticket_id: str, format_: str, as_of: datetime | None
+    ) -> dict[str, Any] | None:
+        kept = [
+            (version, taken_at, document)
+            for (ticket, version, kind), (taken_at, document) in self._store.snapshots.items()
+            if ticket == ticket_id and kind == format_ and (as_of is None or taken_at <= as_of)
+        ]
+        return max(kept, key=lambda row: row[0])[2] if kept else None
+
+    async def keep_snapshot(
+        self, ticket_id: str, version: int, format_: str, taken_at: datetime, document: Any
+    ) -> None:
+        self._store.snapshots.setdefault((ticket_id, version, format_), (taken_at, document))
+
     def _views(self) -> dict[str, dict[str, Any]]:
         return {**self._store.views, **self.views}
 
@@ -66,6 +81,7 @@ class MemoryTicketStore:
         self.events = MemoryEventStore(clock)
         self.views: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, tuple[str, str]] = {}
+        self.snapshots: dict[tuple[str, int, str], tuple[datetime, Any]] = {}
         self.max_event_bytes = max_event_bytes
 
     @asynccontextmanager

@@ -35,3 +35,15 @@ class TicketRecords(Protocol):
     ) -> None:
         """Record the key; ``DuplicateRequest`` if a concurrent request recorded it first."""
         ...
+
+    async def find_snapshot(
+        self, ticket_id: str, format_: str, as_of: datetime | None
+    ) -> dict[str, Any] | None:
+        """The document of the latest snapshot of ``format_`` taken by ``as_of`` (any)."""
+        ...
+
+    async def keep_snapshot(
+        self, ticket_id: str, version: int, format_: str, taken_at: datetime, document: Any
+    ) -> None:
+        """Store a snapshot unless one of that version and format is there already."""
+        ...

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import TypeAdapter
 
 from aftercare.eventstore import NewEvent, RecordedEvent, StreamSession
 from aftercare.lru import Lru
 from aftercare_ticket.adapters.records import TicketRecords
 from aftercare_ticket.domain.events import TicketEvent, decode, encode
 from aftercare_ticket.domain.ticket import Ticket, evolve
+from aftercare_ticket.domain.values import STORED
 
 
 def fold(ticket_id: str, recorded: Sequence[RecordedEvent]) -> Ticket | None:
@@ -55,12 +58,36 @@ class Snapshots:
                 return ticket
         return None
 
-    def remember(self, ticket: Ticket) -> None:
+    def remember(self, ticket: Ticket) -> bool:
+        """Keep ``ticket`` if it is at a snapshot's version; True when it is new here."""
         if ticket.version % self.every:
-            return
+            return False
         kept = self._by_ticket.get(ticket.id) or []
-        if not kept or kept[-1].version < ticket.version:
-            self._by_ticket.put(ticket.id, [*kept, ticket])
+        if kept and kept[-1].version >= ticket.version:
+            return False
+        self._by_ticket.put(ticket.id, [*kept, ticket])
+        return True
+
+
+_TICKET_DOCUMENT = TypeAdapter(Ticket)
+FOLD_REVISION = 1
+"""Raise when what an event changes on a ticket changes: snapshots folded the old way are
+then ignored (and taken again) instead of answering for the new code."""
+SNAPSHOT_FORMAT = hashlib.sha256(
+    f"{FOLD_REVISION}:{[(f.name, str(f.type)) for f in dataclass_fields(Ticket)]}".encode()
+).hexdigest()[:16]
+"""The shape of a persisted snapshot: the fold's revision and the ticket's fields, so a
+release that adds a field never reads a snapshot without it."""
+
+
+def ticket_document(ticket: Ticket) -> dict[str, Any]:
+    document: dict[str, Any] = _TICKET_DOCUMENT.dump_python(ticket, mode="json")
+    return document
+
+
+def ticket_from_document(document: dict[str, Any]) -> Ticket:
+    """A persisted snapshot back as a ticket (its values were checked when they came in)."""
+    return _TICKET_DOCUMENT.validate_python(document, context=STORED)
 
 
 class EventTooLarge(Exception):
@@ -155,17 +182,36 @@ class Tickets:
 
     async def load_from_snapshot(
         self, ticket_id: str, snapshots: Snapshots, as_of: datetime | None = None
-    ) -> Ticket | None:
-        """The ticket (as of ``as_of``) from the nearest snapshot and the events after it."""
+    ) -> tuple[Ticket | None, list[Ticket]]:
+        """The ticket (as of ``as_of``) from the nearest snapshot, this process's or the
+        store's, and the events after it; with the snapshots taken on the way that this
+        process did not have (for the store to keep)."""
         base = snapshots.best(ticket_id, as_of)
+        if base is None:
+            document = await self.records.find_snapshot(ticket_id, SNAPSHOT_FORMAT, as_of)
+            if document is not None:
+                base = ticket_from_document(document)
+                snapshots.remember(base)
         recorded = await self.events.read_stream(
             ticket_id, up_to_time=as_of, after_version=base.version if base else 0
         )
-        ticket = base
+        ticket, taken = base, []
         for event in recorded:
             ticket = fold_one(ticket or Ticket(id=ticket_id), event)
-            snapshots.remember(ticket)
-        return ticket
+            if snapshots.remember(ticket):
+                taken.append(ticket)
+        return ticket, taken
+
+    async def keep_snapshots(self, taken: Sequence[Ticket]) -> None:
+        for ticket in taken:
+            assert ticket.updated_at is not None
+            await self.records.keep_snapshot(
+                ticket.id,
+                ticket.version,
+                SNAPSHOT_FORMAT,
+                ticket.updated_at,
+                ticket_document(ticket),
+            )
 
     async def save(
         self,

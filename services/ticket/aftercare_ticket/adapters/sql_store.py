@@ -12,13 +12,13 @@ from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from aftercare.db import upsert, writing
+from aftercare.db import insert_if_absent, upsert, writing
 from aftercare.eventstore import ConcurrencyError, RecordedEvent, SqlEventStore, SqlStreamSession
 from aftercare.eventstore.sql import events, to_recorded
 from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_ticket.adapters.one_statement import commit_in_one_statement
 from aftercare_ticket.adapters.repository import Tickets, fold_one, view_row
-from aftercare_ticket.adapters.tables import idempotency_keys, ticket_views
+from aftercare_ticket.adapters.tables import idempotency_keys, ticket_snapshots, ticket_views
 from aftercare_ticket.adapters.unit_of_work import (
     DecidedWrite,
     DuplicateRequest,
@@ -53,6 +53,30 @@ class SqlTicketRecords:
         query = query.order_by(ticket_views.c.created_at.desc(), ticket_views.c.id.desc())
         result = await self.connection.execute(query.limit(limit))
         return [dict(row._mapping) for row in result]
+
+    async def find_snapshot(
+        self, ticket_id: str, format_: str, as_of: datetime | None
+    ) -> dict[str, Any] | None:
+        query = select(ticket_snapshots.c.document).where(
+            ticket_snapshots.c.ticket_id == ticket_id, ticket_snapshots.c.format == format_
+        )
+        if as_of is not None:
+            query = query.where(ticket_snapshots.c.taken_at <= as_of)
+        query = query.order_by(ticket_snapshots.c.version.desc()).limit(1)
+        document: dict[str, Any] | None = await self.connection.scalar(query)
+        return document
+
+    async def keep_snapshot(
+        self, ticket_id: str, version: int, format_: str, taken_at: datetime, document: Any
+    ) -> None:
+        row = {
+            "ticket_id": ticket_id,
+            "version": version,
+            "format": format_,
+            "taken_at": taken_at,
+            "document": document,
+        }
+        await insert_if_absent(self.connection, ticket_snapshots, row)
 
     async def find_idempotent(self, key: str) -> tuple[str, str] | None:
         result = await self.connection.execute(

@@ -47,6 +47,19 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+ticket_snapshots = Table(
+    "ticket_snapshots",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("version", Position, primary_key=True),
+    Column("format", String(32), primary_key=True),
+    Column("taken_at", UtcDateTime, nullable=False),
+    Column("document", JsonDocument, nullable=False),
+)
+"""Folded states at every 50th version (``repository.Snapshots``); a past state never
+changes, so a row is never updated; ``format`` names the shape of the ticket it holds,
+and a row of another format is ignored (it is rebuilt from the events when read)."""
+
 status_link_revocations = Table(
     "status_link_revocations",
     metadata,

@@ -14,11 +14,8 @@ from aftercare.problems import Problem
 from aftercare_ticket.adapters.repository import EventTooLarge
 from aftercare_ticket.domain.errors import InvalidTransition, Refusal
 from aftercare_ticket.entrypoints.routes import etag
-from aftercare_ticket.service_layer.service import (
-    IdempotencyKeyReused,
-    InvalidCursor,
-    TicketNotFound,
-)
+from aftercare_ticket.service_layer.cursors import InvalidCursor
+from aftercare_ticket.service_layer.service import IdempotencyKeyReused, TicketNotFound
 
 
 def _not_found(error: TicketNotFound) -> Problem:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
+import structlog
 
 from aftercare.clock import Clock
-from aftercare.eventstore import ConcurrencyError, RecordedEvent
-from aftercare.instants import to_utc
+from aftercare.eventstore import ConcurrencyError, RecordedEvent, StoreUnavailable
 from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.adapters.unit_of_work import (
@@ -28,6 +26,9 @@ from aftercare_ticket.domain.decision import Context
 from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
+from aftercare_ticket.service_layer.cursors import decode_cursor, encode_cursor
+
+log = structlog.get_logger(__name__)
 
 Decision = Callable[
     [TicketUnitOfWork | None, Context, bool], Awaitable[tuple[Ticket, list[TicketEvent]] | None]
@@ -267,10 +268,21 @@ class TicketService:
 
     async def get(self, ticket_id: str, as_of: datetime | None = None) -> Ticket:
         async with self.store.reading() as unit:
-            ticket = await unit.tickets.load_from_snapshot(ticket_id, self.snapshots, as_of)
+            ticket, taken = await unit.tickets.load_from_snapshot(ticket_id, self.snapshots, as_of)
+        if taken:
+            await self._keep_snapshots(taken)
         if ticket is None:
             raise TicketNotFound(ticket_id, as_of)
         return ticket
+
+    async def _keep_snapshots(self, taken: list[Ticket]) -> None:
+        """Persist snapshots this read took, so other and later processes start from
+        them; a read never fails for it (the next read that folds them tries again)."""
+        try:
+            async with self.store.transaction() as unit:
+                await unit.tickets.keep_snapshots(taken)
+        except StoreUnavailable:
+            log.warning("ticket_snapshots_not_kept", ticket=taken[0].id, count=len(taken))
 
     async def history(self, ticket_id: str) -> list[RecordedEvent]:
         async with self.store.reading() as unit:
@@ -287,23 +299,3 @@ class TicketService:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1]["created_at"], rows[-1]["id"]) if more else None
         return Page(rows, next_cursor)
-
-
-class InvalidCursor(ValueError):
-    pass
-
-
-def encode_cursor(created_at: datetime, ticket_id: str) -> str:
-    raw = orjson.dumps([created_at.isoformat(), ticket_id])
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created_at, ticket_id = orjson.loads(base64.urlsafe_b64decode(padded))
-        if not isinstance(ticket_id, str) or len(ticket_id) > 200 or "\x00" in ticket_id:
-            raise ValueError("not a ticket id")
-        return to_utc(datetime.fromisoformat(created_at)), str(ticket_id)
-    except (ValueError, TypeError, AttributeError) as error:
-        raise InvalidCursor("cursor is not one this API returned") from error
