@@ -29,13 +29,13 @@ def engine() -> AsyncEngine:
 async def test_routes_are_prepared_at_start_without_a_request_through_the_door() -> None:
     app = create_app(SystemSettings(api_keys="key-1=admin"), engine=engine())
     before = {route: counted(route) for route in ("/.prepare-routes", "unmatched", "")}
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t"
-        ) as client:
-            assert (await client.get("/healthz")).status_code == 200
-            refused = await client.get("/tickets")  # the prepared routes still authenticate
-            assert refused.status_code == 401
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        assert (await client.get("/healthz")).status_code == 200
+        refused = await client.get("/tickets")  # the prepared routes still authenticate
+        assert refused.status_code == 401
     after = {route: counted(route) for route in before}
     assert after == before
 
