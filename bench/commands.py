@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from aftercare.broker import free_port
 from bench.env import API_KEY, CpuMeter, Environment, Options, percentile, postgres_pids
-from bench.http import RawClient
+from bench.http import RawClient, Response
 
 WALK = ("acknowledge", "diagnose", "resolve", "revisit")
 
@@ -58,6 +58,28 @@ class WalkResult:
     error_samples: list[str] = field(default_factory=list)
 
 
+async def walk_one(client: RawClient, number: int, n: int) -> list[tuple[Response, float]]:
+    """One ticket raised and walked: each answer with the moment its request was sent."""
+    started = time.perf_counter()
+    response = await client.request("POST", "/tickets", orjson.dumps(raise_body(number, n)))
+    steps = [(response, started)]
+    if response.status == 201:
+        ticket, etag = orjson.loads(response.body)["id"], response.headers["etag"]
+        for name in WALK:
+            started = time.perf_counter()
+            response = await client.request(
+                "POST",
+                f"/tickets/{ticket}/{name}",
+                orjson.dumps(command_body(name)),
+                {"If-Match": etag},
+            )
+            steps.append((response, started))
+            if response.status != 200:
+                break
+            etag = response.headers["etag"]
+    return steps
+
+
 async def walker(
     client: RawClient, number: int, deadline: float, warmup_until: float, result: WalkResult
 ) -> None:
@@ -65,23 +87,14 @@ async def walker(
     try:
         while time.monotonic() < deadline:
             n += 1
-            started = time.perf_counter()
-            response = await client.request("POST", "/tickets", orjson.dumps(raise_body(number, n)))
-            steps = [(response, started)]
-            if response.status == 201:
-                ticket, etag = orjson.loads(response.body)["id"], response.headers["etag"]
-                for name in WALK:
-                    started = time.perf_counter()
-                    response = await client.request(
-                        "POST",
-                        f"/tickets/{ticket}/{name}",
-                        orjson.dumps(command_body(name)),
-                        {"If-Match": etag},
-                    )
-                    steps.append((response, started))
-                    if response.status != 200:
-                        break
-                    etag = response.headers["etag"]
+            try:
+                steps = await walk_one(client, number, n)
+            except ConnectionError as error:  # counted as an error; the next walk reconnects
+                await client.close()
+                result.errors += 1
+                if len(result.error_samples) < 5:
+                    result.error_samples.append(f"connection: {error}")
+                continue
             finished = time.perf_counter()
             result.issued += len(steps)
             for index, (answer, began) in enumerate(steps):

@@ -35,6 +35,7 @@ async def scaling(
                 "p99_ms": walked["p99_ms"],
                 "server_cpu_ms_per_command": walked["server_cpu_ms_per_command"],
                 "errors": walked["errors"],
+                "error_samples": walked["error_samples"],
             }
         )
     probes = options.scaled(200, least=10)
@@ -63,11 +64,11 @@ def _timers_row(measured: dict[str, Any]) -> dict[str, Any]:
 def scaling_rows(scaled: dict[str, Any]) -> list[str]:
     rows = [
         "10. Scaling (to size a deployment by)",
-        "  API processes   commands/s   p99 ms   CPU ms/command",
+        "  API processes   commands/s   p99 ms   CPU ms/command   errors",
     ]
     rows += [
         f"  {r['api_processes']:>13}   {r['commands_per_s']:>10}   {r['p99_ms']:>6}   "
-        f"{r['server_cpu_ms_per_command']:>14}"
+        f"{r['server_cpu_ms_per_command']:>14}   {r['errors']:>6}"
         for r in scaled["api"]
     ]
     rows.append("  open timers   deadline → breach p50 / p99 ms   watcher RSS MB")
