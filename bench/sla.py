@@ -129,7 +129,11 @@ class BreachWatch:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        # The instrument reads as soon as a breach is on the topic: the embedded broker
+        # holds a fetch for its whole wait (KafkaConnection.fetch_max_wait_ms).
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10
+        )
         await consumer.start()
         await consumer._client.force_metadata_update()
         partitions = consumer.partitions_for_topic(self.topic) or set()

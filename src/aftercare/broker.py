@@ -19,6 +19,7 @@ import subprocess
 import structlog
 
 from aftercare.children import die_with_parent
+from aftercare.kafka_connection import EMBEDDED_FETCH_MAX_WAIT_MS
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +51,8 @@ def client_environment(bootstrap_servers: str, *, create_topics: bool = True) ->
         "KAFKA_ENABLE_IDEMPOTENCE": "false",
         "AFTERCARE_KAFKA_REPLICATION_FACTOR": "1",
         "AFTERCARE_KAFKA_CREATE_TOPICS": "true" if create_topics else "false",
+        # It holds every fetch for the whole wait, new records or not (KafkaConnection).
+        "AFTERCARE_KAFKA_FETCH_MAX_WAIT_MS": str(EMBEDDED_FETCH_MAX_WAIT_MS),
     }
 
 

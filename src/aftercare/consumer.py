@@ -181,7 +181,7 @@ class IdempotentConsumer:
         # The dead-letter topics (``<topic>.dlq``) are prepared with the others at start-up.
         self._producer = AIOKafkaProducer(**self.kafka.producer_options())
         self._consumer = AIOKafkaConsumer(
-            **self.kafka.client_options(),
+            **self.kafka.consumer_options(),
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -18,6 +18,10 @@ SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 Acks = Literal["all", "1"]
 
 
+EMBEDDED_FETCH_MAX_WAIT_MS = 50
+"""The fetch wait for the embedded broker, which holds a fetch for the whole wait."""
+
+
 class KafkaConnectionError(ValueError):
     """The connection settings contradict each other (named in the message)."""
 
@@ -34,6 +38,11 @@ class KafkaConnection:
     ssl_key_file: Path | None = None
     acks: Acks = "all"
     enable_idempotence: bool = False
+    fetch_max_wait_ms: int = 500
+    """How long the broker may hold a consumer's fetch when it has nothing new. Kafka
+    answers as soon as a record arrives, so its default costs no latency; the embedded
+    broker holds every fetch for the whole wait (measured: a record sent during it was
+    read 135 ms later at the median, up to 250 ms), so it is given a short one."""
 
     def __post_init__(self) -> None:
         sasl = self.security_protocol.startswith("SASL_")
@@ -89,6 +98,10 @@ class KafkaConnection:
             options["sasl_plain_username"] = self.sasl_username
             options["sasl_plain_password"] = self.sasl_password
         return options
+
+    def consumer_options(self) -> dict[str, Any]:
+        """A consumer's options: the client's, and how long a fetch may wait."""
+        return {**self.client_options(), "fetch_max_wait_ms": self.fetch_max_wait_ms}
 
     def producer_options(self) -> dict[str, Any]:
         """A producer's options: the client's, and the delivery guarantee."""

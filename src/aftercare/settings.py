@@ -11,7 +11,12 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aftercare.auth import ApiKey, KeyRing, parse_api_keys
-from aftercare.kafka_connection import KafkaConnection, SaslMechanism, SecurityProtocol
+from aftercare.kafka_connection import (
+    EMBEDDED_FETCH_MAX_WAIT_MS,
+    KafkaConnection,
+    SaslMechanism,
+    SecurityProtocol,
+)
 
 DEV_ADMIN_KEY = "dev-admin-key"
 DEV_NOTIFIER_KEY = "dev-notifier-key"
@@ -75,6 +80,14 @@ class Settings(BaseSettings):
     # embedded broker unless this says so (a developer's own Kafka).
     kafka_create_topics_override: bool | None = Field(
         default=None, validation_alias=AliasChoices("AFTERCARE_KAFKA_CREATE_TOPICS")
+    )
+    # How long a consumer's fetch may wait on the broker (see KafkaConnection): Kafka's
+    # default for a real cluster, 50 ms for the embedded broker, unless this says.
+    kafka_fetch_max_wait_ms_override: int | None = Field(
+        default=None,
+        ge=1,
+        le=30_000,
+        validation_alias=AliasChoices("AFTERCARE_KAFKA_FETCH_MAX_WAIT_MS"),
     )
     # The replicas each topic must have (checked at start-up); the embedded broker is one.
     kafka_replication_factor: int = Field(default=3, ge=1, le=7)
@@ -158,6 +171,12 @@ class Settings(BaseSettings):
         return self.kafka_bootstrap_servers is None
 
     @property
+    def kafka_fetch_max_wait_ms(self) -> int:
+        if self.kafka_fetch_max_wait_ms_override is not None:
+            return self.kafka_fetch_max_wait_ms_override
+        return 500 if self.kafka_bootstrap_servers is not None else EMBEDDED_FETCH_MAX_WAIT_MS
+
+    @property
     def kafka_topic_replication(self) -> int:
         """The embedded broker is a single node: its topics have one replica."""
         return 1 if self.kafka_bootstrap_servers is None else self.kafka_replication_factor
@@ -176,6 +195,7 @@ class Settings(BaseSettings):
             ssl_key_file=self.kafka_ssl_key_file,
             acks=self.kafka_acks,
             enable_idempotence=self.kafka_enable_idempotence,
+            fetch_max_wait_ms=self.kafka_fetch_max_wait_ms,
         )
 
     @property

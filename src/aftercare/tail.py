@@ -61,7 +61,7 @@ async def tail(
     """Print matching events until cancelled, ``max_events`` or ``until_idle`` seconds of quiet."""
     connection = KafkaConnection.of(kafka)
     consumer = AIOKafkaConsumer(
-        **connection.client_options(), enable_auto_commit=False, auto_offset_reset="earliest"
+        **connection.consumer_options(), enable_auto_commit=False, auto_offset_reset="earliest"
     )
     await consumer.start()
     printed = 0

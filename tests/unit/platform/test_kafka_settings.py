@@ -10,6 +10,7 @@ import pytest
 import trustme
 from pydantic import ValidationError
 
+from aftercare import broker
 from aftercare.kafka_connection import KafkaConnection, KafkaConnectionError
 from aftercare.settings import Settings
 
@@ -124,4 +125,30 @@ def test_sasl_without_credentials_stops_the_part_at_start_up(
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9093")
     monkeypatch.setenv("KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     with pytest.raises(ValidationError, match="AFTERCARE_KAFKA_SASL_USERNAME"):
+        Settings()
+
+
+def test_a_consumer_fetch_waits_kafkas_default_on_a_cluster_and_briefly_on_the_embedded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kafka answers a waiting fetch as soon as a record arrives; the embedded broker holds
+    it for the whole wait, which would sit between every event and its consumer."""
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka-0:9092")
+    cluster = Settings().kafka_connection("kafka-0:9092")
+    assert cluster.consumer_options()["fetch_max_wait_ms"] == 500
+    assert "fetch_max_wait_ms" not in cluster.producer_options()
+    assert "fetch_max_wait_ms" not in cluster.client_options()  # admin clients refuse it
+
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS")
+    assert Settings().kafka_connection("127.0.0.1:9092").fetch_max_wait_ms == 50
+
+    for name, value in broker.client_environment("127.0.0.1:9092").items():
+        monkeypatch.setenv(name, value)
+    started_by_a_test = Settings()
+    assert started_by_a_test.kafka_fetch_max_wait_ms == 50
+
+    monkeypatch.setenv("AFTERCARE_KAFKA_FETCH_MAX_WAIT_MS", "200")
+    assert Settings().kafka_fetch_max_wait_ms == 200
+    monkeypatch.setenv("AFTERCARE_KAFKA_FETCH_MAX_WAIT_MS", "0")
+    with pytest.raises(ValidationError):
         Settings()
