@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from aftercare.clock import SystemClock
 from aftercare.customer_links import StatusLinks
 from aftercare.db import create_engine
-from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.adapters.tables import sla_tickets, sla_timers
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system.settings import SystemSettings
 from aftercare_ticket.adapters.tables import ticket_views
@@ -32,11 +32,12 @@ PRIORITIES = ("urgent", "high", "normal", "low")
 Rows = list[dict[str, Any]]
 
 
-def open_ticket_rows(count: int, now: datetime) -> tuple[Rows, Rows]:
+def open_ticket_rows(count: int, now: datetime) -> tuple[Rows, Rows, Rows]:
     """``count`` open tickets in the list read model, each with a running T-EMAIL clock
-    due between an hour ago (breached) and ten hours from ``now``."""
+    due between an hour ago (breached) and ten hours from ``now``, and its queue entry."""
     views: Rows = []
     timers: Rows = []
+    entries: Rows = []
     for number in range(count):
         ticket = f"bench-console-{number:06d}"
         created = now - timedelta(minutes=number)
@@ -57,7 +58,12 @@ def open_ticket_rows(count: int, now: datetime) -> tuple[Rows, Rows]:
             "met_reported": False, "breached_at": deadline if deadline < now else None,
             "next_due": None, "updated_at": now,
         })  # fmt: skip
-    return views, timers
+        entries.append({
+            "ticket_id": ticket, "partition": number % 4, "terminal": False,
+            "policy_version": "bench", "updated_at": now, "open_clocks": 1,
+            "next_deadline": deadline, "breached": deadline < now,
+        })  # fmt: skip
+    return views, timers, entries
 
 
 async def _timed(client: httpx.AsyncClient, path: str) -> dict[str, float]:
@@ -77,10 +83,11 @@ async def console_pages(environment: Environment) -> dict[str, Any]:
     count = environment.options.scaled(10_000, least=200)
     engine = create_engine(environment.database_url)
     now = datetime.now(UTC)
-    views, timers = open_ticket_rows(count, now)
+    views, timers, entries = open_ticket_rows(count, now)
     async with engine.begin() as connection:
         await connection.execute(insert(ticket_views), views)
         await connection.execute(insert(sla_timers), timers)
+        await connection.execute(insert(sla_tickets), entries)
     settings = SystemSettings(api_keys=f"bench:{API_KEY}=admin", console_api_key=API_KEY)
     clock = SystemClock()
     sla_app = create_sla_app(engine, clock, settings.key_ring)

@@ -40,6 +40,11 @@ def bench_policy(folder: Path) -> tuple[Path, str]:
     return path, parse_policy(text, str(path), {}).version
 
 
+def _deadline(i: int, now: datetime) -> datetime:
+    """Open ticket ``i``'s deadline: in a day, spread over an hour."""
+    return now + timedelta(days=1, seconds=i % 3600)
+
+
 def _open_timer(i: int, policy_version: str, now: datetime) -> dict[str, Any]:
     """One running T-EMAIL timer due in a day, spread over an hour of deadlines."""
     far = now + timedelta(days=1)
@@ -53,7 +58,7 @@ def _open_timer(i: int, policy_version: str, now: datetime) -> dict[str, Any]:
         "budget_seconds": 600,
         "status": "running",
         "started_at": now,
-        "deadline": far + timedelta(seconds=i % 3600),
+        "deadline": _deadline(i, now),
         "warn_at": far,
         "running_since": now,
         "pause_reasons": "",
@@ -81,8 +86,20 @@ async def seed_open_tickets(environment: Environment, count: int, policy_version
             numbers = range(start, min(count, start + 100_000))
             await connection.copy_records_to_table(
                 "sla_tickets",
-                records=[(f"open-{i}", i % 4, False, policy_version, now) for i in numbers],
-                columns=["ticket_id", "partition", "terminal", "policy_version", "updated_at"],
+                records=[
+                    (f"open-{i}", i % 4, False, policy_version, now, 1, _deadline(i, now), False)
+                    for i in numbers
+                ],
+                columns=[
+                    "ticket_id",
+                    "partition",
+                    "terminal",
+                    "policy_version",
+                    "updated_at",
+                    "open_clocks",
+                    "next_deadline",
+                    "breached",
+                ],
             )
             await connection.copy_records_to_table(
                 "sla_timers",

@@ -15,7 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
-from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.adapters.tables import sla_tickets, sla_timers
 from aftercare_sla.domain.alerting import alert_id
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system.settings import SystemSettings
@@ -190,10 +190,11 @@ async def test_the_queue_is_in_deadline_order_with_its_filters(
 ) -> None:
     """The ticket list and the watcher's clocks on one database; the watcher's API reached
     in-process, as the console reaches it over the network."""
-    views, timers = open_ticket_rows(40, clock.now())
-    async with engine.begin() as connection:
+    views, timers, entries = open_ticket_rows(40, clock.now())
+    async with engine.begin() as connection:  # the rows the watcher keeps, written directly
         await connection.execute(insert(ticket_views), views)
         await connection.execute(insert(sla_timers), timers)
+        await connection.execute(insert(sla_tickets), entries)
     settings = SystemSettings(
         api_keys=",".join(f"{role}-key:{key}={role}" for role, key in KEYS.items()),
         console_api_key=KEYS["reader"],

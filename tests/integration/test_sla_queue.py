@@ -9,11 +9,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import FixedClock
+from aftercare.migrations import downgrade, upgrade
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.entrypoints.app import create_sla_app
+from aftercare_system import SERVICE_PACKAGES
 from tests.integration.test_sla_watcher import READER_KEYS, cloudevents, deliver, watcher_for
 from tests.support.sla_scenarios import Scenario, ack, event, later
 
@@ -93,3 +96,24 @@ async def test_a_queue_request_out_of_bounds_is_refused(queue: httpx.AsyncClient
     assert long_id.json() == {"total": 0, "items": []}
     anonymous = await queue.post("/sla/queue", json={}, headers={"Authorization": ""})
     assert anonymous.status_code == 401
+
+
+async def test_queue_entries_are_filled_in_for_tickets_watched_before_them(
+    queue: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    """Upgrading a watcher's database puts every ticket it already watches in its place
+    in the queue, from the timers it kept."""
+    before = (await queue.post("/sla/queue", json={})).json()
+    breached = (await queue.post("/sla/queue", json={"breached_only": True})).json()
+    await downgrade(engine, SERVICE_PACKAGES, "0204_page_limit")
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: [c["name"] for c in inspect(sync).get_columns("sla_tickets")]
+            )
+        assert "next_deadline" not in columns
+    finally:
+        await upgrade(engine, SERVICE_PACKAGES)
+    assert (await queue.post("/sla/queue", json={})).json() == before
+    assert (await queue.post("/sla/queue", json={"breached_only": True})).json() == breached
+    assert [item["ticket_id"] for item in breached["items"]] == ["q-late"]

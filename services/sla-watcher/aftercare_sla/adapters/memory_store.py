@@ -71,6 +71,15 @@ class MemoryTimers:
         else:
             self.tables.timers[key]["next_due"] = None
 
+    async def refresh_queue_entry(self, ticket_id: str) -> None:
+        mine = [row for (ticket, _, _), row in self.tables.timers.items() if ticket == ticket_id]
+        opened = [row for row in mine if row["status"] in ("running", "paused")]
+        deadlines = [row["deadline"] for row in opened if row["status"] == "running"]
+        entry = self.tables.tickets.setdefault(ticket_id, {})
+        entry["open_clocks"] = len(opened)
+        entry["next_deadline"] = min(deadlines) if deadlines else None
+        entry["breached"] = any(row["breached"] for row in opened)
+
     async def due_timers(
         self, now: datetime, partitions: Collection[int] | None, limit: int
     ) -> list[Any]:

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Update, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.eventstore.sql_store import outages_as_unavailable
-from aftercare_sla.adapters.tables import sla_timers
+from aftercare_sla.adapters.tables import sla_tickets, sla_timers
 
 OPEN_STATUSES = ("running", "paused")
 MAX_NAMED = 5_000
@@ -32,6 +32,27 @@ class QueuePage:
     """Each page ticket's open clocks, earliest deadline first."""
 
 
+def refreshed_queue_entry(ticket_id: str) -> Update:
+    """The statement that brings the ticket's queue entry in line with its timers: how
+    many clocks are open, the earliest running deadline, whether an open one is breached.
+    Run by the watcher in the transaction that changed the timers, so the queue is read
+    from one index instead of grouping every open timer on each request."""
+    timers = sla_timers.c
+    mine = timers.ticket_id == ticket_id
+    is_open = timers.status.in_(OPEN_STATUSES)
+    return (
+        update(sla_tickets)
+        .where(sla_tickets.c.ticket_id == ticket_id)
+        .values(
+            open_clocks=select(func.count()).where(mine, is_open).scalar_subquery(),
+            next_deadline=select(func.min(timers.deadline))
+            .where(mine, timers.status == "running")
+            .scalar_subquery(),
+            breached=exists().where(mine, is_open, timers.breached.is_(True)),
+        )
+    )
+
+
 class SqlQueue:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
@@ -44,31 +65,20 @@ class SqlQueue:
         limit: int,
         offset: int,
     ) -> QueuePage:
-        running = sla_timers.c.status == "running"
-        next_deadline = func.min(case((running, sla_timers.c.deadline)))
-        breached = func.max(case((sla_timers.c.breached.is_(True), 1), else_=0))
-        per_ticket = (
-            select(
-                sla_timers.c.ticket_id,
-                next_deadline.label("next_deadline"),
-                breached.label("breached"),
-            )
-            .where(sla_timers.c.status.in_(OPEN_STATUSES))
-            .group_by(sla_timers.c.ticket_id)
-        )
+        entries = sla_tickets.c
+        chosen = select(entries.ticket_id).where(entries.open_clocks > 0)
         if ticket_ids is not None:
-            per_ticket = per_ticket.where(sla_timers.c.ticket_id.in_(list(ticket_ids)))
+            chosen = chosen.where(entries.ticket_id.in_(list(ticket_ids)))
         if breached_only:
-            per_ticket = per_ticket.having(breached == 1)
-        ranked = per_ticket.subquery()
+            chosen = chosen.where(entries.breached.is_(True))
         ordered = (
-            select(ranked.c.ticket_id)
-            .order_by(ranked.c.next_deadline.asc().nulls_last(), ranked.c.ticket_id)
+            chosen.order_by(entries.next_deadline.asc().nulls_last(), entries.ticket_id)
             .limit(limit)
             .offset(offset)
         )
+        counted = select(func.count()).select_from(chosen.subquery())
         async with outages_as_unavailable(), self.engine.connect() as connection:
-            total = (await connection.execute(select(func.count()).select_from(ranked))).scalar()
+            total = (await connection.execute(counted)).scalar()
             tickets = list((await connection.execute(ordered)).scalars())
             rows = await connection.execute(
                 select(sla_timers)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, false
 
 from aftercare.sqltypes import JsonDocument, Position, UtcDateTime
 
@@ -28,6 +28,11 @@ sla_tickets = Table(
     Column("terminal", Boolean, nullable=False),
     Column("policy_version", String(32), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The ticket's place in the work queue, kept in step with its timers (``queue_store``):
+    Column("open_clocks", Integer, nullable=False, server_default="0"),
+    Column("next_deadline", UtcDateTime),
+    Column("breached", Boolean, nullable=False, server_default=false()),
+    Index("ix_sla_tickets_queue", "next_deadline", "ticket_id"),
 )
 
 sla_timers = Table(

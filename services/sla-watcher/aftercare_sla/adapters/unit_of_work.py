@@ -52,6 +52,10 @@ class Timers(Protocol):
 
     async def set_flags(self, row: Any, **values: Any) -> None: ...
 
+    async def refresh_queue_entry(self, ticket_id: str) -> None:
+        """Bring the ticket's place in the work queue in line with its timers."""
+        ...
+
     async def set_policy_version(
         self, ticket_id: str, policy_version: str, now: datetime
     ) -> None: ...

@@ -125,6 +125,7 @@ class SlaWatcher:
             await unit.timers.save_timer(row, values)
         for row in stored.values():
             await unit.timers.retire(ticket_id, row)
+        await unit.timers.refresh_queue_entry(ticket_id)
         await self._announce(unit, ticket_id, announcements, now)
         return moved
 
@@ -193,6 +194,8 @@ class SlaWatcher:
             next_due=verdicts.next_look(timer, warned, breached, self.grace),
             updated_at=now,
         )
+        if breached != row.breached:
+            await unit.timers.refresh_queue_entry(row.ticket_id)
         await self._announce(unit, row.ticket_id, announcements, now)
         return len(announcements)
 
