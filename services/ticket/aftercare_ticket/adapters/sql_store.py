@@ -9,15 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.db import insert_if_absent, upsert, writing
 from aftercare.eventstore import ConcurrencyError, RecordedEvent, SqlEventStore, SqlStreamSession
-from aftercare.eventstore.sql import events, to_recorded
+from aftercare.eventstore.sql import events
 from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_ticket.adapters.one_statement import commit_in_one_statement
-from aftercare_ticket.adapters.repository import Tickets, fold_one, view_row
+from aftercare_ticket.adapters.repository import Tickets, fold_onto, view_row
 from aftercare_ticket.adapters.tables import idempotency_keys, ticket_snapshots, ticket_views
 from aftercare_ticket.adapters.unit_of_work import (
     DecidedWrite,
@@ -136,6 +137,10 @@ class SqlTicketStore:
         return await self.events.with_actual_version(error)
 
 
+FOLDED = ("type", "schema_version", "data", "version", "recorded_at")
+"""The columns a fold reads (``repository.Foldable``): a replay leaves the rest unread."""
+
+
 async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
     """Refold every ticket from the event log into the read model; returns the count.
 
@@ -150,25 +155,24 @@ async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
         async with reader.begin(), writer.begin():
             await writer.execute(ticket_views.delete())
             rows: list[dict[str, Any]] = []
-            ticket: Ticket | None = None
+            current: list[Row[Any]] = []
+            folded = events.c.stream_id, *(events.c[name] for name in FOLDED)
             stream = await reader.stream(
-                select(events)
+                select(*folded)
                 .where(events.c.type.in_(list(EVENT_TYPES)))
                 .order_by(events.c.stream_id, events.c.version)
                 .execution_options(yield_per=batch)
             )
             async for row in stream:
-                recorded = to_recorded(row)
-                if ticket is None or ticket.id != recorded.stream_id:
-                    if ticket is not None:
-                        rows.append(view_row(ticket))
-                    ticket = Ticket(id=recorded.stream_id)
-                ticket = fold_one(ticket, recorded)
+                if current and current[0].stream_id != row.stream_id:
+                    rows.append(view_row(fold_onto(Ticket(id=current[0].stream_id), current)))
+                    current = []
+                current.append(row)
                 if len(rows) >= batch:
                     await writer.execute(insert(ticket_views), rows)
                     count, rows = count + len(rows), []
-            if ticket is not None:
-                rows.append(view_row(ticket))
+            if current:
+                rows.append(view_row(fold_onto(Ticket(id=current[0].stream_id), current)))
             if rows:
                 await writer.execute(insert(ticket_views), rows)
                 count += len(rows)

@@ -14,6 +14,7 @@ ticket's remembered state picks one.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 from transitions import Machine
@@ -109,8 +110,15 @@ def destinations(command: str, state: State, kind: Kind) -> list[State]:
 
 def allowed_commands(state: State, kind: Kind) -> list[str]:
     """Commands a ``kind`` ticket in ``state`` accepts, in the table's order."""
+    return list(_allowed(state, kind))
+
+
+@cache
+def _allowed(state: State, kind: Kind) -> tuple[str, ...]:
+    """The machines are fixed when the module loads: each answer is worked out once
+    (every response and every list row states it)."""
     triggers = set(_MACHINES[kind].get_triggers(state.value))
-    return [command for command in COMMANDS if command in triggers and command != "raise"]
+    return tuple(command for command in COMMANDS if command in triggers and command != "raise")
 
 
 def paths() -> dict[Kind, dict[State, list[str]]]:
