@@ -20,6 +20,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Message, Scope
 
@@ -63,6 +64,18 @@ _ASSETS = "/docs/assets"
 
 def door_limits(settings: Settings) -> DoorLimits:
     return DoorLimits(settings.max_body_bytes, settings.max_header_chars)
+
+
+NO_OPENTELEMETRY: TelemetryConfig = {
+    "tracing": False,
+    "metrics": False,
+    "logs": False,
+    "operation_spans": False,
+}
+"""FastAPI's own OpenTelemetry, off. The parts report through Prometheus (``/metrics``)
+and structlog, which keeps personal data out; FastAPI's would record exception messages
+(which can quote a request) with any provider an environment configures, and asks the
+global providers whether one is configured on every request (5 % of a command's time)."""
 
 
 async def prepare_routes(app: FastAPI) -> None:
@@ -128,6 +141,7 @@ def create_service_app(
         lifespan=_with_prepared_routes(lifespan),
         docs_url=None,
         redoc_url=None,
+        telemetry=NO_OPENTELEMETRY,
     )
     app.state.api_keys = keys
     app.state.engine = engine
