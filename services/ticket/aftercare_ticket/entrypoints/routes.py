@@ -13,6 +13,7 @@ from aftercare.auth import PrincipalDep
 from aftercare.instants import Instant
 from aftercare.problems import Problem
 from aftercare_ticket.domain.commands import TICKET_COMMANDS, Command, RaiseRequest
+from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.domain.vocabulary import Channel, Kind, Priority, State
 from aftercare_ticket.entrypoints.auth import (
     caller_of,
@@ -87,10 +88,23 @@ _TICKET_LINKS = {
 """OpenAPI links: what a client (or a fuzzer) can do next with the ticket it raised."""
 
 
-def _answer(outcome: Outcome, response: Response) -> TicketOut:
-    response.headers["ETag"] = etag(outcome.ticket.version)
-    response.headers["Location"] = f"/tickets/{outcome.ticket.id}"
-    return TicketOut.of(outcome.ticket)
+def _answer(outcome: Outcome, status_code: int = 200) -> Response:
+    """A command's answer: the ticket after it, and where it lives."""
+    location = {"Location": f"/tickets/{outcome.ticket.id}"}
+    return _ticket_response(outcome.ticket, status_code, location)
+
+
+def _ticket_response(
+    ticket: Ticket, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """The ticket as the API shows it (``TicketOut``, the documented response model),
+    encoded once: returned as a model, FastAPI would validate it again before encoding."""
+    return Response(
+        TicketOut.of(ticket).model_dump_json(by_alias=True),
+        status_code=status_code,
+        media_type="application/json",
+        headers={"ETag": etag(ticket.version), **(headers or {})},
+    )
 
 
 @router.post(
@@ -108,14 +122,11 @@ async def raise_ticket(
     body: RaiseRequest,
     caller: CallerDep,
     service: ServiceDep,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> TicketOut:
+) -> Response:
     """Raise a request: a new ticket (K-3)."""
     outcome = await service.raise_request(body, caller, idempotency_key)
-    if outcome.replayed:
-        response.status_code = 200
-    return _answer(outcome, response)
+    return _answer(outcome, 200 if outcome.replayed else 201)
 
 
 @router.get("", response_model=TicketPage, operation_id="list_tickets")
@@ -162,13 +173,10 @@ async def get_ticket(
     ticket_id: TicketId,
     _: PrincipalDep,
     service: ServiceDep,
-    response: Response,
     as_of: Annotated[Instant | None, Query(description="RFC 3339 instant")] = None,
-) -> TicketOut:
+) -> Response:
     """The ticket now, or as it was recorded at ``as_of``."""
-    ticket = await service.get(ticket_id, as_of)
-    response.headers["ETag"] = etag(ticket.version)
-    return TicketOut.of(ticket)
+    return _ticket_response(await service.get(ticket_id, as_of))
 
 
 @router.get("/{ticket_id}/events", response_model=HistoryOut, operation_id="ticket_history")
@@ -212,14 +220,13 @@ def _command_route(command_type: type[Command]) -> None:
         body: Annotated[command_type, Body()],  # type: ignore[valid-type]
         caller: CallerDep,
         service: ServiceDep,
-        response: Response,
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
-    ) -> TicketOut:
+    ) -> Response:
         command: Command = body
         expected = expected_version_of(if_match, command.expected_version)
         outcome = await service.execute(ticket_id, command, caller, expected, idempotency_key)
-        return _answer(outcome, response)
+        return _answer(outcome)
 
     run_command.__doc__ = (command_type.__doc__ or f"{path} the ticket").splitlines()[0]
     router.add_api_route(

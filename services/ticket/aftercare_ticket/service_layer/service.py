@@ -137,7 +137,11 @@ class TicketService:
             ticket = Ticket(id=str(uuid.uuid4()))
             return ticket, [raise_request(ticket.id, request, context)]
 
-        print_ = repository.fingerprint("raise", request.model_dump(mode="json"))
+        print_ = (
+            repository.fingerprint("raise", request.model_dump(mode="json"))
+            if idempotency_key
+            else ""  # only a request with a key is compared with an earlier one
+        )
         return await self._write(decision, caller, idempotency_key, print_)
 
     async def execute(
@@ -168,7 +172,11 @@ class TicketService:
                 raise ConcurrencyError(ticket_id, expected_version, ticket.version)
             return ticket, decide(ticket, command, context)
 
-        print_ = repository.fingerprint(ticket_id, command.name, command.model_dump(mode="json"))
+        print_ = (
+            repository.fingerprint(ticket_id, command.name, command.model_dump(mode="json"))
+            if idempotency_key
+            else ""
+        )
         return await self._write(
             decision,
             caller,
