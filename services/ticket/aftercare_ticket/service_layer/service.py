@@ -12,7 +12,6 @@ import structlog
 
 from aftercare.clock import Clock
 from aftercare.eventstore import ConcurrencyError, RecordedEvent, StoreUnavailable
-from aftercare.lru import Lru
 from aftercare_ticket.adapters import repository
 from aftercare_ticket.adapters.unit_of_work import (
     DecidedWrite,
@@ -27,6 +26,7 @@ from aftercare_ticket.domain.events import TicketEvent
 from aftercare_ticket.domain.rules import Policy
 from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.service_layer.cursors import decode_cursor, encode_cursor
+from aftercare_ticket.service_layer.recent import RecentTickets
 
 log = structlog.get_logger(__name__)
 
@@ -90,29 +90,6 @@ class Outcome:
 class Page:
     items: list[dict[str, Any]]
     next_cursor: str | None
-
-
-class RecentTickets:
-    """Tickets this process wrote last, so the next command can skip reading the stream.
-
-    Only a hint: another process may have written since. A decision on a stale copy
-    loses at the append (the unique stream version), and is then made again from the
-    store; a caller's ``If-Match`` uses a copy only when the versions agree."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._tickets: Lru[str, Ticket] = Lru(size)
-
-    def get(self, ticket_id: str, expected_version: int | None) -> Ticket | None:
-        ticket = self._tickets.get(ticket_id)
-        if ticket is None or expected_version not in (None, ticket.version):
-            return None
-        return ticket
-
-    def put(self, ticket: Ticket) -> None:
-        self._tickets.put(ticket.id, ticket)
-
-    def forget(self, ticket_id: str) -> None:
-        self._tickets.pop(ticket_id)
 
 
 class TicketService:
