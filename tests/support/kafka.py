@@ -66,6 +66,33 @@ async def read_raw(
     bootstrap: KafkaTarget, topic: str, expect: int, within: float = 20.0
 ) -> list[ConsumerRecord]:
     """The first ``expect`` raw records of ``topic`` (all partitions)."""
+    return await read_raw_until(bootstrap, topic, lambda found: len(found) >= expect, within)
+
+
+async def read_topic_until(
+    bootstrap: str,
+    topic: str,
+    enough: Callable[[list[tuple[int, CloudEvent]]], bool],
+    within: float = 20.0,
+) -> list[tuple[int, CloudEvent]]:
+    """(partition, event) from the start of ``topic`` until ``enough`` says so (or time
+    is up): for a topic that may hold an event twice (at-least-once), where a count of
+    records says nothing about which events arrived."""
+
+    def decoded(records: list[ConsumerRecord]) -> list[tuple[int, CloudEvent]]:
+        return [(r.partition, from_kafka(list(r.headers), r.value)) for r in records]
+
+    records = await read_raw_until(bootstrap, topic, lambda found: enough(decoded(found)), within)
+    return decoded(records)
+
+
+async def read_raw_until(
+    bootstrap: KafkaTarget,
+    topic: str,
+    enough: Callable[[list[ConsumerRecord]], bool],
+    within: float = 20.0,
+) -> list[ConsumerRecord]:
+    """Raw records of ``topic`` (all partitions) from the start until ``enough``."""
     consumer = AIOKafkaConsumer(
         **KafkaConnection.of(bootstrap).client_options(),
         auto_offset_reset="earliest",
@@ -80,7 +107,7 @@ async def read_raw(
         found: list[ConsumerRecord] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        while len(found) < expect and loop.time() < deadline:
+        while not enough(found) and loop.time() < deadline:
             for messages in (await consumer.getmany(timeout_ms=200)).values():
                 found.extend(messages)
         return found
