@@ -64,16 +64,6 @@ def fold_onto(ticket: Ticket, recorded: Sequence[Foldable]) -> Ticket:
     )
 
 
-def fold_one(ticket: Ticket, event: RecordedEvent) -> Ticket:
-    return evolve(
-        decode(event.type, event.schema_version, event.data),
-        ticket,
-        version=event.version,
-        created_at=ticket.created_at or event.recorded_at,
-        updated_at=event.recorded_at,
-    )
-
-
 class Snapshots:
     """Folded states of recently read tickets at every ``every``-th version.
 
@@ -229,11 +219,14 @@ class Tickets:
         recorded = await self.events.read_stream(
             ticket_id, up_to_time=as_of, after_version=base.version if base else 0
         )
-        ticket, taken = base, []
-        for event in recorded:
-            ticket = fold_one(ticket or Ticket(id=ticket_id), event)
+        ticket, taken, start = base, [], 0
+        while start < len(recorded):  # one copy per run of events up to a snapshot's version
+            current = ticket or Ticket(id=ticket_id)
+            end = start + snapshots.every - current.version % snapshots.every
+            ticket = fold_onto(current, recorded[start:end])
             if snapshots.remember(ticket):
                 taken.append(ticket)
+            start = end
         return ticket, taken
 
     async def keep_snapshots(self, taken: Sequence[Ticket]) -> None:
