@@ -10,7 +10,8 @@ from pydantic import ValidationError
 
 from aftercare_ticket.domain.decide import decide, raise_request
 from aftercare_ticket.domain.events import TicketEvent, decode, encode
-from aftercare_ticket.domain.ticket import Ticket, evolve, evolve_all
+from aftercare_ticket.domain.folding import evolve_all
+from aftercare_ticket.domain.ticket import Ticket, evolve
 from aftercare_ticket.domain.values import STORED, Contact
 from aftercare_ticket.domain.vocabulary import State
 from aftercare_ticket.examples import WALKS, context, raise_body, step_time, walk_command

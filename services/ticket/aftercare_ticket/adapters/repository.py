@@ -16,7 +16,8 @@ from aftercare.eventstore import NewEvent, RecordedEvent, StreamSession
 from aftercare.lru import Lru
 from aftercare_ticket.adapters.records import TicketRecords
 from aftercare_ticket.domain.events import TicketEvent, decode, encode
-from aftercare_ticket.domain.ticket import Ticket, evolve, evolve_all
+from aftercare_ticket.domain.folding import evolve_all
+from aftercare_ticket.domain.ticket import Ticket
 from aftercare_ticket.domain.values import STORED
 
 
@@ -172,15 +173,12 @@ def after_decided(ticket: Ticket, decided: Sequence[TicketEvent], recorded_at: d
     """The ticket once ``decided`` is stored at its next versions, folded from the events
     this process just made rather than decoded back from their JSON (the same state a
     reader folds from the store: tested)."""
-    for event in decided:
-        ticket = evolve(
-            event,
-            ticket,
-            version=ticket.version + 1,
-            created_at=ticket.created_at or recorded_at,
-            updated_at=recorded_at,
-        )
-    return ticket
+    created = ticket.created_at or recorded_at
+    stamped = (
+        (event, {"version": version, "created_at": created, "updated_at": recorded_at})
+        for version, event in enumerate(decided, start=ticket.version + 1)
+    )
+    return evolve_all(ticket, stamped)
 
 
 def fingerprint(*parts: Any) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import singledispatch
-from typing import Any, cast
+from typing import Any
 
 from aftercare_ticket.domain import events as ev
 from aftercare_ticket.domain.machine import allowed_commands
@@ -89,34 +89,6 @@ def evolve(event: ev.TicketEvent, ticket: Ticket, **stamp: Any) -> Ticket:
     """The ticket after ``event``; ``stamp`` sets bookkeeping fields in the same copy
     (one copy of the 40-field ticket per event, not two: it is the cost of a replay)."""
     return replace(ticket, **{**changes(event, ticket), **stamp})
-
-
-class _Changed:
-    """A ticket as the events folded so far have changed it, read through those changes;
-    only read from (by ``changes``), never kept."""
-
-    __slots__ = ("_base", "_changes")
-
-    def __init__(self, base: Ticket, changed: Changes) -> None:
-        self._base = base
-        self._changes = changed
-
-    def __getattr__(self, name: str) -> Any:
-        changed = self._changes
-        return changed[name] if name in changed else getattr(self._base, name)
-
-
-def evolve_all(ticket: Ticket, stamped: Iterable[tuple[ev.TicketEvent, Changes]]) -> Ticket:
-    """The ticket after each event in turn, its stamp applied after it, in one copy.
-
-    The same as ``evolve`` event by event (tested), without copying the 40-field ticket
-    for each: a replay or a full read folds a whole stream at once."""
-    pending: Changes = {}
-    seen = cast(Ticket, _Changed(ticket, pending))
-    for event, stamp in stamped:
-        pending.update(changes(event, seen))
-        pending.update(stamp)
-    return replace(ticket, **pending) if pending else ticket
 
 
 @changes.register
