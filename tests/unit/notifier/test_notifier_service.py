@@ -297,3 +297,39 @@ async def test_a_stopping_sender_finishes_the_message_on_its_way_and_hands_back_
     assert all(row["next_attempt_at"] <= desk.clock.now() for row in waiting)  # due at once
     await desk.notifier.send_due()  # another sender takes them now, not after the lease
     assert len(held.delivered) == 3
+
+
+async def test_an_update_still_on_its_way_when_the_cadence_falls_due_is_followed_by_one_only(
+    desk: Desk,
+) -> None:
+    """T-PROGRESS: the acknowledgement is still being delivered when the clock passes the
+    first routine update (a slow server, a clock that jumped). The cadence waits for it
+    and then owes one update, not one per anchor it saw on the way."""
+    held = HeldChannel("email")
+    desk.notifier.channels = FakeDirectory([held])
+    await desk.event("RequestRaised", priority="urgent", urgent=True, language="en")
+    desk.clock.advance(timedelta(minutes=2))
+    await desk.event("Acknowledged", plan="Remote log analysis")
+    desk.clock.advance(TUNING.coalesce)
+    sending_ack = asyncio.create_task(desk.notifier.send_due())
+    await held.on_its_way.wait()
+
+    desk.clock.set(T + timedelta(minutes=32, seconds=1))
+    await desk.notifier.schedule_progress()  # the ack is not marked sent yet
+    held.go.set()
+    await sending_ack
+    held.on_its_way.clear()
+    held.go.clear()  # the next update is held on its way too
+    sending_next = asyncio.create_task(desk.notifier.send_due())
+    on_its_way = asyncio.ensure_future(held.on_its_way.wait())
+    await asyncio.wait({sending_next, on_its_way}, return_when=asyncio.FIRST_COMPLETED)
+    on_its_way.cancel()
+    await desk.notifier.schedule_progress()  # while that one is on its way
+    held.go.set()
+    await sending_next
+    await desk.notifier.send_due()
+
+    templates = [update.document["template"] for update in held.delivered]
+    assert templates == ["acknowledged", "progress"]
+    sent_at = desk.clock.now()
+    assert desk.store.tables.cases["t-1"]["next_due"] == sent_at + timedelta(minutes=25)

@@ -99,6 +99,12 @@ class MemoryOutbox:
                 return SimpleNamespace(**row)
         return None
 
+    async def holds_update_for(self, ticket_id: str) -> bool:
+        return any(
+            row["ticket_id"] == ticket_id and row["status"] == "pending"
+            for row in self.tables.notifications.values()
+        )
+
     async def fold_into(self, notification_id: str, template: str, event: dict[str, Any]) -> None:
         self.tables.notifications[notification_id].update(
             kind="change", template=template, event=event

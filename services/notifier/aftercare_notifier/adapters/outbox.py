@@ -39,6 +39,17 @@ class SqlOutbox:
         )
         return (await self.connection.execute(query)).first()
 
+    async def holds_update_for(self, ticket_id: str) -> bool:
+        """True while an update for the ticket is queued or on its way (pending)."""
+        query = (
+            select(notifications.c.id)
+            .where(
+                and_(notifications.c.ticket_id == ticket_id, notifications.c.status == "pending")
+            )
+            .limit(1)
+        )
+        return (await self.connection.execute(query)).first() is not None
+
     async def fold_into(self, notification_id: str, template: str, event: dict[str, Any]) -> None:
         """Coalesce: the queued update now tells of the latest change instead."""
         await self.connection.execute(

@@ -47,6 +47,10 @@ class Outbox(Protocol):
         """An update queued for the ticket and not yet attempted, if any."""
         ...
 
+    async def holds_update_for(self, ticket_id: str) -> bool:
+        """True while an update for the ticket is queued or on its way (pending)."""
+        ...
+
     async def fold_into(self, notification_id: str, template: str, event: dict[str, Any]) -> None:
         """Coalesce: the queued update now tells of the latest change instead."""
         ...

@@ -135,9 +135,15 @@ class CaseView:
             return self
         return replace(self, last_update_at=at)
 
-    def next_progress_due(self, cadence: Cadence) -> datetime | None:
-        """When the next routine update is owed; None while none is (waiting, resolved, closed)."""
-        if self.phase != "open":
+    def next_progress_due(
+        self, cadence: Cadence, *, update_queued: bool = False
+    ) -> datetime | None:
+        """When the next routine update is owed; None while none is (waiting, resolved,
+        closed), and while an update is queued or on its way: its delivery moves the
+        anchor and arms the cadence again, while arming it now, from the old anchor,
+        would owe a second update for the same stretch of time (T-PROGRESS asks for one
+        every 30–60 minutes, not one per anchor)."""
+        if self.phase != "open" or update_queued:
             return None
         anchor = self.last_update_at or self.opened_at
         if anchor is None:

@@ -70,7 +70,7 @@ class Notifier(Sending):
         view = (await unit.cases.load_view(ticket_id)).evolve(name, event.time, event.data)
         if name in CHANGE_TEMPLATES and now - event.time <= self.tuning.max_event_age:
             await self._queue_change(unit, ticket_id, CHANGE_TEMPLATES[name], event, now)
-        next_due = view.next_progress_due(self.cadence)
+        next_due = await self._owed_next(unit, view)
         await unit.cases.save_view(view, next_due, now, partition=partition, sequence=sequence)
 
     async def _queue_change(

@@ -22,7 +22,8 @@ from aftercare.shutdown import finish_in_hand
 from aftercare_notifier.adapters.channels import ChannelDirectory, Update, deliver_all
 from aftercare_notifier.adapters.templates import Templates
 from aftercare_notifier.adapters.ticket_api import Refused, TicketGone
-from aftercare_notifier.domain.cadence import QUIET_STATES, Cadence
+from aftercare_notifier.adapters.unit_of_work import NotifierUnitOfWork
+from aftercare_notifier.domain.cadence import QUIET_STATES, Cadence, CaseView
 from aftercare_notifier.service_layer.recording import ProgressRecording
 
 log = structlog.get_logger(__name__)
@@ -178,7 +179,7 @@ class Sending(ProgressRecording):
                 last_error="; ".join(errors) or None,
             )
             view = (await unit.cases.load_view(row.ticket_id)).updated(now)
-            await unit.cases.save_view(view, view.next_progress_due(self.cadence), now)
+            await unit.cases.save_view(view, await self._owed_next(unit, view), now)
         UPDATES.labels("sent", row.kind).inc()
         log.info(
             "customer updated",
@@ -186,6 +187,13 @@ class Sending(ProgressRecording):
             template=row.template,
             channels=[c.kind for c in delivered],
         )
+
+    async def _owed_next(self, unit: NotifierUnitOfWork, view: CaseView) -> datetime | None:
+        """When the case's next routine update is owed, seen from inside ``unit``: not
+        while another update is queued or on its way (its own delivery, or giving it up,
+        arms the cadence again)."""
+        queued = view.phase == "open" and await unit.outbox.holds_update_for(view.ticket_id)
+        return view.next_progress_due(self.cadence, update_queued=queued)
 
     async def _fail(self, row: Any, reason: str, *, permanent: bool = False) -> None:
         reason = redact(reason)
@@ -206,7 +214,7 @@ class Sending(ProgressRecording):
         async with self.store.transaction() as unit:
             view = await unit.cases.load_view(ticket_id)
             due = None
-            if view.phase == "open":
+            if view.phase == "open" and not await unit.outbox.holds_update_for(ticket_id):
                 due = now + self.cadence.interval(view.priority, view.urgent) - self.cadence.lead
             await unit.cases.set_next_due(ticket_id, due, now)
 
