@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from aftercare.runner import run_service
 from aftercare.shutdown import until_terminated
 from aftercare_reporting.domain.periods import PERIODS, SLICES
 from aftercare_system.contracts import schemas_command
@@ -119,7 +120,7 @@ def _run_consumer_part(settings: SystemSettings, part: str) -> None:
     check, run_part = CONSUMER_PARTS[part]
     check(settings)
     main = _once_topics_ready(settings, bootstrap, run_part)
-    asyncio.run(until_terminated(main, settings.shutdown_grace_seconds))
+    run_service(until_terminated(main, settings.shutdown_grace_seconds))
 
 
 async def _once_topics_ready(
@@ -158,16 +159,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         stop_on_sigterm()
         try:
-            asyncio.run(run(settings))
+            run_service(run(settings))
         except (Stopped, KeyboardInterrupt):
             print("Aftercare stopped", file=sys.stderr)
     elif args.command == "api":
         if settings.http_workers > 1:
             serve_api_workers(settings)
         else:
-            asyncio.run(serve_api(settings, reuse_port=settings.http_reuse_port, standalone=True))
+            run_service(serve_api(settings, reuse_port=settings.http_reuse_port, standalone=True))
     elif args.command == "relay":
-        asyncio.run(
+        run_service(
             until_terminated(
                 relay_only(settings, args.metrics_port), settings.shutdown_grace_seconds
             )

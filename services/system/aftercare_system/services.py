@@ -41,7 +41,7 @@ async def serve_api(
     """The ticket API; ``standalone`` when it is the whole process (see StandaloneServer)."""
     import uvicorn
 
-    from aftercare.runner import StandaloneServer
+    from aftercare.runner import HTTP_PARSER, StandaloneServer
     from aftercare_ticket.entrypoints.app import create_app
 
     config = uvicorn.Config(
@@ -50,6 +50,7 @@ async def serve_api(
         port=settings.http_port,
         log_level=settings.log_level.lower(),
         access_log=False,
+        http=HTTP_PARSER,
         # SIGTERM: stop accepting, finish the requests in hand within the grace period.
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
     )
