@@ -3,7 +3,9 @@ read model and idempotency records in the same connection and transaction."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -145,9 +147,11 @@ async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
     """Refold every ticket from the event log into the read model; returns the count.
 
     The log is read once, ticket by ticket (the (stream, version) index gives that
-    order), through a server-side cursor inside one snapshot, so memory holds one ticket
-    at a time; the list is replaced in one write transaction, so readers see the old
-    list or the new one, never a half-built one."""
+    order), through a server-side cursor inside one snapshot, so memory holds a few
+    batches at a time; the next batch is fetched while this one is folded (the fold
+    would otherwise wait on PostgreSQL a quarter of the time). The list is replaced in
+    one write transaction, so readers see the old list or the new one, never a
+    half-built one."""
     reader = await engine.connect()
     writer = await writing(await engine.connect())
     count = 0
@@ -156,18 +160,12 @@ async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
             await writer.execute(ticket_views.delete())
             rows: list[dict[str, Any]] = []
             current: list[Row[Any]] = []
-            folded = events.c.stream_id, *(events.c[name] for name in FOLDED)
-            stream = await reader.stream(
-                select(*folded)
-                .where(events.c.type.in_(list(EVENT_TYPES)))
-                .order_by(events.c.stream_id, events.c.version)
-                .execution_options(yield_per=batch)
-            )
-            async for row in stream:
-                if current and current[0].stream_id != row.stream_id:
-                    rows.append(view_row(fold_onto(Ticket(id=current[0].stream_id), current)))
-                    current = []
-                current.append(row)
+            async for part in _read_ahead(reader, batch):
+                for row in part:
+                    if current and current[0].stream_id != row.stream_id:
+                        rows.append(view_row(fold_onto(Ticket(id=current[0].stream_id), current)))
+                        current = []
+                    current.append(row)
                 if len(rows) >= batch:
                     await writer.execute(insert(ticket_views), rows)
                     count, rows = count + len(rows), []
@@ -180,3 +178,35 @@ async def rebuild_views(engine: AsyncEngine, batch: int = 2000) -> int:
         await reader.close()
         await writer.close()
     return count
+
+
+async def _read_ahead(reader: AsyncConnection, batch: int) -> AsyncIterator[Sequence[Row[Any]]]:
+    """The log's folded columns in stream order, a batch at a time, the next one being
+    fetched by a task of its own while the caller works on this one."""
+    folded = events.c.stream_id, *(events.c[name] for name in FOLDED)
+    stream = await reader.stream(
+        select(*folded)
+        .where(events.c.type.in_(list(EVENT_TYPES)))
+        .order_by(events.c.stream_id, events.c.version)
+        .execution_options(yield_per=batch)
+    )
+    ahead: asyncio.Queue[Sequence[Row[Any]] | None] = asyncio.Queue(maxsize=2)
+
+    async def fetch() -> None:
+        try:
+            async for part in stream.partitions(batch):
+                await ahead.put(part)
+        except Exception:
+            await ahead.put(None)  # the caller, still reading, wakes and finds the failure
+            raise
+        await ahead.put(None)
+
+    fetching = asyncio.create_task(fetch())
+    try:
+        while (part := await ahead.get()) is not None:
+            yield part
+        await fetching  # its failure, if any, is the rebuild's
+    finally:
+        fetching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await fetching
