@@ -15,6 +15,7 @@ import sys
 import uuid
 import zlib
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -32,7 +33,13 @@ from tests.e2e.test_sla_pipeline import ticket_events
 from tests.support.clocked_sla import move_clock
 from tests.support.kafka import eventually, publish
 from tests.support.processes import stop, wait_until_up
-from tests.support.receivers import SmtpSink, WebhookReceiver, smtp_sink, webhook_receiver
+from tests.support.receivers import (
+    Received,
+    SmtpSink,
+    WebhookReceiver,
+    smtp_sink,
+    webhook_receiver,
+)
 from tests.support.sla_scenarios import T0, later
 
 pytestmark = pytest.mark.postgres
@@ -144,10 +151,16 @@ def webhook_event_ids(hook: WebhookReceiver) -> tuple[Counter[str], int]:
         if message_id in seen:
             copies += 1
             continue
-        body = request.json()
-        listed = body["events"] if body["type"] in {"oncall.pages", "oncall.held"} else []
-        seen[message_id] = [str(e) for e in listed] or [message_id[:36]]  # id[-person]
+        seen[message_id] = told_in(request)
     return Counter(e for ids in seen.values() for e in ids), copies
+
+
+def told_in(request: Received) -> list[str]:
+    """The alert events one call to the group's webhook tells of."""
+    body = request.json()
+    listed = body["events"] if body["type"] in {"oncall.pages", "oncall.held"} else []
+    message_id = request.headers["x-aftercare-event-id"]
+    return [str(e) for e in listed] or [message_id[:36]]  # id[-person]
 
 
 def mails_naming(smtp: SmtpSink, address: str) -> tuple[Counter[str], int]:
@@ -197,21 +210,23 @@ async def test_a_watcher_killed_mid_escalation_and_a_second_replica_send_each_st
             for number in range(TICKETS):
                 events = ticket_events(f"tk-rep-{number}", MISSED, met=False)
                 await publish(broker.bootstrap_servers, topics[0], events)
-            await run_the_chain(pg_engine, watchers, clock_file, hook)
+            in_flight = await run_the_chain(pg_engine, watchers, clock_file, hook)
         finally:
             await watchers.stop_all()
     await every_step_once_and_delivered(pg_engine, hook, smtp)
+    what_was_in_flight_was_told_again(hook, in_flight)
 
 
 async def run_the_chain(
     engine: AsyncEngine, watchers: Watchers, clock_file: Path, hook: WebhookReceiver
-) -> None:
+) -> InFlight:
     """The clock in two-minute strides through the chain; the sender killed with level
     2's webhook call in flight, the decider killed once round 2 has begun."""
+    in_flight = InFlight([], 0)
     for minutes in range(8, 61, 2):
         now = later(minutes) + timedelta(seconds=1)
         if minutes == 20:  # level 2 is due and names the webhook: catch it in flight
-            await kill_the_sender_in_flight(engine, watchers, hook, clock_file, now)
+            in_flight = await kill_the_sender_in_flight(engine, watchers, hook, clock_file, now)
         elif minutes == 30:
             await kill_the_decider(engine, watchers, clock_file, now)
         else:
@@ -219,18 +234,30 @@ async def run_the_chain(
         await asyncio.sleep(1.5)  # the replicas act on this instant before the next
         print(f"at {minutes} min: {len(await escalations(engine))} steps recorded")
     await count_reaches(engine, PAGED)
+    return in_flight
+
+
+@dataclass
+class InFlight:
+    """The webhook calls held unanswered when their sender was killed, and where the
+    calls made after the kill begin in the receiver's record."""
+
+    calls: list[Received]
+    later_from: int
 
 
 async def kill_the_sender_in_flight(
     engine: AsyncEngine, watchers: Watchers, hook: WebhookReceiver, clock_file: Path, now: datetime
-) -> None:
+) -> InFlight:
     hook.gate.clear()
     calls = len(hook.received)
     move_clock(clock_file, now)
     await eventually(lambda: len(hook.received) > calls, within=60, message="level 2")
     await watchers.kill(await holder(engine, "sla-alerts", watchers))
+    in_flight = InFlight(list(hook.received[calls:]), len(hook.received))
     hook.gate.set()
     await watchers.start()
+    return in_flight
 
 
 async def kill_the_decider(
@@ -265,4 +292,14 @@ async def every_step_once_and_delivered(
             assert naming[ticket] >= pages, f"{address}: {naming[ticket]} of {pages} for {ticket}"
         print(f"{address}: {sum(naming.values())} pages, {copies} copies sent again")
     print(f"webhook: {sum(told.values())} events, {hook_copies} copies sent again")
-    assert hook_copies >= 1, "the call in flight when its sender died was not sent again"
+
+
+def what_was_in_flight_was_told_again(hook: WebhookReceiver, in_flight: InFlight) -> None:
+    """Every alert event in a call left unanswered by the killed sender reached the
+    webhook again: as a copy of that call (same id), or listed in a later message (held
+    events are released as they stand then, so that message may list more)."""
+    assert in_flight.calls, "no call was caught in flight"
+    told_later = {e for r in hook.received[in_flight.later_from :] for e in told_in(r)}
+    for call in in_flight.calls:
+        missing = set(told_in(call)) - told_later
+        assert not missing, f"told once, by the sender that died, and never again: {missing}"
