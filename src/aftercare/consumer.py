@@ -23,13 +23,12 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord, TopicPartition
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.applying import RecordApplier
 from aftercare.clock import Clock, SystemClock
-from aftercare.cloudevents import from_kafka
 from aftercare.consuming import (
     INFRASTRUCTURE,
-    TRANSIENT,
     BetweenPolls,
     ConsumerStats,
     ConsumerTuning,
@@ -39,15 +38,9 @@ from aftercare.consuming import (
     Rebalance,
     TransientError,
 )
-from aftercare.db import transaction
 from aftercare.kafka_connection import KafkaConnection, KafkaTarget
 from aftercare.partitions import OwnedPartitions
-from aftercare.processed import (
-    Failing,
-    apply_alone,
-    forget_before,
-    remember,
-)
+from aftercare.processed import forget_before
 from aftercare.shutdown import finish_in_hand
 
 log = structlog.get_logger(__name__)
@@ -74,19 +67,16 @@ class IdempotentConsumer:
         self.kafka = KafkaConnection.of(kafka)
         self.topics = list(topics)
         self.group_id = group_id
-        self.handler = handler
         self.name = name or group_id
         self.tuning = tuning or ConsumerTuning()
         self.clock = clock or SystemClock()
         self.on_assigned = on_assigned
         self.on_revoked = on_revoked
         self.between_polls = between_polls
-        self.keyed = keyed
-        """If given, batches go to it whole instead of one ``handler`` call per event."""
-        if handler is None and keyed is None:
-            raise ValueError("a consumer needs a handler or a keyed handler")
         self.stats = ConsumerStats(self.name)
-        self._failing = Failing(self.name, self.tuning, self.stats, self.clock)
+        self.applier = RecordApplier(
+            engine, self.name, handler, keyed, self.tuning, self.clock, self.stats
+        )
         self.partitions = OwnedPartitions(self.name)
         self.assigned = asyncio.Event()
         """Set once the group has given this consumer its partitions."""
@@ -188,6 +178,7 @@ class IdempotentConsumer:
             session_timeout_ms=self.tuning.session_timeout_ms,
             heartbeat_interval_ms=self.tuning.heartbeat_interval_ms,
         )
+        self.applier.dead_letters = self._producer
         try:
             await self._producer.start()
             self._consumer.subscribe(self.topics, listener=Rebalance(self._revoked, self._assigned))
@@ -198,7 +189,7 @@ class IdempotentConsumer:
 
     async def _stop(self) -> None:
         consumer, producer = self._consumer, self._producer
-        self._consumer = self._producer = None
+        self._consumer = self._producer = self.applier.dead_letters = None
         self._uncommitted.clear()
         self.partitions.clear()
         self.assigned.clear()
@@ -230,11 +221,11 @@ class IdempotentConsumer:
         that were applied are committed with the next poll."""
         if not self.tuning.concurrent_partitions or len(batches) < 2:
             for partition, records in batches.items():
-                await self._apply_partition(records)
+                await self.applier.apply_partition(records)
                 self._uncommitted[partition] = records[-1].offset + 1
             return
         outcomes = await asyncio.gather(
-            *(self._apply_partition(records) for records in batches.values()),
+            *(self.applier.apply_partition(records) for records in batches.values()),
             return_exceptions=True,
         )
         for (partition, records), outcome in zip(batches.items(), outcomes, strict=True):
@@ -248,55 +239,6 @@ class IdempotentConsumer:
         offsets = {tp: self._uncommitted.pop(tp) for tp in partitions if tp in self._uncommitted}
         if offsets and self._consumer is not None:
             await self._consumer.commit(offsets)
-
-    async def _apply_keyed(
-        self, connection: AsyncConnection, records: list[ConsumerRecord]
-    ) -> list[bool]:
-        assert self.keyed is not None
-        events = [from_kafka(record.headers, record.value) for record in records]
-        await self.keyed(connection, events)
-        return [True] * len(records)
-
-    async def _apply(self, connection: AsyncConnection, record: ConsumerRecord) -> bool:
-        """Apply one message inside ``connection``'s transaction; False if seen before."""
-        event = from_kafka(record.headers, record.value)
-        row = {"consumer": self.name, "event_id": event.id, "processed_at": self.clock.now()}
-        if not await remember(connection, row):
-            return False
-        assert self.handler is not None  # without one, every batch goes to ``keyed``
-        await self.handler(connection, event, record)
-        return True
-
-    async def _in_transaction(self, records: list[ConsumerRecord]) -> list[bool]:
-        """Apply ``records`` in one transaction, waiting out transient failures."""
-        backoff = self.tuning.retry_backoff
-        while True:
-            try:
-                async with transaction(self.engine) as connection:
-                    if self.keyed is not None:
-                        return await self._apply_keyed(connection, records)
-                    return [await self._apply(connection, record) for record in records]
-            except TRANSIENT as error:
-                log.warning("transient failure; retrying", consumer=self.name, error=repr(error))
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.tuning.max_backoff)
-
-    async def _apply_partition(self, records: list[ConsumerRecord]) -> None:
-        """One transaction for the batch; if it fails, one message at a time to find the culprit."""
-        try:
-            outcomes = await self._in_transaction(records)
-        except INFRASTRUCTURE:
-            raise
-        except Exception:
-            for record in records:
-                await self._apply_alone(record)
-            return
-        fresh = sum(outcomes)
-        self.stats.applied(fresh, len(outcomes) - fresh)
-
-    async def _apply_alone(self, record: ConsumerRecord) -> None:
-        assert self._producer is not None
-        await apply_alone(record, self._in_transaction, self._producer, self._failing)
 
 
 __all__ = ["ConsumerStats", "ConsumerTuning", "IdempotentConsumer", "TransientError"]
