@@ -212,11 +212,9 @@ class Sending(ProgressRecording):
         """A failed update must not silence the case: the cadence goes on from now."""
         now = self.clock.now()
         async with self.store.transaction() as unit:
-            view = await unit.cases.load_view(ticket_id)
-            due = None
-            if view.phase == "open" and not await unit.outbox.holds_update_for(ticket_id):
-                due = now + self.cadence.interval(view.priority, view.urgent) - self.cadence.lead
-            await unit.cases.set_next_due(ticket_id, due, now)
+            # Owed as if an update had gone out now (the view itself is not saved).
+            view = (await unit.cases.load_view(ticket_id)).updated(now)
+            await unit.cases.set_next_due(ticket_id, await self._owed_next(unit, view), now)
 
     async def run_sender(self, idle_wait: float = 0.5) -> None:
         """Send for ever; database and network failures wait and try again."""
