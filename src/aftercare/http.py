@@ -24,7 +24,7 @@ from fastapi.telemetry import TelemetryConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import Message, Scope
 
-from aftercare import __version__
+from aftercare import __version__, heap
 from aftercare.asgi import DoorLimits, FrontDoor
 from aftercare.auth import KeyRing
 from aftercare.health import ReadinessCheck, install_health_routes
@@ -115,6 +115,7 @@ def _with_prepared_routes(lifespan: Callable[[FastAPI], Any] | None) -> Callable
     @asynccontextmanager
     async def prepared(app: FastAPI) -> AsyncIterator[None]:
         await prepare_routes(app)
+        heap.settle()  # the app is built and its routes prepared: start-up is over
         if lifespan is None:
             yield
             return

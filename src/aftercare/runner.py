@@ -13,6 +13,8 @@ import uvicorn
 import uvloop
 from fastapi import FastAPI
 
+from aftercare import heap
+
 HTTP_TASK = "http"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 HTTP_PARSER = "httptools"
@@ -25,7 +27,9 @@ T = TypeVar("T")
 def run_service(main: Coroutine[Any, Any, T]) -> T:
     """Run a long-lived part (``aftercare run``, ``api``, ``relay``, a consumer) to its
     end on uvloop, the libuv event loop: the same asyncio API at less CPU per request
-    and per record; nothing here depends on which loop runs it."""
+    and per record; nothing here depends on which loop runs it. Its garbage collection
+    is that of a long-lived process (``aftercare.heap``)."""
+    heap.keep_long_lived()
     return uvloop.run(main)
 
 

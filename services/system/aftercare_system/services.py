@@ -11,6 +11,7 @@ import sys
 
 import structlog
 
+from aftercare import heap
 from aftercare.children import die_with_parent
 from aftercare.settings import Settings
 from aftercare_notifier.settings import NotifierSettings
@@ -98,6 +99,7 @@ async def run_relay(settings: Settings, bootstrap_servers: str) -> None:
         ticket_cloudevent,
         event_types=EVENT_TYPES,
     )
+    heap.settle()
     try:
         await relay.run()
     finally:
