@@ -117,6 +117,16 @@ async def writing(connection: AsyncConnection) -> AsyncConnection:
     return await connection.execution_options(**WRITE)
 
 
+async def statement_by_statement(connection: AsyncConnection) -> AsyncConnection:
+    """On PostgreSQL, a connection whose statements each commit on their own: for work
+    of one statement (a poll of the log, a checkpoint), which a transaction would wrap
+    in two more round trips (BEGIN, COMMIT or ROLLBACK). SQLite's connections stay as
+    they are (their transactions take the write lock: ``transaction``)."""
+    if connection.dialect.name != "postgresql":
+        return connection
+    return await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
 @asynccontextmanager
 async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A write transaction: committed when the block ends, rolled back if it raises. On
@@ -126,6 +136,18 @@ async def transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
         connection = await writing(connection)
         async with connection.begin():
             yield connection
+
+
+@asynccontextmanager
+async def one_statement(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for a write of one statement: on PostgreSQL the statement commits by
+    itself (no BEGIN and COMMIT around it); on SQLite it is a write ``transaction``."""
+    if engine.dialect.name != "postgresql":
+        async with transaction(engine) as connection:
+            yield connection
+        return
+    async with engine.connect() as connection:
+        yield await statement_by_statement(connection)
 
 
 async def insert_if_absent(connection: AsyncConnection, table: Table, row: dict[str, Any]) -> bool:

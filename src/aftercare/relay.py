@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
 from aftercare.cloudevents import CloudEvent, to_kafka
-from aftercare.db import DATABASE_ERRORS
+from aftercare.db import DATABASE_ERRORS, one_statement
 from aftercare.deadletters import record_dead_letters
 from aftercare.eventstore import LogCursor, RecordedEvent, SqlEventStore, StoreUnavailable
 from aftercare.eventstore.sql import events
@@ -193,10 +193,13 @@ class OutboxRelay(LogFollower):
             lag_histogram.observe(lag)
         reached = LogCursor.of(batch[-1])
         now = self.clock.now()
-        async with self.engine.begin() as connection:
-            if dead:
+        if dead:  # set aside and passed in one transaction
+            async with self.engine.begin() as connection:
                 await record_dead_letters(connection, self.name, dead, now)
-            await store_checkpoint(connection, self.name, reached, now)
+                await store_checkpoint(connection, self.name, reached, now)
+        else:  # one round trip
+            async with one_statement(self.engine) as connection:
+                await store_checkpoint(connection, self.name, reached, now)
         self.stats.published += published
         PUBLISHED.labels(self.name).inc(published)
         for event, reason in dead:

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.clock import Clock, SystemClock
-from aftercare.db import is_outage, transaction
+from aftercare.db import is_outage, statement_by_statement, transaction
 from aftercare.eventstore import sql
 from aftercare.eventstore.model import (
     ConcurrencyError,
@@ -137,6 +137,8 @@ class SqlEventStore:
         types: Collection[str] | None = None,
     ) -> list[RecordedEvent]:
         async with outages_as_unavailable(), self.engine.connect() as connection:
+            # one statement, in its own snapshot: a poll is one round trip, not three
+            connection = await statement_by_statement(connection)
             return await sql.read_all(connection, after, limit, types)
 
     async def log_end(self) -> LogCursor:
