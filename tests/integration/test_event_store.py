@@ -246,6 +246,35 @@ async def test_append_at_end_and_unverified_appends(store: EventStore, clock: Fi
     assert len(await store.read_stream("verdicts")) == 3
 
 
+async def test_appending_at_the_ends_of_many_streams_at_once(
+    store: EventStore, clock: FixedClock
+) -> None:
+    async with store.transaction() as session:
+        await session.append_at_end("verdicts-a", [_event(1), _event(2)], clock.now())
+    async with store.transaction() as session:
+        recorded = await session.append_at_ends(
+            [
+                ("verdicts-b", [_event(3)]),  # a new stream
+                ("verdicts-a", [_event(4)]),  # after what it holds
+                ("verdicts-c", []),  # nothing to add: no stream
+                ("verdicts-b", [_event(5), _event(6)]),  # named twice: after the first
+            ],
+            clock.now(),
+        )
+    assert sorted((e.stream_id, e.version) for e in recorded) == [
+        ("verdicts-a", 3),
+        ("verdicts-b", 1),
+        ("verdicts-b", 2),
+        ("verdicts-b", 3),
+    ]
+    assert all(e.global_position > 0 for e in recorded)
+    assert [e.data["n"] for e in await store.read_stream("verdicts-a")] == [1, 2, 4]
+    assert [e.data["n"] for e in await store.read_stream("verdicts-b")] == [3, 5, 6]
+    assert await store.read_stream("verdicts-c") == []
+    async with store.transaction() as session:
+        assert await session.append_at_ends([("verdicts-c", [])], clock.now()) == []
+
+
 async def test_reading_cannot_append_and_read_all_filters_by_type(
     store: EventStore, clock: FixedClock
 ) -> None:

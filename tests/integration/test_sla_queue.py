@@ -17,7 +17,13 @@ from aftercare.migrations import downgrade, upgrade
 from aftercare_sla.adapters.timer_store import SqlWatcherStore
 from aftercare_sla.entrypoints.app import create_sla_app
 from aftercare_system import SERVICE_PACKAGES
-from tests.integration.test_sla_watcher import READER_KEYS, cloudevents, deliver, watcher_for
+from tests.integration.test_sla_watcher import (
+    READER_KEYS,
+    cloudevents,
+    deliver,
+    verdicts,
+    watcher_for,
+)
 from tests.support.sla_scenarios import Scenario, ack, event, later
 
 READER = {"Authorization": "Bearer k"}
@@ -117,3 +123,38 @@ async def test_queue_entries_are_filled_in_for_tickets_watched_before_them(
     assert (await queue.post("/sla/queue", json={})).json() == before
     assert (await queue.post("/sla/queue", json={"breached_only": True})).json() == breached
     assert [item["ticket_id"] for item in breached["items"]] == ["q-late"]
+
+
+async def test_deadlines_passing_together_are_breached_once_each_and_queued_first(
+    engine: AsyncEngine, clock: FixedClock
+) -> None:
+    """A burst of deadlines judged in one round: each ticket's breach announced once on
+    its own stream (the watcher appends them all together), each ticket queued as
+    breached, and the next round finds nothing left to say."""
+    clock.set(later(0))
+    store = SqlWatcherStore(engine)
+    watcher = watcher_for(store, clock)
+    burst = [f"q-burst-{n:02}" for n in range(40)]
+    for ticket in burst:
+        await deliver(watcher, cloudevents(ticket, email(0), met=False))
+    await deliver(watcher, cloudevents("q-soon", email(25), met=False))
+    clock.set(later(30))
+
+    fired = await watcher.fire_due()
+    assert await watcher.fire_due() == 0
+    said = {ticket: await verdicts(store, ticket) for ticket in [*burst, "q-soon"]}
+    assert fired == sum(len(recorded) for recorded in said.values())
+    for ticket in burst:
+        email_verdicts = [v for v in said[ticket] if v.data["rule"] == "T-EMAIL"]
+        assert [v.type for v in email_verdicts] == ["SlaBreached"], ticket
+        assert [v.version for v in said[ticket]] == list(range(1, len(said[ticket]) + 1))
+    assert said["q-soon"] == []
+
+    app = create_sla_app(engine, clock, READER_KEYS)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://sla", headers=READER
+    ) as client:
+        breached = (await client.post("/sla/queue", json={"breached_only": True})).json()
+        everyone = (await client.post("/sla/queue", json={"limit": 200})).json()
+    assert sorted(item["ticket_id"] for item in breached["items"]) == burst
+    assert [item["ticket_id"] for item in everyone["items"]][-1] == "q-soon"

@@ -12,6 +12,7 @@ from aftercare.eventstore.model import (
 )
 from aftercare.eventstore.sql import (
     append_at_end,
+    append_at_ends,
     append_events,
     lock_stream,
     log_end,
@@ -32,6 +33,7 @@ __all__ = [
     "StoreUnavailable",
     "StreamSession",
     "append_at_end",
+    "append_at_ends",
     "append_events",
     "lock_stream",
     "log_end",

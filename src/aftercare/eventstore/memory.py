@@ -115,6 +115,14 @@ class MemoryStreamSession:
         version = await self.stream_version(stream_id)
         return await self.append(stream_id, version, events, recorded_at)
 
+    async def append_at_ends(
+        self, appends: Sequence[tuple[str, Sequence[NewEvent]]], recorded_at: datetime
+    ) -> list[RecordedEvent]:
+        recorded: list[RecordedEvent] = []
+        for stream_id, events in appends:
+            recorded += await self.append_at_end(stream_id, events, recorded_at)
+        return recorded
+
 
 class MemoryEventStore:
     """``EventStore`` held in this process's memory."""

@@ -108,6 +108,12 @@ class StreamSession(Protocol):
         """Append after whatever the stream holds (streams with a single writer)."""
         ...
 
+    async def append_at_ends(
+        self, appends: Sequence[tuple[str, Sequence[NewEvent]]], recorded_at: datetime
+    ) -> list[RecordedEvent]:
+        """``append_at_end`` for each (stream, events), in one go."""
+        ...
+
 
 class EventStore(Protocol):
     """What the services need from an event store, whichever database is behind it:

@@ -151,16 +151,20 @@ async def append_events(
         for offset, event in enumerate(new_events, start=1)
     ]
     try:
-        result = await connection.execute(
-            insert(events).returning(
-                events.c.global_position, events.c.transaction_id, sort_by_parameter_order=True
-            ),
-            rows,
-        )
+        return await _inserted(connection, rows)
     except IntegrityError as error:
         # The unique (stream_id, version) decides races: the first writer of a version
         # wins, a concurrent one waits for it and then fails here. No lock, no read first.
         raise ConcurrencyError(stream_id, expected_version, None) from error
+
+
+async def _inserted(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list[RecordedEvent]:
+    result = await connection.execute(
+        insert(events).returning(
+            events.c.global_position, events.c.transaction_id, sort_by_parameter_order=True
+        ),
+        rows,
+    )
     return [
         RecordedEvent(
             **row, global_position=stored.global_position, transaction_id=stored.transaction_id
@@ -180,8 +184,50 @@ async def append_at_end(
     if not new_events:
         return []
     await lock_stream(connection, stream_id)
-    version = await stream_version(connection, stream_id)
-    return await append_events(connection, stream_id, version, new_events, recorded_at)
+    version = await stream_version(connection, stream_id)  # read under the lock
+    return await append_events(
+        connection, stream_id, version, new_events, recorded_at, verify=False
+    )
+
+
+async def append_at_ends(
+    connection: AsyncConnection,
+    appends: Sequence[tuple[str, Sequence[NewEvent]]],
+    recorded_at: datetime,
+) -> list[RecordedEvent]:
+    """``append_at_end`` for many streams in three statements whatever their number: the
+    streams' locks (taken in one order, so two writers of overlapping sets queue instead
+    of deadlocking), their versions, and one insert. A watcher announcing a few hundred
+    verdicts at once spent three round trips on each before."""
+    wanted: dict[str, list[NewEvent]] = {}
+    for stream_id, new_events in appends:
+        wanted.setdefault(stream_id, []).extend(new_events)
+    streams = sorted(stream for stream, new_events in wanted.items() if new_events)
+    if not streams:
+        return []
+    if connection.dialect.name == "postgresql":
+        await connection.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(stream, 0)) "
+                "FROM (SELECT unnest(CAST(:streams AS text[])) AS stream ORDER BY 1) AS ordered"
+            ),
+            {"streams": streams},
+        )
+    versions = dict(
+        (
+            await connection.execute(
+                select(events.c.stream_id, func.max(events.c.version))
+                .where(events.c.stream_id.in_(streams))
+                .group_by(events.c.stream_id)
+            )
+        ).all()
+    )
+    rows = [
+        _row(stream, versions.get(stream, 0) + offset, event, recorded_at)
+        for stream in streams
+        for offset, event in enumerate(wanted[stream], start=1)
+    ]
+    return await _inserted(connection, rows)
 
 
 async def read_stream(

@@ -76,6 +76,13 @@ class SqlStreamSession:
             raise RuntimeError("appending outside a write transaction")
         return await sql.append_at_end(self.connection, stream_id, events, recorded_at)
 
+    async def append_at_ends(
+        self, appends: Sequence[tuple[str, Sequence[NewEvent]]], recorded_at: datetime
+    ) -> list[RecordedEvent]:
+        if not self.writable:
+            raise RuntimeError("appending outside a write transaction")
+        return await sql.append_at_ends(self.connection, appends, recorded_at)
+
 
 @asynccontextmanager
 async def outages_as_unavailable() -> AsyncIterator[None]:

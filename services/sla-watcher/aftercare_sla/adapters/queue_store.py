@@ -37,12 +37,18 @@ def refreshed_queue_entry(ticket_id: str) -> Update:
     many clocks are open, the earliest running deadline, whether an open one is breached.
     Run by the watcher in the transaction that changed the timers, so the queue is read
     from one index instead of grouping every open timer on each request."""
+    return refreshed_queue_entries([ticket_id])
+
+
+def refreshed_queue_entries(ticket_ids: Sequence[str]) -> Update:
+    """``refreshed_queue_entry`` for several tickets in one statement (the deadlines that
+    passed together)."""
     timers = sla_timers.c
-    mine = timers.ticket_id == ticket_id
+    mine = timers.ticket_id == sla_tickets.c.ticket_id
     is_open = timers.status.in_(OPEN_STATUSES)
     return (
         update(sla_tickets)
-        .where(sla_tickets.c.ticket_id == ticket_id)
+        .where(sla_tickets.c.ticket_id.in_(list(ticket_ids)))
         .values(
             open_clocks=select(func.count()).where(mine, is_open).scalar_subquery(),
             next_deadline=select(func.min(timers.deadline))

@@ -16,7 +16,7 @@ from aftercare.cloudevents import CloudEvent
 from aftercare.db import seconds_until_due, transaction, upsert
 from aftercare.eventstore import SqlEventStore, SqlStreamSession
 from aftercare.eventstore.sql_store import outages_as_unavailable
-from aftercare_sla.adapters.queue_store import refreshed_queue_entry
+from aftercare_sla.adapters.queue_store import refreshed_queue_entries, refreshed_queue_entry
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
 from aftercare_sla.domain.facts import Fact
@@ -180,6 +180,10 @@ class SqlTimers:
 
     async def refresh_queue_entry(self, ticket_id: str) -> None:
         await self.connection.execute(refreshed_queue_entry(ticket_id))
+
+    async def refresh_queue_entries(self, ticket_ids: Collection[str]) -> None:
+        if ticket_ids:
+            await self.connection.execute(refreshed_queue_entries(sorted(ticket_ids)))
 
     async def set_policy_version(self, ticket_id: str, policy_version: str, now: datetime) -> None:
         await self.connection.execute(

@@ -56,6 +56,10 @@ class Timers(Protocol):
         """Bring the ticket's place in the work queue in line with its timers."""
         ...
 
+    async def refresh_queue_entries(self, ticket_ids: Collection[str]) -> None:
+        """``refresh_queue_entry`` for each of ``ticket_ids``, in one go."""
+        ...
+
     async def set_policy_version(
         self, ticket_id: str, policy_version: str, now: datetime
     ) -> None: ...

@@ -29,7 +29,7 @@ from aftercare_sla.adapters.timer_store import timer_from_row, timer_row
 from aftercare_sla.adapters.unit_of_work import WatcherStore, WatcherUnitOfWork
 from aftercare_sla.domain import verdicts
 from aftercare_sla.domain.calendar import AroundTheClock, Timekeeping, WorkingDays
-from aftercare_sla.domain.events import SlaEvent
+from aftercare_sla.domain.events import SlaBreached, SlaEvent
 from aftercare_sla.domain.facts import TERMINAL
 from aftercare_sla.domain.policy import Policy, ResolvedTarget
 from aftercare_sla.domain.timers import evaluate
@@ -136,27 +136,41 @@ class SlaWatcher:
         announcements: Sequence[SlaEvent],
         now: datetime,
     ) -> None:
-        if not announcements:
-            return
-        new_events = [
-            NewEvent(
-                type=event.event_type,
-                data=event.model_dump(mode="json"),
-                schema_version=event.schema_version,
-                metadata={"policy_version": self.policy_version},
-                event_id=verdict_id(ticket_id, event.rule, event.cycle, event.event_type),
-            )
-            for event in announcements
+        await self._announce_all(unit, [(ticket_id, announcements)], now)
+
+    async def _announce_all(
+        self,
+        unit: WatcherUnitOfWork,
+        announced: Sequence[tuple[str, Sequence[SlaEvent]]],
+        now: datetime,
+    ) -> None:
+        """Each ticket's verdicts appended to its ``sla-<ticket>`` stream, all at once."""
+        appends = [
+            (sla_stream(ticket_id), [self._new_event(ticket_id, event) for event in events])
+            for ticket_id, events in announced
+            if events
         ]
-        await unit.events.append_at_end(sla_stream(ticket_id), new_events, now)
-        for event in announcements:
-            log.info(
-                "sla verdict",
-                verdict=event.event_type,
-                rule=event.rule,
-                ticket_id=ticket_id,
-                deadline=event.deadline.isoformat() if event.deadline else None,
-            )
+        if not appends:
+            return
+        await unit.events.append_at_ends(appends, now)
+        for ticket_id, events in announced:
+            for event in events:
+                log.info(
+                    "sla verdict",
+                    verdict=event.event_type,
+                    rule=event.rule,
+                    ticket_id=ticket_id,
+                    deadline=event.deadline.isoformat() if event.deadline else None,
+                )
+
+    def _new_event(self, ticket_id: str, event: SlaEvent) -> NewEvent:
+        return NewEvent(
+            type=event.event_type,
+            data=event.model_dump(mode="json"),
+            schema_version=event.schema_version,
+            metadata={"policy_version": self.policy_version},
+            event_id=verdict_id(ticket_id, event.rule, event.cycle, event.event_type),
+        )
 
     # --- time ----------------------------------------------------------------------------
 
@@ -166,13 +180,24 @@ class SlaWatcher:
         if partitions is not None and not partitions:
             return 0
         now = self.clock.now()
-        fired = 0
         async with self.store.transaction() as unit:
+            announced: list[tuple[str, list[SlaEvent]]] = []
+            newly_breached: set[str] = set()
             for row in await unit.timers.due_timers(now, partitions, self.batch):
-                fired += await self._fire(unit, row, now)
-        return fired
+                announcements = await self._fire(unit, row, now)
+                if announcements:
+                    announced.append((row.ticket_id, announcements))
+                if any(isinstance(event, SlaBreached) for event in announcements):
+                    newly_breached.add(row.ticket_id)
+            # What passed together is queued and announced together: a statement or
+            # three for all of them, where each verdict once took six round trips and
+            # a burst of deadlines snowballed (a slow round left more due for the next).
+            await unit.timers.refresh_queue_entries(newly_breached)
+            await self._announce_all(unit, announced, now)
+        return sum(len(announcements) for _, announcements in announced)
 
-    async def _fire(self, unit: WatcherUnitOfWork, row: Any, now: datetime) -> int:
+    async def _fire(self, unit: WatcherUnitOfWork, row: Any, now: datetime) -> list[SlaEvent]:
+        """The timer's verdict now due, its flags moved on; the caller announces it."""
         timer = timer_from_row(row)
         announcements: list[SlaEvent] = []
         warned, breached, breached_at = row.warned, row.breached, row.breached_at
@@ -194,10 +219,7 @@ class SlaWatcher:
             next_due=verdicts.next_look(timer, warned, breached, self.grace),
             updated_at=now,
         )
-        if breached != row.breached:
-            await unit.timers.refresh_queue_entry(row.ticket_id)
-        await self._announce(unit, row.ticket_id, announcements, now)
-        return len(announcements)
+        return announcements
 
     async def seconds_until_due(self, partitions: Iterable[int] | None = None) -> float | None:
         """How long the scheduler may sleep (the store's ``next_due`` index)."""
