@@ -5,7 +5,7 @@ the end of the block and leave nothing behind when it raises."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -97,8 +97,9 @@ class MemoryTimers:
         due.sort(key=lambda row: row["next_due"])
         return [SimpleNamespace(**row) for row in due[:limit]]
 
-    async def set_flags(self, row: Any, **values: Any) -> None:
-        self.tables.timers[(row.ticket_id, row.rule, row.cycle)].update(values)
+    async def set_flags_of(self, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        for row, values in changes:
+            self.tables.timers[(row.ticket_id, row.rule, row.cycle)].update(values)
 
     async def set_policy_version(self, ticket_id: str, policy_version: str, now: datetime) -> None:
         self.tables.tickets[ticket_id].update(policy_version=policy_version, updated_at=now)

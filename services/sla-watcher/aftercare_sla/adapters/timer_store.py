@@ -4,12 +4,12 @@ events), its row (partition, policy version, ended), and its timers with their f
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from aftercare.cloudevents import CloudEvent
@@ -173,10 +173,25 @@ class SqlTimers:
             ).all()
         )
 
-    async def set_flags(self, row: Any, **values: Any) -> None:
-        await self.connection.execute(
-            update(sla_timers).where(_key(row.ticket_id, row.rule, row.cycle)).values(**values)
-        )
+    async def set_flags_of(self, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        """One statement executed for every row (the driver pipelines them), per set of
+        columns changed: a round of due timers is not a round trip per timer."""
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row, values in changes:
+            parameters = {"key_ticket": row.ticket_id, "key_rule": row.rule, "key_cycle": row.cycle}
+            parameters.update({f"new_{name}": value for name, value in values.items()})
+            by_columns.setdefault(tuple(sorted(values)), []).append(parameters)
+        for columns, rows in by_columns.items():
+            statement = (
+                update(sla_timers)
+                .where(
+                    sla_timers.c.ticket_id == bindparam("key_ticket"),
+                    sla_timers.c.rule == bindparam("key_rule"),
+                    sla_timers.c.cycle == bindparam("key_cycle"),
+                )
+                .values({name: bindparam(f"new_{name}") for name in columns})
+            )
+            await self.connection.execute(statement, rows)
 
     async def refresh_queue_entry(self, ticket_id: str) -> None:
         await self.connection.execute(refreshed_queue_entry(ticket_id))

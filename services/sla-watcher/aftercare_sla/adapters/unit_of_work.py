@@ -4,7 +4,7 @@ timer tables, in one transaction. The service layer sees only these shapes;
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -50,7 +50,9 @@ class Timers(Protocol):
         """Timers whose ``next_due`` has come, earliest first."""
         ...
 
-    async def set_flags(self, row: Any, **values: Any) -> None: ...
+    async def set_flags_of(self, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+        """Each (row, values): the timer's flags and next look moved on, in one go."""
+        ...
 
     async def refresh_queue_entry(self, ticket_id: str) -> None:
         """Bring the ticket's place in the work queue in line with its timers."""

@@ -183,21 +183,24 @@ class SlaWatcher:
         async with self.store.transaction() as unit:
             announced: list[tuple[str, list[SlaEvent]]] = []
             newly_breached: set[str] = set()
+            flags: list[tuple[Any, dict[str, Any]]] = []
             for row in await unit.timers.due_timers(now, partitions, self.batch):
-                announcements = await self._fire(unit, row, now)
+                announcements, moved_on = self._fire(row, now)
+                flags.append((row, moved_on))
                 if announcements:
                     announced.append((row.ticket_id, announcements))
                 if any(isinstance(event, SlaBreached) for event in announcements):
                     newly_breached.add(row.ticket_id)
-            # What passed together is queued and announced together: a statement or
-            # three for all of them, where each verdict once took six round trips and
-            # a burst of deadlines snowballed (a slow round left more due for the next).
+            # What passed together is written together: a few statements for all of
+            # them, where each verdict once took six round trips and a burst of
+            # deadlines snowballed (a slow round left more due for the next).
+            await unit.timers.set_flags_of(flags)
             await unit.timers.refresh_queue_entries(newly_breached)
             await self._announce_all(unit, announced, now)
         return sum(len(announcements) for _, announcements in announced)
 
-    async def _fire(self, unit: WatcherUnitOfWork, row: Any, now: datetime) -> list[SlaEvent]:
-        """The timer's verdict now due, its flags moved on; the caller announces it."""
+    def _fire(self, row: Any, now: datetime) -> tuple[list[SlaEvent], dict[str, Any]]:
+        """The timer's verdict now due, and its flags moved on; the caller writes both."""
         timer = timer_from_row(row)
         announcements: list[SlaEvent] = []
         warned, breached, breached_at = row.warned, row.breached, row.breached_at
@@ -211,15 +214,14 @@ class SlaWatcher:
                 verdicts.warning(row.ticket_id, timer, now, self.clocks, self.policy_version)
             )
             warned = True
-        await unit.timers.set_flags(
-            row,
-            warned=warned,
-            breached=breached,
-            breached_at=breached_at,
-            next_due=verdicts.next_look(timer, warned, breached, self.grace),
-            updated_at=now,
-        )
-        return announcements
+        moved_on = {
+            "warned": warned,
+            "breached": breached,
+            "breached_at": breached_at,
+            "next_due": verdicts.next_look(timer, warned, breached, self.grace),
+            "updated_at": now,
+        }
+        return announcements, moved_on
 
     async def seconds_until_due(self, partitions: Iterable[int] | None = None) -> float | None:
         """How long the scheduler may sleep (the store's ``next_due`` index)."""
