@@ -117,10 +117,19 @@ async def lock_stream(connection: AsyncConnection, stream_id: str) -> None:
     the version; a writer that lost a race takes it before reading again, so that its
     second decision rests on a state nobody can change underneath it. Other streams
     are not held up."""
-    if connection.dialect.name == "postgresql":
+    await lock_streams(connection, [stream_id])
+
+
+async def lock_streams(connection: AsyncConnection, stream_ids: Sequence[str]) -> None:
+    """``lock_stream`` for each of ``stream_ids`` in one statement, taken in one order
+    (sorted), so two writers of overlapping sets queue instead of deadlocking."""
+    if connection.dialect.name == "postgresql" and stream_ids:
         await connection.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:stream, 0))"),
-            {"stream": stream_id},
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(stream, 0)) "
+                "FROM (SELECT unnest(CAST(:streams AS text[])) AS stream ORDER BY 1) AS ordered"
+            ),
+            {"streams": list(stream_ids)},
         )
 
 
@@ -181,13 +190,7 @@ async def append_at_end(
 ) -> list[RecordedEvent]:
     """Append after whatever the stream holds: for streams with a single writer, whose
     decisions do not depend on the stream's own history (a watcher's verdicts)."""
-    if not new_events:
-        return []
-    await lock_stream(connection, stream_id)
-    version = await stream_version(connection, stream_id)  # read under the lock
-    return await append_events(
-        connection, stream_id, version, new_events, recorded_at, verify=False
-    )
+    return await append_at_ends(connection, [(stream_id, new_events)], recorded_at)
 
 
 async def append_at_ends(
@@ -196,23 +199,17 @@ async def append_at_ends(
     recorded_at: datetime,
 ) -> list[RecordedEvent]:
     """``append_at_end`` for many streams in three statements whatever their number: the
-    streams' locks (taken in one order, so two writers of overlapping sets queue instead
-    of deadlocking), their versions, and one insert. A watcher announcing a few hundred
-    verdicts at once spent three round trips on each before."""
+    streams' locks (``lock_streams``), their versions read under them, and one insert
+    (a watcher announcing a few hundred verdicts at once spent three round trips on
+    each before). Only a writer that skips the lock can still take a version first:
+    ``ConcurrencyError`` then names the first of the streams."""
     wanted: dict[str, list[NewEvent]] = {}
     for stream_id, new_events in appends:
         wanted.setdefault(stream_id, []).extend(new_events)
     streams = sorted(stream for stream, new_events in wanted.items() if new_events)
     if not streams:
         return []
-    if connection.dialect.name == "postgresql":
-        await connection.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(hashtextextended(stream, 0)) "
-                "FROM (SELECT unnest(CAST(:streams AS text[])) AS stream ORDER BY 1) AS ordered"
-            ),
-            {"streams": streams},
-        )
+    await lock_streams(connection, streams)
     versions = dict(
         (
             await connection.execute(
@@ -227,7 +224,10 @@ async def append_at_ends(
         for stream in streams
         for offset, event in enumerate(wanted[stream], start=1)
     ]
-    return await _inserted(connection, rows)
+    try:
+        return await _inserted(connection, rows)
+    except IntegrityError as error:
+        raise ConcurrencyError(streams[0], versions.get(streams[0], 0), None) from error
 
 
 async def read_stream(

@@ -73,9 +73,9 @@ class MemoryTimers:
 
     async def refresh_queue_entries(self, ticket_ids: Collection[str]) -> None:
         for ticket_id in ticket_ids:
-            await self.refresh_queue_entry(ticket_id)
+            self._refresh_queue_entry(ticket_id)
 
-    async def refresh_queue_entry(self, ticket_id: str) -> None:
+    def _refresh_queue_entry(self, ticket_id: str) -> None:
         mine = [row for (ticket, _, _), row in self.tables.timers.items() if ticket == ticket_id]
         opened = [row for row in mine if row["status"] in ("running", "paused")]
         deadlines = [row["deadline"] for row in opened if row["status"] == "running"]

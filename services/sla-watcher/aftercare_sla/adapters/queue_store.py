@@ -32,17 +32,12 @@ class QueuePage:
     """Each page ticket's open clocks, earliest deadline first."""
 
 
-def refreshed_queue_entry(ticket_id: str) -> Update:
-    """The statement that brings the ticket's queue entry in line with its timers: how
-    many clocks are open, the earliest running deadline, whether an open one is breached.
-    Run by the watcher in the transaction that changed the timers, so the queue is read
-    from one index instead of grouping every open timer on each request."""
-    return refreshed_queue_entries([ticket_id])
-
-
 def refreshed_queue_entries(ticket_ids: Sequence[str]) -> Update:
-    """``refreshed_queue_entry`` for several tickets in one statement (the deadlines that
-    passed together)."""
+    """The statement that brings the tickets' queue entries in line with their timers: how
+    many clocks are open, the earliest running deadline, whether an open one is breached.
+    Run by the watcher in the transaction that changed the timers (one ticket's, or those
+    whose deadlines passed together), so the queue is read from one index instead of
+    grouping every open timer on each request."""
     timers = sla_timers.c
     mine = timers.ticket_id == sla_tickets.c.ticket_id
     is_open = timers.status.in_(OPEN_STATUSES)

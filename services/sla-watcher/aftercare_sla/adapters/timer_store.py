@@ -16,7 +16,7 @@ from aftercare.cloudevents import CloudEvent
 from aftercare.db import seconds_until_due, transaction, upsert
 from aftercare.eventstore import SqlEventStore, SqlStreamSession
 from aftercare.eventstore.sql_store import outages_as_unavailable
-from aftercare_sla.adapters.queue_store import refreshed_queue_entries, refreshed_queue_entry
+from aftercare_sla.adapters.queue_store import refreshed_queue_entries
 from aftercare_sla.adapters.tables import sla_facts, sla_tickets, sla_timers
 from aftercare_sla.adapters.unit_of_work import WatcherUnitOfWork
 from aftercare_sla.domain.facts import Fact
@@ -174,27 +174,30 @@ class SqlTimers:
         )
 
     async def set_flags_of(self, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
-        """One statement executed for every row (the driver pipelines them), per set of
-        columns changed: a round of due timers is not a round trip per timer."""
-        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row, values in changes:
-            parameters = {"key_ticket": row.ticket_id, "key_rule": row.rule, "key_cycle": row.cycle}
-            parameters.update({f"new_{name}": value for name, value in values.items()})
-            by_columns.setdefault(tuple(sorted(values)), []).append(parameters)
-        for columns, rows in by_columns.items():
-            statement = (
-                update(sla_timers)
-                .where(
-                    sla_timers.c.ticket_id == bindparam("key_ticket"),
-                    sla_timers.c.rule == bindparam("key_rule"),
-                    sla_timers.c.cycle == bindparam("key_cycle"),
-                )
-                .values({name: bindparam(f"new_{name}") for name in columns})
+        """One statement executed for every timer (the driver pipelines them): a round of
+        due timers is not a round trip per timer."""
+        if not changes:
+            return
+        columns = list(changes[0][1])
+        statement = (
+            update(sla_timers)
+            .where(
+                sla_timers.c.ticket_id == bindparam("key_ticket"),
+                sla_timers.c.rule == bindparam("key_rule"),
+                sla_timers.c.cycle == bindparam("key_cycle"),
             )
-            await self.connection.execute(statement, rows)
-
-    async def refresh_queue_entry(self, ticket_id: str) -> None:
-        await self.connection.execute(refreshed_queue_entry(ticket_id))
+            .values({name: bindparam(f"new_{name}") for name in columns})
+        )
+        rows = [
+            {
+                "key_ticket": row.ticket_id,
+                "key_rule": row.rule,
+                "key_cycle": row.cycle,
+                **{f"new_{name}": values[name] for name in columns},
+            }
+            for row, values in changes
+        ]
+        await self.connection.execute(statement, rows)
 
     async def refresh_queue_entries(self, ticket_ids: Collection[str]) -> None:
         if ticket_ids:

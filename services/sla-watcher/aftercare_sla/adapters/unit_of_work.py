@@ -51,15 +51,12 @@ class Timers(Protocol):
         ...
 
     async def set_flags_of(self, changes: Sequence[tuple[Any, dict[str, Any]]]) -> None:
-        """Each (row, values): the timer's flags and next look moved on, in one go."""
-        ...
-
-    async def refresh_queue_entry(self, ticket_id: str) -> None:
-        """Bring the ticket's place in the work queue in line with its timers."""
+        """Each (row, values): the timer's flags and next look moved on, in one go (every
+        change names the same columns)."""
         ...
 
     async def refresh_queue_entries(self, ticket_ids: Collection[str]) -> None:
-        """``refresh_queue_entry`` for each of ``ticket_ids``, in one go."""
+        """Bring the tickets' places in the work queue in line with their timers."""
         ...
 
     async def set_policy_version(

@@ -125,20 +125,11 @@ class SlaWatcher:
             await unit.timers.save_timer(row, values)
         for row in stored.values():
             await unit.timers.retire(ticket_id, row)
-        await unit.timers.refresh_queue_entry(ticket_id)
-        await self._announce(unit, ticket_id, announcements, now)
+        await unit.timers.refresh_queue_entries([ticket_id])
+        await self._announce(unit, [(ticket_id, announcements)], now)
         return moved
 
     async def _announce(
-        self,
-        unit: WatcherUnitOfWork,
-        ticket_id: str,
-        announcements: Sequence[SlaEvent],
-        now: datetime,
-    ) -> None:
-        await self._announce_all(unit, [(ticket_id, announcements)], now)
-
-    async def _announce_all(
         self,
         unit: WatcherUnitOfWork,
         announced: Sequence[tuple[str, Sequence[SlaEvent]]],
@@ -196,7 +187,7 @@ class SlaWatcher:
             # deadlines snowballed (a slow round left more due for the next).
             await unit.timers.set_flags_of(flags)
             await unit.timers.refresh_queue_entries(newly_breached)
-            await self._announce_all(unit, announced, now)
+            await self._announce(unit, announced, now)
         return sum(len(announcements) for _, announcements in announced)
 
     def _fire(self, row: Any, now: datetime) -> tuple[list[SlaEvent], dict[str, Any]]:

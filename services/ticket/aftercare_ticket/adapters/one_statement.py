@@ -23,6 +23,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from aftercare.db import statement_by_statement
 from aftercare.eventstore import ConcurrencyError, NewEvent, RecordedEvent
 from aftercare.eventstore.sql_store import outages_as_unavailable
 from aftercare_ticket.adapters.repository import after_decided, new_events_of, view_row
@@ -140,7 +141,7 @@ async def commit_in_one_statement(
     ticket = after_decided(write.ticket, write.decided, write.recorded_at)
     values = parameters(write, events, view_row(ticket))
     async with outages_as_unavailable(), engine.connect() as connection:
-        connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection = await statement_by_statement(connection)
         try:
             result = await connection.exec_driver_sql(STATEMENT, values)
         except IntegrityError as error:
